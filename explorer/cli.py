@@ -1,0 +1,131 @@
+"""The command line: the same engine as the window, with a progress bar on stderr.
+
+    python -m explorer                       open the window
+    python -m explorer train sgns --out DIR  train and save (see --help of each model)
+    python -m explorer neighbours DIR WORD   nearest words with cosine similarities
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from models.core.events import Progress
+from models.core.params import describe
+from models.errors import UserError
+from models.registry import all_models, get
+from models.text.corpus import DEFAULT_CORPUS
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _add_config_flags(parser: argparse.ArgumentParser, config_cls) -> None:
+    for p in describe(config_cls):
+        if not p.cli:
+            continue
+        kwargs = {"type": p.type, "default": p.default, "help": f"{p.help} (default: {p.default})"}
+        if p.type is bool:
+            kwargs = {"action": argparse.BooleanOptionalAction, "default": p.default, "help": p.help}
+        elif p.choices:
+            kwargs["choices"] = p.choices
+        parser.add_argument(_flag(p.name), dest=f"cfg_{p.name}", **kwargs)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="explorer", description="Embedding Explorer: train and explore embeddings.")
+    sub = parser.add_subparsers(dest="command")
+    train = sub.add_parser("train", help="train a model and save it into a folder")
+    models = train.add_subparsers(dest="model", required=True, metavar="MODEL")
+    for spec in all_models():
+        mp = models.add_parser(spec.name, help=spec.label, description=spec.description)
+        mp.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS,
+                        help="plain-text or .gz file, one sentence or document per line (default: bundled corpus)")
+        mp.add_argument("--out", type=Path, required=True, help="folder for the model, vectors and run.json")
+        _add_config_flags(mp, spec.config_cls)
+    nb = sub.add_parser("neighbours", help="print the nearest words of a word with cosine similarities")
+    nb.add_argument("model", type=Path, help="model folder written by 'train'")
+    nb.add_argument("word")
+    nb.add_argument("-k", type=int, default=10, help="how many neighbours (default 10)")
+    return parser
+
+
+def run_with_bar(gen, desc: str):
+    """Drive a progress generator with a tqdm bar on stderr; returns the generator's result."""
+    from tqdm import tqdm
+
+    bar = None
+    try:
+        while True:
+            try:
+                ev = next(gen)
+            except StopIteration as stop:
+                return stop.value
+            if not isinstance(ev, Progress):
+                continue
+            if bar is None or bar.total != ev.total_steps or bar.unit != ev.unit:
+                if bar is not None:
+                    bar.close()
+                bar = tqdm(total=ev.total_steps, unit=ev.unit, unit_scale=True, desc=ev.message or desc,
+                           file=sys.stderr, dynamic_ncols=True, mininterval=0.5)
+            bar.n = ev.step
+            post = {}
+            if ev.epochs:
+                post["epoch"] = f"{ev.epoch}/{ev.epochs}"
+            if ev.loss == ev.loss:
+                post["loss"] = f"{ev.loss:.3f}"
+            bar.set_postfix(post, refresh=False)
+            bar.update(0)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def cmd_train(args) -> int:
+    from models.text.corpus import read_corpus_steps
+
+    spec = get(args.model)
+    config = spec.config_cls(**{k[4:]: v for k, v in vars(args).items() if k.startswith("cfg_")})
+    corpus = run_with_bar(read_corpus_steps(args.corpus), "reading corpus")
+    for note in corpus.notes:
+        print(f"note: {note}", file=sys.stderr)
+    model = run_with_bar(spec.train(config, corpus), f"training {spec.name}")
+    model.save(args.out)
+    s = model.stats
+    print(f"{spec.label}: {s.get('seconds', 0):.1f} s, {s.get('words_per_second', 0):,.0f} words/s, "
+          f"final loss {s.get('final_loss', float('nan')):.4f}, saved to {args.out}", file=sys.stderr)
+    return 0
+
+
+def cmd_neighbours(args) -> int:
+    from models.text.embedding import load_embedding
+
+    vectors = load_embedding(args.model).vectors
+    for word, sim in vectors.nearest(args.word.lower(), args.k):
+        print(f"{word}\t{sim:.4f}")
+    return 0
+
+
+COMMANDS = {"train": cmd_train, "neighbours": cmd_neighbours}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv:
+        from explorer.app import run_gui
+
+        return run_gui()
+    args = build_parser().parse_args(argv)
+    if args.command is None:
+        build_parser().print_help()
+        return 2
+    try:
+        return COMMANDS[args.command](args)
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

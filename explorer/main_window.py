@@ -1,0 +1,297 @@
+"""The main window: training panel on the left, the map in the middle, neighbours on the right.
+
+It owns the session's state (corpus, current model) and starts every long task through
+:mod:`explorer.workers`; views only show copies and emit what the user asked for.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QSplitter
+
+from explorer import workers
+from explorer.views.neighbours import NeighboursPanel
+from explorer.views.projection_map import GROUP, NEIGHBOUR, SELECTED, MapView
+from explorer.views.training_panel import TrainingPanel, format_rate, format_seconds
+from models import projection
+from models.core.events import Progress
+from models.errors import UserError
+from models.registry import all_models
+from models.text.corpus import DEFAULT_CORPUS, Corpus, read_corpus_steps
+from models.text.embedding import TrainedEmbedding, load_embedding
+
+NAMES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
+
+
+class MainWindow(QMainWindow):
+    corpus_loaded = Signal(object)
+    model_ready = Signal(object)      # a TrainedEmbedding, trained or opened
+    projection_done = Signal(str)    # method
+
+    def __init__(self, corpus_path: str | Path | None = DEFAULT_CORPUS, warm_up: bool = True):
+        super().__init__()
+        self.setWindowTitle("Embedding Explorer")
+        self.resize(1400, 860)
+        self.corpus: Corpus | None = None
+        self.model: TrainedEmbedding | None = None
+        self.selected: str | None = None
+        self.group: dict[str, str] = {}
+        self.jobs: dict[str, workers.Job] = {}
+        self._live_coords: np.ndarray | None = None
+        self._dialog: QMessageBox | None = None
+
+        self.panel = TrainingPanel(all_models())
+        self.map = MapView()
+        self.neighbours = NeighboursPanel()
+        split = QSplitter(Qt.Horizontal)
+        split.addWidget(self.panel)
+        split.addWidget(self.map)
+        split.addWidget(self.neighbours)
+        split.setSizes([340, 800, 260])
+        split.setStretchFactor(1, 1)
+        self.setCentralWidget(split)
+        self._menus()
+
+        self.panel.train_requested.connect(self.train)
+        self.panel.stop_requested.connect(self.stop_training)
+        self.panel.corpus_chosen.connect(self.open_corpus)
+        self.map.projection_requested.connect(self.project)
+        self.map.cancel_requested.connect(lambda: self._job_do("projection", "cancel"))
+        self.map.pause_requested.connect(self._toggle_projection_pause)
+        self.map.word_clicked.connect(self.select_word)
+        self.map.word_searched.connect(self.select_word)
+        self.neighbours.word_activated.connect(self.select_word)
+        self.neighbours.group_chosen.connect(self.highlight_group)
+        self.panel.set_can_train(False)
+
+        if corpus_path:
+            self.open_corpus(str(corpus_path))
+        if warm_up:
+            self._start("warm-up", projection.warm_up, on_done=lambda s: None, quiet=True)
+
+    # --- menus -----------------------------------------------------------------------------
+    def _menus(self) -> None:
+        m = self.menuBar().addMenu("&File")
+        for text, slot, key in (("Open corpus…", self._ask_corpus, QKeySequence.Open),
+                                ("Open model…", self._ask_open_model, None),
+                                ("Save model…", self._ask_save_model, QKeySequence.Save),
+                                ("Export vectors (word2vec text)…", self._ask_export, None),
+                                ("Quit", self.close, QKeySequence.Quit)):
+            a = QAction(text, self)
+            a.triggered.connect(slot)
+            if key is not None:
+                a.setShortcut(key)
+            m.addAction(a)
+
+    # --- jobs ------------------------------------------------------------------------------
+    def _start(self, key: str, func, *args, on_progress=None, on_done=None, quiet=False) -> workers.Job:
+        job = workers.Job(key, func, *args)
+        if on_progress:
+            job.progress.connect(on_progress)
+        if on_done:
+            job.done.connect(on_done)
+        job.failed.connect(lambda err: self.show_error(err.message, err.details, err.user_error, quiet))
+        job.ended.connect(lambda: self.jobs.pop(key, None) if self.jobs.get(key) is job else None)
+        self.jobs[key] = job
+        return job.start()
+
+    def _job_do(self, key: str, action: str) -> None:
+        job = self.jobs.get(key)
+        if job:
+            getattr(job, action)()
+
+    def show_error(self, message: str, details: str = "", user_error: bool = True, quiet: bool = False) -> None:
+        self.statusBar().showMessage(message, 15000)
+        if quiet:
+            return
+        box = QMessageBox(QMessageBox.Warning if user_error else QMessageBox.Critical,
+                          "Embedding Explorer", message, QMessageBox.Ok, self)
+        if details and not user_error:
+            box.setDetailedText(details)
+        box.setObjectName("error_dialog")
+        box.open()   # not exec(): the event loop keeps running
+        self._dialog = box
+
+    # --- corpus ----------------------------------------------------------------------------
+    def _ask_corpus(self) -> None:
+        self.panel._browse()
+
+    def open_corpus(self, path: str) -> None:
+        self.panel.set_can_train(False)
+        self.panel.set_corpus(path, "Loading…")
+        self._start("corpus", read_corpus_steps, path,
+                    on_progress=lambda ev: self.panel.set_corpus(path, f"Loading… {ev.fraction:.0%}"),
+                    on_done=self._corpus_ready)
+        self.jobs["corpus"].failed.connect(lambda err: self.panel.set_corpus(path, err.message))
+
+    def _corpus_ready(self, corpus: Corpus) -> None:
+        self.corpus = corpus
+        info = f"{corpus.n_tokens:,} words in {len(corpus.sentences):,} lines."
+        if corpus.notes:
+            info += " " + " ".join(corpus.notes)
+        self.panel.set_corpus(str(corpus.path), info)
+        self.panel.set_can_train("train" not in self.jobs)
+        self.corpus_loaded.emit(corpus)
+
+    # --- training --------------------------------------------------------------------------
+    def train(self, spec, config) -> None:
+        if self.corpus is None:
+            self.show_error("No corpus is loaded yet.", user_error=True)
+            return
+        self._job_do("projection", "cancel")
+        self._live_coords = None
+        self.panel.set_running(True)
+        self.panel.show_status(f"Starting {spec.label}…")
+        job = self._start("train", spec.train, config, self.corpus,
+                          on_progress=self._train_progress, on_done=self._trained)
+        job.failed.connect(lambda err: self.panel.show_status(err.message, error=True))
+        job.ended.connect(lambda: self.panel.set_running(False))
+
+    def stop_training(self) -> None:
+        self._job_do("train", "stop")
+        self.panel.show_status("Stopping… the model trained so far is kept.")
+
+    def _train_progress(self, ev: Progress) -> None:
+        self.panel.on_progress(ev)
+        if ev.snapshot is not None and ev.labels is not None and len(ev.labels) >= 3:
+            self._show_snapshot(ev)
+
+    def _show_snapshot(self, ev: Progress) -> None:
+        """Live map: PCA of the snapshot, turned to match the previous frame so only real motion shows."""
+        coords = projection.pca(ev.snapshot)
+        first = self._live_coords is None or len(self._live_coords) != len(coords)
+        if not first:
+            coords = projection.align(self._live_coords, coords)
+        self._live_coords = coords
+        self.map.set_points(list(ev.labels), coords, f"{len(coords)} most frequent words · PCA · live", fit=first)
+
+    def _trained(self, model: TrainedEmbedding) -> None:
+        s = model.stats
+        done = "Stopped early; the model trained so far is kept." if s.get("stopped_early") else "Trained."
+        self.panel.show_status(
+            f"{done} {format_seconds(s.get('seconds', float('nan')))} · "
+            f"{format_rate(s.get('words_per_second', 0))} words/s · final loss {s.get('final_loss', float('nan')):.3f}")
+        self.set_model(model)
+
+    def set_model(self, model: TrainedEmbedding) -> None:
+        self.model = model
+        self.map.set_vocabulary(model.vocab.words)
+        self.model_ready.emit(model)
+        self.project(self.map.method, self.map.count_box.value())
+        if self.selected:
+            self.select_word(self.selected)
+
+    # --- projection ------------------------------------------------------------------------
+    def project(self, method: str, count: int) -> None:
+        if self.model is None:
+            self.statusBar().showMessage("Train or open a model first.", 5000)
+            return
+        self._job_do("projection", "cancel")
+        n = min(count, len(self.model.vocab))
+        words = self.model.vocab.words[:n]
+        x = self.model.vectors.matrix[:n].copy()
+        caption = f"{n} most frequent words · {NAMES[method]}"
+        self.map.set_busy(True)
+
+        def progress(ev):
+            self.map.set_progress(ev.fraction, ev.message)
+            if ev.coords is not None:
+                self.map.set_points(words, ev.coords, caption + " (in progress)", fit=True)
+
+        def done(coords):
+            self.map.set_points(words, coords, caption, fit=True)
+            self.projection_done.emit(method)
+
+        job = self._start("projection", projection.project, x, method, on_progress=progress, on_done=done)
+        job.ended.connect(lambda: self.map.set_busy(False))
+        job.cancelled.connect(lambda: self.map.caption.setText(caption + " · cancelled"))
+
+    def _toggle_projection_pause(self) -> None:
+        job = self.jobs.get("projection")
+        if job:
+            job.toggle_pause()
+            self.map.set_paused(not job.paused)
+
+    # --- selection -------------------------------------------------------------------------
+    def select_word(self, word: str) -> None:
+        if not word:
+            return
+        if self.model is None:
+            self.neighbours.show_message("Train or open a model first.")
+            return
+        vectors = self.model.vectors
+        if word not in vectors:
+            self.neighbours.show_message(f"“{word}” is not in the vocabulary of this model "
+                                         f"({len(vectors):,} words). Check the spelling, or train "
+                                         "with a lower minimum count.")
+            return
+        self.selected = word
+        near = vectors.nearest(word, 10)
+        rank = vectors.index[word] + 1
+        note = "" if self.map.position(word) is not None else (
+            f"Frequency rank {rank:,}: not among the {len(self.map.words):,} words on the map.")
+        self.neighbours.show_neighbours(word, near, note)
+        self._mark()
+        self.map.center_on(word)
+
+    def highlight_group(self, name: str, words: list[str]) -> None:
+        if self.model is None:
+            self.neighbours.group_note.setText("Train or open a model first.")
+            return
+        missing = [w for w in words if w not in self.model.vectors]
+        self.group = {w: GROUP for w in words if w in self.model.vectors}
+        note = f"Not in the vocabulary: {', '.join(missing)}." if missing else ""
+        off_map = [w for w in self.group if self.map.position(w) is None]
+        if off_map:
+            note += f" Not among the words on the map: {', '.join(off_map)}."
+        self.neighbours.group_note.setText(note.strip())
+        self._mark()
+
+    def _mark(self) -> None:
+        colours: dict[str, str] = {}
+        if self.selected and self.model and self.selected in self.model.vectors:
+            colours[self.selected] = SELECTED
+            for w in self.neighbours.neighbour_words():
+                colours.setdefault(w, NEIGHBOUR)
+        for w, c in self.group.items():
+            colours.setdefault(w, c)
+        self.map.mark(colours)
+
+    # --- files -----------------------------------------------------------------------------
+    def _ask_open_model(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open a model folder")
+        if folder:
+            self.open_model(folder)
+
+    def open_model(self, folder: str) -> None:
+        self._start("open-model", workers.call_once, load_embedding, folder, on_done=self.set_model)
+
+    def _ask_save_model(self) -> None:
+        if self.model is None:
+            self.show_error("There is no model to save yet.", user_error=True)
+            return
+        folder = QFileDialog.getExistingDirectory(self, "Save the model into a folder")
+        if folder:
+            self.save_model(folder)
+
+    def save_model(self, folder: str) -> None:
+        self._start("save", workers.call_once, self.model.save, folder,
+                    on_done=lambda p: self.statusBar().showMessage(f"Saved to {p}.", 8000))
+
+    def _ask_export(self) -> None:
+        if self.model is None:
+            self.show_error("There are no vectors to export yet.", user_error=True)
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Export vectors", "vectors.txt", "word2vec text (*.txt)")
+        if path:
+            self._start("export", workers.call_once, self.model.vectors.save_word2vec_text, path,
+                        on_done=lambda _: self.statusBar().showMessage(f"Exported {path}.", 8000))
+
+    # --- closing ---------------------------------------------------------------------------
+    def closeEvent(self, event) -> None:
+        if not workers.shutdown(2000):
+            self.statusBar().showMessage("Waiting for background work to stop…")
+        event.accept()

@@ -1,0 +1,102 @@
+"""A form generated from a config dataclass: one widget per parameter, advanced ones folded away."""
+from __future__ import annotations
+
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QLineEdit,
+                               QSpinBox, QVBoxLayout, QWidget)
+
+from models.core.params import ParamInfo, describe
+
+_INT_MAX = 2_000_000_000
+
+
+def _label(name: str) -> str:
+    return name.replace("_", " ").capitalize()
+
+
+def _editor(p: ParamInfo) -> QWidget:
+    if p.choices:
+        w = QComboBox()
+        w.addItems([str(c) for c in p.choices])
+        w.setCurrentText(str(p.default))
+    elif p.type is bool:
+        w = QCheckBox()
+        w.setChecked(bool(p.default))
+    elif p.type is int:
+        w = QSpinBox()
+        w.setRange(int(p.low) if p.low is not None else -_INT_MAX, int(p.high) if p.high is not None else _INT_MAX)
+        w.setValue(int(p.default))
+    elif p.type is float:
+        w = QDoubleSpinBox()
+        w.setDecimals(6)
+        w.setRange(p.low if p.low is not None else -1e12, p.high if p.high is not None else 1e12)
+        w.setSingleStep(abs(p.default) / 10 if p.default else 0.1)
+        w.setValue(float(p.default))
+    else:
+        w = QLineEdit(str(p.default))
+    w.setToolTip(p.help)
+    w.setObjectName(f"param_{p.name}")
+    return w
+
+
+def _value(p: ParamInfo, w: QWidget):
+    if isinstance(w, QComboBox):
+        text = w.currentText()
+        return next(c for c in p.choices if str(c) == text)
+    if isinstance(w, QCheckBox):
+        return w.isChecked()
+    if isinstance(w, (QSpinBox, QDoubleSpinBox)):
+        return p.type(w.value())
+    return p.type(w.text())
+
+
+class ConfigForm(QWidget):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._cls = None
+        self._editors: dict[str, tuple[ParamInfo, QWidget]] = {}
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+
+    def set_config_class(self, cls) -> None:
+        """Rebuild the form for another model, keeping values of parameters both models share."""
+        edited = {name: _value(p, w) for name, (p, w) in self._editors.items() if _value(p, w) != p.default}
+        while self._layout.count():
+            item = self._layout.takeAt(0)
+            if item.widget():
+                item.widget().deleteLater()
+        self._cls, self._editors = cls, {}
+        basic, advanced = QFormLayout(), QFormLayout()
+        for p in describe(cls):
+            w = _editor(p)
+            self._editors[p.name] = (p, w)
+            (advanced if p.advanced else basic).addRow(_label(p.name), w)
+        holder = QWidget()
+        holder.setLayout(basic)
+        self._layout.addWidget(holder)
+        box = QGroupBox("Advanced")
+        box.setCheckable(True)
+        box.setChecked(False)
+        box.setLayout(advanced)
+        # A folded group hides its rows; toggling the check box unfolds it.
+        box.toggled.connect(lambda on, b=box: [b.layout().itemAt(i).widget().setVisible(on)
+                                                for i in range(b.layout().count()) if b.layout().itemAt(i).widget()])
+        box.toggled.emit(False)
+        self._layout.addWidget(box)
+        for name, value in edited.items():
+            if name in self._editors:
+                self.set_value(name, value)
+
+    def set_value(self, name: str, value) -> None:
+        p, w = self._editors[name]
+        if isinstance(w, QComboBox):
+            w.setCurrentText(str(value))
+        elif isinstance(w, QCheckBox):
+            w.setChecked(bool(value))
+        elif isinstance(w, (QSpinBox, QDoubleSpinBox)):
+            w.setValue(value)
+        else:
+            w.setText(str(value))
+
+    def config(self):
+        """The config dataclass filled from the form."""
+        return self._cls(**{name: _value(p, w) for name, (p, w) in self._editors.items()})

@@ -1,0 +1,69 @@
+"""Nearest neighbours of the selected word, and the word groups to highlight on the map."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHeaderView, QLabel, QTableWidget,
+                               QTableWidgetItem, QVBoxLayout, QWidget)
+
+from models.text.presets import WORD_GROUPS
+
+
+class NeighboursPanel(QWidget):
+    word_activated = Signal(str)
+    group_chosen = Signal(str, list)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.title = QLabel("<b>Nearest neighbours</b>")
+        self.hint = QLabel("Click a point on the map or search for a word.", wordWrap=True)
+        self.hint.setStyleSheet("color: #555;")
+        self.table = QTableWidget(0, 2)
+        self.table.setHorizontalHeaderLabels(["word", "cosine"])
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.table.cellActivated.connect(self._activated)
+        self.table.cellClicked.connect(self._activated)
+        self.groups = QComboBox()
+        self.groups.addItem("Highlight a word group…", None)
+        for name in WORD_GROUPS:
+            self.groups.addItem(name, name)
+        self.groups.activated.connect(self._group)
+        self.group_note = QLabel(wordWrap=True)
+        self.group_note.setStyleSheet("color: #8a6d00;")
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addWidget(self.hint)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(QLabel("<b>Word groups</b>"))
+        layout.addWidget(self.groups)
+        layout.addWidget(self.group_note)
+
+    def show_neighbours(self, word: str, neighbours: list[tuple[str, float]], note: str = "") -> None:
+        self.title.setText(f"<b>Nearest neighbours of “{word}”</b>")
+        self.hint.setText(note)
+        self.hint.setVisible(bool(note))
+        self.table.setRowCount(len(neighbours))
+        for row, (w, sim) in enumerate(neighbours):
+            self.table.setItem(row, 0, QTableWidgetItem(w))
+            item = QTableWidgetItem(f"{sim:.3f}")
+            item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
+            self.table.setItem(row, 1, item)
+
+    def show_message(self, text: str) -> None:
+        self.title.setText("<b>Nearest neighbours</b>")
+        self.hint.setText(text)
+        self.hint.show()
+        self.table.setRowCount(0)
+
+    def neighbour_words(self) -> list[str]:
+        return [self.table.item(r, 0).text() for r in range(self.table.rowCount())]
+
+    def _activated(self, row: int, _col: int) -> None:
+        self.word_activated.emit(self.table.item(row, 0).text())
+
+    def _group(self, index: int) -> None:
+        name = self.groups.itemData(index)
+        if name:
+            self.group_chosen.emit(name, WORD_GROUPS[name])

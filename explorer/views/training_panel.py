@@ -1,0 +1,175 @@
+"""The training panel: model choice, corpus, the generated parameter form, Train/Stop, progress, loss."""
+from __future__ import annotations
+
+import math
+
+import pyqtgraph as pg
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QProgressBar,
+                               QPushButton, QScrollArea, QVBoxLayout, QWidget)
+
+from explorer.views.config_form import ConfigForm
+from models.core.events import Progress
+from models.registry import ModelSpec
+
+
+def format_seconds(s: float) -> str:
+    if not math.isfinite(s):
+        return "--:--"
+    s = int(round(s))
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+
+
+def format_rate(x: float) -> str:
+    return f"{x / 1e6:.2f}M" if x >= 1e6 else f"{x / 1e3:.0f}k" if x >= 1e3 else f"{x:.0f}"
+
+
+def describe_progress(ev: Progress) -> str:
+    parts = [ev.message] if ev.message else []
+    if ev.epochs:
+        parts.append(f"Epoch {ev.epoch}/{ev.epochs}")
+    if ev.items_per_second:
+        parts.append(f"{format_rate(ev.items_per_second)} {ev.unit}/s")
+    if math.isfinite(ev.eta_seconds):
+        parts.append(f"{format_seconds(ev.eta_seconds)} left")
+    return " · ".join(parts)
+
+
+class LossPlot(pg.PlotWidget):
+    """Training loss against words processed; one curve updated in place."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setBackground("w")
+        self.setLabel("left", "loss")
+        self.setLabel("bottom", "words processed")
+        self.showGrid(x=True, y=True, alpha=0.3)
+        self.setMinimumHeight(140)
+        self._curve = self.plot(pen=pg.mkPen("#1f77b4", width=2))
+        self._x: list[float] = []
+        self._y: list[float] = []
+
+    def reset(self, points=()) -> None:
+        self._x = [float(s) for s, _ in points]
+        self._y = [float(v) for _, v in points]
+        self._curve.setData(self._x, self._y)
+
+    def add(self, step: float, loss: float) -> None:
+        if math.isfinite(loss):
+            self._x.append(float(step))
+            self._y.append(float(loss))
+            self._curve.setData(self._x, self._y)
+
+    def points(self) -> int:
+        return len(self._x)
+
+
+class TrainingPanel(QWidget):
+    train_requested = Signal(object, object)   # ModelSpec, config
+    stop_requested = Signal()
+    corpus_chosen = Signal(str)
+
+    def __init__(self, specs: list[ModelSpec], parent=None):
+        super().__init__(parent)
+        self._specs = {s.name: s for s in specs}
+        self.model_box = QComboBox()
+        for s in specs:
+            self.model_box.addItem(s.label, s.name)
+            self.model_box.setItemData(self.model_box.count() - 1, s.description, 3)  # ToolTipRole
+        self.description = QLabel(wordWrap=True)
+        self.description.setStyleSheet("color: #555;")
+        self.corpus_edit = QLineEdit(readOnly=True)
+        browse = QPushButton("Open…")
+        browse.clicked.connect(self._browse)
+        self.corpus_info = QLabel(wordWrap=True)
+        self.form = ConfigForm()
+        scroll = QScrollArea(widgetResizable=True)
+        scroll.setWidget(self.form)
+        scroll.setFrameShape(QScrollArea.NoFrame)
+        self.train_button = QPushButton("Train")
+        self.train_button.setDefault(True)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setEnabled(False)
+        self.train_button.clicked.connect(self._train)
+        self.stop_button.clicked.connect(self.stop_requested)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(0)
+        self.progress.setTextVisible(False)
+        self.status = QLabel("Ready.", wordWrap=True)
+        self.loss_plot = LossPlot()
+
+        corpus_row = QHBoxLayout()
+        corpus_row.addWidget(self.corpus_edit, 1)
+        corpus_row.addWidget(browse)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.train_button)
+        buttons.addWidget(self.stop_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("<b>Model</b>"))
+        layout.addWidget(self.model_box)
+        layout.addWidget(self.description)
+        layout.addWidget(QLabel("<b>Corpus</b>"))
+        layout.addLayout(corpus_row)
+        layout.addWidget(self.corpus_info)
+        layout.addWidget(QLabel("<b>Parameters</b>"))
+        layout.addWidget(scroll, 1)
+        layout.addLayout(buttons)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+        layout.addWidget(self.loss_plot)
+        self.model_box.currentIndexChanged.connect(self._model_changed)
+        self._model_changed()
+
+    @property
+    def spec(self) -> ModelSpec:
+        return self._specs[self.model_box.currentData()]
+
+    def select_model(self, name: str) -> None:
+        self.model_box.setCurrentIndex(self.model_box.findData(name))
+
+    def _model_changed(self) -> None:
+        self.form.set_config_class(self.spec.config_cls)
+        self.description.setText(self.spec.description)
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open a corpus", "",
+                                              "Text (*.txt *.gz *.text *.csv);;All files (*)")
+        if path:
+            self.corpus_chosen.emit(path)
+
+    def _train(self) -> None:
+        try:
+            config = self.form.config()
+        except (ValueError, TypeError) as e:
+            self.show_status(f"Check the parameters: {e}", error=True)
+            return
+        self.train_requested.emit(self.spec, config)
+
+    # --- what the window tells the panel --------------------------------------------------
+    def set_corpus(self, path: str, info: str) -> None:
+        self.corpus_edit.setText(path)
+        self.corpus_info.setText(info)
+
+    def set_running(self, running: bool) -> None:
+        self.train_button.setEnabled(not running)
+        self.stop_button.setEnabled(running)
+        self.model_box.setEnabled(not running)
+        self.form.setEnabled(not running)
+        if running:
+            self.progress.setValue(0)
+            self.loss_plot.reset()
+
+    def set_can_train(self, ok: bool) -> None:
+        self.train_button.setEnabled(ok)
+
+    def on_progress(self, ev: Progress) -> None:
+        self.progress.setValue(int(1000 * ev.fraction))
+        self.status.setText(describe_progress(ev))
+        self.status.setStyleSheet("")
+        if ev.unit == "words":
+            self.loss_plot.add(ev.step, ev.loss)
+
+    def show_status(self, text: str, error: bool = False) -> None:
+        self.status.setText(text)
+        self.status.setStyleSheet("color: #b00020;" if error else "")

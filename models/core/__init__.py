@@ -1,0 +1,1 @@
+"""What every model shares: progress events, config parameters, devices, checkpoints, the registry."""

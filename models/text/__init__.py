@@ -1,0 +1,1 @@
+"""Text: corpus reading, vocabulary, sampling, and one module per word-embedding family."""

@@ -1,0 +1,114 @@
+"""Reading a corpus: a plain-text or gzip file, one sentence or document per line.
+
+Bad files (missing, a folder, empty, binary, too few words) raise :class:`CorpusError` naming the
+file and what to do. Text that is not UTF-8 is decoded as Windows-1252 (a superset of Latin-1 that
+covers most legacy English text) and the fallback is reported, not hidden.
+"""
+from __future__ import annotations
+
+import gzip
+import re
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from models.core.events import Progress, Rate, drain
+from models.errors import CorpusError
+
+TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
+MAX_SENTENCE = 1000  # longer lines are split, as word2vec.c does, so windows stay local
+_SNIFF = 64 * 1024
+
+ASSETS = Path(__file__).resolve().parents[2] / "assets"
+DEFAULT_CORPUS = ASSETS / "corpus" / "default.txt.gz"
+
+
+def tokenize(line: str) -> list[str]:
+    """Lower-cased word tokens; punctuation dropped, inner apostrophes kept (don't, o'clock)."""
+    return TOKEN.findall(line.lower())
+
+
+@dataclass
+class Corpus:
+    path: Path
+    sentences: list[list[str]]
+    encoding: str = "utf-8"
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def n_tokens(self) -> int:
+        return sum(len(s) for s in self.sentences)
+
+
+def _open_bytes(path: Path):
+    return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
+
+
+def _check_path(path: Path) -> None:
+    if not path.exists():
+        raise CorpusError(f"Corpus file not found: {path}.", "Check the path, or use the bundled corpus.")
+    if path.is_dir():
+        raise CorpusError(f"{path} is a folder, not a text file.",
+                          "Choose a .txt or .txt.gz file with one sentence per line.")
+    if path.stat().st_size == 0:
+        raise CorpusError(f"{path} is empty.", "Choose a text file with at least a few thousand words.")
+
+
+def _decode(path: Path, raw: bytes) -> tuple[str, str]:
+    try:
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as e:
+        line = raw.count(b"\n", 0, e.start) + 1
+        return raw.decode("cp1252", errors="replace"), f"cp1252 (not UTF-8 from line {line})"
+
+
+def _looks_binary(head: bytes) -> bool:
+    if b"\x00" in head:
+        return True
+    control = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13))
+    return len(head) > 0 and control / len(head) > 0.05
+
+
+def read_corpus_steps(path: str | Path, max_tokens: int | None = None):
+    """Read and tokenise a corpus file, yielding progress; returns the :class:`Corpus`.
+
+    Raises CorpusError for anything unfit to train on.
+    """
+    path = Path(path)
+    _check_path(path)
+    try:
+        with _open_bytes(path) as f:
+            raw = f.read()
+    except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as e:
+        raise CorpusError(f"Could not read {path}: {e}.",
+                          "If it is compressed, check the .gz file is complete.") from e
+    if _looks_binary(raw[:_SNIFF]):
+        raise CorpusError(f"{path} looks like a binary file, not text.",
+                          "Choose a plain-text file (.txt or .txt.gz), one sentence per line.")
+    text, encoding = _decode(path, raw)
+    del raw
+    lines = text.splitlines()
+    rate = Rate(len(lines))
+    sentences: list[list[str]] = []
+    total = 0
+    for n, line in enumerate(lines):
+        words = tokenize(line)
+        for i in range(0, len(words), MAX_SENTENCE):
+            sentences.append(words[i:i + MAX_SENTENCE])
+        total += len(words)
+        if max_tokens and total >= max_tokens:
+            break
+        if n % 20000 == 0:
+            speed, eta = rate.update(n)
+            yield Progress(n, len(lines), items_per_second=speed, eta_seconds=eta, unit="lines",
+                           message=f"Reading {path.name}")
+    if total == 0:
+        raise CorpusError(f"{path} contains no words.", "Choose a text file with running text.")
+    corpus = Corpus(path, sentences, encoding)
+    if encoding != "utf-8":
+        corpus.notes.append(f"{path.name} is not valid UTF-8; read as {encoding}.")
+    return corpus
+
+
+def read_corpus(path: str | Path, max_tokens: int | None = None) -> Corpus:
+    return drain(read_corpus_steps(path, max_tokens))

@@ -1,0 +1,57 @@
+"""A trained word embedding: what every text trainer returns, saves and loads the same way."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from models.core.checkpoint import Checkpoint, atomic_write_text, load_checkpoint, save_checkpoint
+from models.core.params import from_dict, to_dict
+from models.text.vocab import Vocabulary
+from models.vectors import WordVectors
+
+VECTORS_TXT = "vectors.txt"
+RUN_JSON = "run.json"
+
+
+@dataclass
+class TrainedEmbedding:
+    model: str                         # registry name, e.g. "sgns"
+    config: object                     # the model's config dataclass
+    vocab: Vocabulary
+    tensors: dict[str, np.ndarray]     # every weight needed to resume or reload ("input" = word vectors)
+    stats: dict = field(default_factory=dict)   # seconds, words_per_second, final_loss, device, ...
+    losses: list[tuple[int, float]] = field(default_factory=list)  # (step, loss) as trained
+
+    @property
+    def vectors(self) -> WordVectors:
+        if not hasattr(self, "_vectors"):
+            self._vectors = WordVectors(self.vocab.words, self.tensors["input"])
+        return self._vectors
+
+    def checkpoint(self) -> Checkpoint:
+        return Checkpoint(self.model, to_dict(self.config), self.tensors,
+                          {"vocab": self.vocab.to_json(), "stats": self.stats, "losses": self.losses})
+
+    def save(self, folder: str | Path) -> Path:
+        """Write model.safetensors, config.json, vectors.txt and run.json into ``folder``."""
+        folder = Path(folder)
+        save_checkpoint(folder, self.checkpoint())
+        self.vectors.save_word2vec_text(folder / VECTORS_TXT)
+        atomic_write_text(folder / RUN_JSON, json.dumps(self.stats, indent=2, sort_keys=True))
+        return folder
+
+    @classmethod
+    def from_checkpoint(cls, ckpt: Checkpoint, config_cls) -> "TrainedEmbedding":
+        extra = ckpt.extra
+        return cls(ckpt.model, from_dict(config_cls, ckpt.config), Vocabulary.from_json(extra["vocab"]),
+                   dict(ckpt.tensors), extra.get("stats", {}), [tuple(x) for x in extra.get("losses", [])])
+
+
+def load_embedding(folder: str | Path) -> TrainedEmbedding:
+    from models.registry import get
+
+    ckpt = load_checkpoint(Path(folder))
+    return TrainedEmbedding.from_checkpoint(ckpt, get(ckpt.model).config_cls)
