@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from models.core.events import Progress
-from models.core.params import describe
+from models.core.params import describe, validate
 from models.errors import UserError
 from models.registry import all_models, get
 from models.text.corpus import DEFAULT_CORPUS
@@ -56,7 +56,8 @@ def run_with_bar(gen, desc: str):
     """Drive a progress generator with a tqdm bar on stderr; returns the generator's result."""
     from tqdm import tqdm
 
-    bar = None
+    tqdm.monitor_interval = 0     # no monitor thread: the bar is refreshed by our own updates
+    bar, kind = None, None
     try:
         while True:
             try:
@@ -65,11 +66,13 @@ def run_with_bar(gen, desc: str):
                 return stop.value
             if not isinstance(ev, Progress):
                 continue
-            if bar is None or bar.total != ev.total_steps or bar.unit != ev.unit:
+            if kind != (ev.total_steps, ev.unit):     # a new stage: reading, then training
+                kind = (ev.total_steps, ev.unit)
                 if bar is not None:
                     bar.close()
                 bar = tqdm(total=ev.total_steps, unit=ev.unit, unit_scale=True, desc=ev.message or desc,
-                           file=sys.stderr, dynamic_ncols=True, mininterval=0.5)
+                           file=sys.stderr, dynamic_ncols=True, mininterval=0.5,
+                           disable=None)  # a bar on a terminal; nothing in logs and pipes
             bar.n = ev.step
             post = {}
             if ev.epochs:
@@ -88,6 +91,7 @@ def cmd_train(args) -> int:
 
     spec = get(args.model)
     config = spec.config_cls(**{k[4:]: v for k, v in vars(args).items() if k.startswith("cfg_")})
+    validate(config)      # before the corpus is read: a typo costs no waiting
     corpus = run_with_bar(read_corpus_steps(args.corpus), "reading corpus")
     for note in corpus.notes:
         print(f"note: {note}", file=sys.stderr)

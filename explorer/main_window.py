@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QSplitter
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QSplitter, QTabWidget
 
 from explorer import workers
 from explorer.views.neighbours import NeighboursPanel
@@ -26,9 +26,17 @@ from models.text.embedding import TrainedEmbedding, load_embedding
 NAMES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
 
 
+def extra_views() -> list[type]:
+    """The tabs beside the map, in order. A view is a QWidget subclass with a ``title`` class
+    attribute, built as ``View(window)``: it listens to the window's signals (``model_ready``,
+    ``corpus_loaded``) and starts long work with ``window.run_job``; adding a view is one line here."""
+    return []
+
+
 class MainWindow(QMainWindow):
     corpus_loaded = Signal(object)
     model_ready = Signal(object)      # a TrainedEmbedding, trained or opened
+    trained = Signal(object)          # any trainer's result, text or not, as training ends
     projection_done = Signal(str)    # method
 
     def __init__(self, corpus_path: str | Path | None = DEFAULT_CORPUS, warm_up: bool = True):
@@ -46,11 +54,22 @@ class MainWindow(QMainWindow):
         self.panel = TrainingPanel(all_models())
         self.map = MapView()
         self.neighbours = NeighboursPanel()
+        words = QSplitter(Qt.Horizontal)
+        words.addWidget(self.map)
+        words.addWidget(self.neighbours)
+        words.setSizes([800, 260])
+        words.setStretchFactor(0, 1)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(words, "Map")
+        self.views = {}
+        for view_cls in extra_views():
+            view = view_cls(self)
+            self.views[view_cls.title] = view
+            self.tabs.addTab(view, view_cls.title)
         split = QSplitter(Qt.Horizontal)
         split.addWidget(self.panel)
-        split.addWidget(self.map)
-        split.addWidget(self.neighbours)
-        split.setSizes([340, 800, 260])
+        split.addWidget(self.tabs)
+        split.setSizes([340, 1060])
         split.setStretchFactor(1, 1)
         self.setCentralWidget(split)
         self._menus()
@@ -70,7 +89,7 @@ class MainWindow(QMainWindow):
         if corpus_path:
             self.open_corpus(str(corpus_path))
         if warm_up:
-            self._start("warm-up", projection.warm_up, on_done=lambda s: None, quiet=True)
+            self.run_job("warm-up", projection.warm_up, on_done=lambda s: None, quiet=True)
 
     # --- menus -----------------------------------------------------------------------------
     def _menus(self) -> None:
@@ -87,7 +106,9 @@ class MainWindow(QMainWindow):
             m.addAction(a)
 
     # --- jobs ------------------------------------------------------------------------------
-    def _start(self, key: str, func, *args, on_progress=None, on_done=None, quiet=False) -> workers.Job:
+    def run_job(self, key: str, func, *args, on_progress=None, on_done=None, quiet=False) -> workers.Job:
+        """Run a progress generator (or ``workers.call_once``) in the worker bridge under ``key``;
+        errors become a dialog. A job with the same key still running is not cancelled here."""
         job = workers.Job(key, func, *args)
         if on_progress:
             job.progress.connect(on_progress)
@@ -122,7 +143,7 @@ class MainWindow(QMainWindow):
     def open_corpus(self, path: str) -> None:
         self.panel.set_can_train(False)
         self.panel.set_corpus(path, "Loading…")
-        self._start("corpus", read_corpus_steps, path,
+        self.run_job("corpus", read_corpus_steps, path,
                     on_progress=lambda ev: self.panel.set_corpus(path, f"Loading… {ev.fraction:.0%}"),
                     on_done=self._corpus_ready)
         self.jobs["corpus"].failed.connect(lambda err: self.panel.set_corpus(path, err.message))
@@ -138,14 +159,14 @@ class MainWindow(QMainWindow):
 
     # --- training --------------------------------------------------------------------------
     def train(self, spec, config) -> None:
-        if self.corpus is None:
+        if spec.uses_corpus and self.corpus is None:
             self.show_error("No corpus is loaded yet.", user_error=True)
             return
         self._job_do("projection", "cancel")
         self._live_coords = None
         self.panel.set_running(True)
         self.panel.show_status(f"Starting {spec.label}…")
-        job = self._start("train", spec.train, config, self.corpus,
+        job = self.run_job("train", spec.train, config, self.corpus if spec.uses_corpus else None,
                           on_progress=self._train_progress, on_done=self._trained)
         job.failed.connect(lambda err: self.panel.show_status(err.message, error=True))
         job.ended.connect(lambda: self.panel.set_running(False))
@@ -174,7 +195,9 @@ class MainWindow(QMainWindow):
         self.panel.show_status(
             f"{done} {format_seconds(s.get('seconds', float('nan')))} · "
             f"{format_rate(s.get('words_per_second', 0))} words/s · final loss {s.get('final_loss', float('nan')):.3f}")
-        self.set_model(model)
+        self.trained.emit(model)
+        if isinstance(model, TrainedEmbedding):
+            self.set_model(model)
 
     def set_model(self, model: TrainedEmbedding) -> None:
         self.model = model
@@ -205,7 +228,7 @@ class MainWindow(QMainWindow):
             self.map.set_points(words, coords, caption, fit=True)
             self.projection_done.emit(method)
 
-        job = self._start("projection", projection.project, x, method, on_progress=progress, on_done=done)
+        job = self.run_job("projection", projection.project, x, method, on_progress=progress, on_done=done)
         job.ended.connect(lambda: self.map.set_busy(False))
         job.cancelled.connect(lambda: self.map.caption.setText(caption + " · cancelled"))
 
@@ -267,7 +290,7 @@ class MainWindow(QMainWindow):
             self.open_model(folder)
 
     def open_model(self, folder: str) -> None:
-        self._start("open-model", workers.call_once, load_embedding, folder, on_done=self.set_model)
+        self.run_job("open-model", workers.call_once, load_embedding, folder, on_done=self.set_model)
 
     def _ask_save_model(self) -> None:
         if self.model is None:
@@ -278,7 +301,7 @@ class MainWindow(QMainWindow):
             self.save_model(folder)
 
     def save_model(self, folder: str) -> None:
-        self._start("save", workers.call_once, self.model.save, folder,
+        self.run_job("save", workers.call_once, self.model.save, folder,
                     on_done=lambda p: self.statusBar().showMessage(f"Saved to {p}.", 8000))
 
     def _ask_export(self) -> None:
@@ -287,7 +310,7 @@ class MainWindow(QMainWindow):
             return
         path, _ = QFileDialog.getSaveFileName(self, "Export vectors", "vectors.txt", "word2vec text (*.txt)")
         if path:
-            self._start("export", workers.call_once, self.model.vectors.save_word2vec_text, path,
+            self.run_job("export", workers.call_once, self.model.vectors.save_word2vec_text, path,
                         on_done=lambda _: self.statusBar().showMessage(f"Exported {path}.", 8000))
 
     # --- closing ---------------------------------------------------------------------------

@@ -56,13 +56,10 @@ class Job(QObject):
         super().__init__()
         self.name = name
         self.outcome: str | None = None   # "done" | "failed" | "cancelled" once ended
-        self._worker = create_worker(_guarded, func, *args, _start_thread=False, **kwargs)
-        w = self._worker
-        w.yielded.connect(self.progress.emit)
-        w.returned.connect(self._on_returned)
-        w.errored.connect(self._on_errored)
-        w.aborted.connect(self._on_aborted)
-        w.finished.connect(self._on_finished)
+        # Connecting "errored" here also stops superqt from re-raising the error in the GUI thread.
+        self._worker = create_worker(_guarded, func, *args, _start_thread=False, _connect={
+            "yielded": self.progress.emit, "returned": self._on_returned, "errored": self._on_errored,
+            "aborted": self._on_aborted, "finished": self._on_finished}, **kwargs)
 
     # --- control ---------------------------------------------------------------------------
     def start(self) -> "Job":

@@ -1,6 +1,10 @@
 """Name-keyed registry of trainable models: adding a model is one module plus one line here.
 
 Every trainer has the signature ``train(config, corpus) -> Generator[Progress, Any, Result]``.
+Text models get the loaded :class:`~models.text.corpus.Corpus`; models that bring their own data
+(``uses_corpus=False``, e.g. audio) get ``None`` and generate or read what they need themselves.
+A text model's result is a :class:`~models.text.embedding.TrainedEmbedding`; other results have
+a ``save(folder)`` method and a ``stats`` dict.
 """
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ class ModelSpec:
     config_cls: type
     train: Callable
     description: str = ""
+    uses_corpus: bool = True
 
 
 _REGISTRY: dict[str, ModelSpec] = {}

@@ -180,9 +180,13 @@ class MapView(QWidget):
     def center_on(self, word: str) -> None:
         p = self.position(word)
         if p is not None:
+            p = [float(v) for v in p]      # pyqtgraph compares ranges with float64 limits; float32 overflows
             vb = self.plot.getViewBox()
             (x0, x1), (y0, y1) = vb.viewRange()
-            w, h = (x1 - x0), (y1 - y0)
+            w, h = float(x1 - x0), float(y1 - y0)
+            span = float(np.ptp(self.coords, axis=0).max()) or 1.0
+            if not (0 < w < 1e3 * span and 0 < h < 1e3 * span):   # the view was never fitted to the data
+                w = h = span
             vb.setRange(xRange=(p[0] - w / 2, p[0] + w / 2), yRange=(p[1] - h / 2, p[1] + h / 2), padding=0)
 
     # --- projection progress ---------------------------------------------------------------

@@ -14,6 +14,8 @@ import json
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from models.errors import UserError
+
 
 @dataclass(frozen=True)
 class ParamInfo:
@@ -49,16 +51,21 @@ def describe(config_cls) -> list[ParamInfo]:
     return out
 
 
+class ConfigError(UserError, ValueError):
+    """A hyper-parameter outside its range or choices."""
+
+
 def validate(config) -> None:
-    """Raise ValueError naming the first parameter outside its range or choices."""
+    """Raise ConfigError naming the first parameter outside its range or choices."""
+    hint = "Change it in the form or on the command line."
     for p in describe(type(config)):
         v = getattr(config, p.name)
         if p.choices and v not in p.choices:
-            raise ValueError(f"{p.name} must be one of {', '.join(map(str, p.choices))}, not {v!r}.")
+            raise ConfigError(f"{p.name} must be one of {', '.join(map(str, p.choices))}, not {v!r}.", hint)
         if p.low is not None and v < p.low:
-            raise ValueError(f"{p.name} must be at least {p.low}, not {v}.")
+            raise ConfigError(f"{p.name} must be at least {p.low}, not {v}.", hint)
         if p.high is not None and v > p.high:
-            raise ValueError(f"{p.name} must be at most {p.high}, not {v}.")
+            raise ConfigError(f"{p.name} must be at most {p.high}, not {v}.", hint)
 
 
 def to_dict(config) -> dict:

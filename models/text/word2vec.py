@@ -1,0 +1,390 @@
+"""Skip-gram and CBOW with negative sampling (Mikolov et al., 2013), trained as a progress generator.
+
+Two kernels do the same arithmetic:
+
+- on the CPU, a numba kernel in the style of word2vec.c: lock-free parallel SGD ("Hogwild") over
+  parts of the corpus, one thread per part, the GIL released so the window stays responsive;
+- on CUDA, batched Torch: pairs are drawn on the CPU, gradients are computed for thousands of
+  pairs at once and added back with ``index_add_``.
+
+Both apply the same rules: frequent-word subsampling, a window shrunk at random per word,
+negatives from the unigram^0.75 table, a learning rate decayed linearly to 1e-4 of its start.
+The loss reported is the mean negative-sampling loss per positive pair,
+-log s(u.v) - sum_k log s(-u.n_k), computed exactly (not a running sum that overflows).
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+import torch
+
+from models.core.device import resolve_device, seed_everything, set_threads
+from models.core.events import STOP, Every, Progress, Rate
+from models.core.params import param, validate
+from models.text.corpus import Corpus
+from models.text.embedding import TrainedEmbedding
+from models.text.sampling import keep_probabilities, noise_table
+from models.text.vocab import EncodedCorpus, build_vocab, encode
+
+MAP_WORDS = 1000          # rows of the live-map snapshot: the most frequent words
+SNAPSHOT_SECONDS = 1.0    # the live map redraws about once a second
+CHUNK_SECONDS = 0.15      # work between two yields: Stop and progress take effect this often
+LR_FLOOR = 1e-4
+
+
+@dataclass
+class SGNSConfig:
+    dim: int = param(100, "Vector dimensions", low=2, high=1000)
+    window: int = param(5, "Context words on each side (shrunk at random per word)", low=1, high=50)
+    negative: int = param(5, "Negative samples per positive pair", low=1, high=50)
+    epochs: int = param(5, "Passes over the corpus", low=1, high=10_000)
+    min_count: int = param(5, "Ignore words seen fewer times than this", low=1, high=10_000_000)
+    max_vocab: int = param(0, "Keep only this many most frequent words (0: no cap)", low=0, high=10_000_000,
+                           advanced=True)
+    sample: float = param(1e-3, "Subsampling threshold for frequent words (0: off)", low=0.0, high=1.0,
+                          advanced=True)
+    lr: float = param(0.025, "Initial learning rate, decayed linearly to zero", low=1e-6, high=10.0,
+                      advanced=True)
+    threads: int = param(0, "CPU threads (0: all cores)", low=0, high=1024, advanced=True)
+    device: str = param("auto", "Where to train: auto picks CUDA when present", choices=("auto", "cpu", "cuda"),
+                        advanced=True)
+    seed: int = param(1, "Random seed (one thread on the CPU gives the same vectors every run)", low=0,
+                      high=2**31 - 1, advanced=True)
+
+
+@dataclass
+class CBOWConfig(SGNSConfig):
+    lr: float = param(0.05, "Initial learning rate, decayed linearly to zero", low=1e-6, high=10.0, advanced=True)
+
+
+# --- the CPU kernel --------------------------------------------------------------------------
+
+@numba.njit(inline="always", fastmath=True)
+def _next(state):
+    """word2vec.c's linear congruential generator: cheap, and per thread, so no locks."""
+    return (state * np.uint64(25214903917) + np.uint64(11)) & np.uint64(0xFFFFFFFFFFFF)
+
+
+@numba.njit(inline="always", fastmath=True)
+def _sigmoid_and_loss(f, label):
+    """s(f) and the pair's loss -log s(f) (label 1) or -log s(-f) (label 0), stable for any f."""
+    if f > 30.0:
+        f = 30.0
+    elif f < -30.0:
+        f = -30.0
+    e = math.exp(-abs(f))
+    s = 1.0 / (1.0 + e) if f >= 0 else e / (1.0 + e)
+    z = f if label > 0 else -f            # loss = log(1 + exp(-z))
+    loss = math.log1p(math.exp(-z)) if z > -30.0 else -z
+    return s, loss
+
+
+@numba.njit(parallel=True, fastmath=True, nogil=True, cache=True)
+def _train_chunk(W, C, ids, starts, s0, s1, keep, table, window, negative, cbow, lr0, lr1, seeds,
+                 loss_out, pairs_out):
+    """Train on sentences [s0, s1): ``len(seeds)`` threads, each on a contiguous share of them.
+
+    Returns nothing; per-thread loss sums and pair counts land in ``loss_out`` and ``pairs_out``.
+    The learning rate falls linearly from lr0 to lr1 across each thread's share.
+    """
+    n_threads = seeds.shape[0]
+    dim = W.shape[1]
+    table_size = table.shape[0]
+    span = s1 - s0
+    for t in numba.prange(n_threads):
+        a = s0 + span * t // n_threads
+        b = s0 + span * (t + 1) // n_threads
+        tok0, tok1 = starts[a], starts[b]
+        total = max(tok1 - tok0, 1)
+        state = np.uint64(seeds[t])
+        neu1 = np.empty(dim, dtype=np.float32)
+        neu1e = np.empty(dim, dtype=np.float32)
+        sent = np.empty(1024, dtype=np.int32)
+        loss_sum = 0.0
+        pairs = 0
+        for s in range(a, b):
+            lr = np.float32(lr0 + (lr1 - lr0) * (starts[s] - tok0) / total)
+            n = 0
+            for i in range(starts[s], starts[s + 1]):       # subsampling of frequent words
+                w = ids[i]
+                state = _next(state)
+                if keep[w] >= 1.0 or keep[w] > (state & np.uint64(0xFFFF)) / 65536.0:
+                    if n < sent.shape[0]:
+                        sent[n] = w
+                        n += 1
+            for pos in range(n):
+                state = _next(state)
+                reduced = np.int64(state % np.uint64(window))
+                lo = max(0, pos - window + reduced)
+                hi = min(n, pos + window - reduced + 1)
+                center = sent[pos]
+                if cbow:
+                    count = 0
+                    neu1[:] = 0.0
+                    for j in range(lo, hi):
+                        if j != pos:
+                            for k in range(dim):
+                                neu1[k] += W[sent[j], k]
+                            count += 1
+                    if count == 0:
+                        continue
+                    for k in range(dim):
+                        neu1[k] /= count
+                    neu1e[:] = 0.0
+                    for d in range(negative + 1):
+                        if d == 0:
+                            target, label = center, 1
+                        else:
+                            state = _next(state)
+                            target, label = table[(state >> np.uint64(16)) % np.uint64(table_size)], 0
+                            if target == center:
+                                continue
+                        f = 0.0
+                        for k in range(dim):
+                            f += neu1[k] * C[target, k]
+                        sig, loss = _sigmoid_and_loss(f, label)
+                        loss_sum += loss
+                        g = (label - sig) * lr
+                        for k in range(dim):
+                            neu1e[k] += g * C[target, k]
+                            C[target, k] += g * neu1[k]
+                    for j in range(lo, hi):
+                        if j != pos:
+                            for k in range(dim):
+                                W[sent[j], k] += neu1e[k]
+                    pairs += 1
+                else:
+                    for j in range(lo, hi):
+                        if j == pos:
+                            continue
+                        src = sent[j]
+                        neu1e[:] = 0.0
+                        for d in range(negative + 1):
+                            if d == 0:
+                                target, label = center, 1
+                            else:
+                                state = _next(state)
+                                target, label = table[(state >> np.uint64(16)) % np.uint64(table_size)], 0
+                                if target == center:
+                                    continue
+                            f = 0.0
+                            for k in range(dim):
+                                f += W[src, k] * C[target, k]
+                            sig, loss = _sigmoid_and_loss(f, label)
+                            loss_sum += loss
+                            g = (label - sig) * lr
+                            for k in range(dim):
+                                neu1e[k] += g * C[target, k]
+                                C[target, k] += g * W[src, k]
+                        for k in range(dim):
+                            W[src, k] += neu1e[k]
+                        pairs += 1
+        loss_out[t] = loss_sum
+        pairs_out[t] = pairs
+
+
+class _CpuKernel:
+    def __init__(self, W: np.ndarray, C: np.ndarray, data: EncodedCorpus, keep, table, cfg, cbow, threads):
+        self.W, self.C, self.data, self.keep, self.table = W, C, data, keep, table
+        self.cfg, self.cbow, self.threads = cfg, cbow, threads
+
+    def run(self, s0: int, s1: int, lr0: float, lr1: float, rng: np.random.Generator) -> tuple[float, int]:
+        t = max(1, min(self.threads, s1 - s0))
+        loss, pairs = np.zeros(t), np.zeros(t, dtype=np.int64)
+        seeds = rng.integers(1, 2**47, size=t, dtype=np.uint64)
+        _train_chunk(self.W, self.C, self.data.ids, self.data.starts, s0, s1, self.keep, self.table,
+                     self.cfg.window, self.cfg.negative, self.cbow, lr0, lr1, seeds, loss, pairs)
+        return float(loss.sum()), int(pairs.sum())
+
+    def weights(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.W, self.C
+
+
+# --- the batched Torch kernel (CUDA; runs on any device) --------------------------------------
+
+@numba.njit(cache=True)
+def _draw_examples(ids, starts, s0, s1, keep, window, seed):
+    """(centre, context window) examples of sentences [s0, s1) after subsampling and window
+    shrinking: ``ctx`` has 2*window slots per centre, -1 where empty."""
+    np.random.seed(seed)
+    n_max = starts[s1] - starts[s0]
+    centers = np.empty(n_max, dtype=np.int64)
+    ctx = np.full((n_max, 2 * window), -1, dtype=np.int64)
+    where = np.empty(n_max, dtype=np.int64)       # token offset of each example, for the lr decay
+    sent = np.empty(1024, dtype=np.int64)
+    m = 0
+    for s in range(s0, s1):
+        n = 0
+        for i in range(starts[s], starts[s + 1]):
+            if keep[ids[i]] >= 1.0 or np.random.random() < keep[ids[i]]:
+                sent[n] = ids[i]
+                n += 1
+        for pos in range(n):
+            reduced = np.random.randint(0, window)
+            c = 0
+            for j in range(max(0, pos - window + reduced), min(n, pos + window - reduced + 1)):
+                if j != pos:
+                    ctx[m, c] = sent[j]
+                    c += 1
+            if c:
+                centers[m] = sent[pos]
+                where[m] = starts[s] - starts[s0]
+                m += 1
+    return centers[:m], ctx[:m], where[:m]
+
+
+class _TorchKernel:
+    BATCH = 4096
+
+    def __init__(self, W: np.ndarray, C: np.ndarray, data: EncodedCorpus, keep, table, cfg, cbow,
+                 device: torch.device):
+        self.device, self.data, self.keep, self.cfg, self.cbow = device, data, keep, cfg, cbow
+        self.W = torch.from_numpy(W).to(device)
+        self.C = torch.from_numpy(C).to(device)
+        self.table = torch.from_numpy(table.astype(np.int64)).to(device)
+        self.gen = torch.Generator(device=device)
+
+    def run(self, s0: int, s1: int, lr0: float, lr1: float, rng: np.random.Generator) -> tuple[float, int]:
+        cfg = self.cfg
+        centers, ctx, where = _draw_examples(self.data.ids, self.data.starts, s0, s1, self.keep, cfg.window,
+                                             int(rng.integers(2**31)))
+        self.gen.manual_seed(int(rng.integers(2**62)))
+        span = max(int(self.data.starts[s1] - self.data.starts[s0]), 1)
+        loss_sum, pairs = 0.0, 0
+        for b in range(0, len(centers), self.BATCH):
+            cen = torch.from_numpy(centers[b:b + self.BATCH]).to(self.device)
+            con = torch.from_numpy(ctx[b:b + self.BATCH]).to(self.device)
+            lr = lr0 + (lr1 - lr0) * float(where[b]) / span
+            if self.cbow:
+                loss, n = self._cbow_step(cen, con, lr)
+            else:
+                mask = con >= 0
+                loss, n = self._sg_step(con[mask], cen[:, None].expand_as(con)[mask], lr)
+            loss_sum += loss
+            pairs += n
+        return loss_sum, pairs
+
+    def _negatives(self, n: int) -> torch.Tensor:
+        idx = torch.randint(len(self.table), (n, self.cfg.negative), device=self.device, generator=self.gen)
+        return self.table[idx]
+
+    def _update(self, u: torch.Tensor, targets: torch.Tensor, lr: float):
+        """Scores of inputs u (B, D) against targets (B, 1+K) (first positive); returns the loss
+        sum, the gradient for u, and applies the update to the output vectors."""
+        v = self.C[targets]                                            # (B, 1+K, D)
+        scores = torch.bmm(v, u.unsqueeze(2)).squeeze(2)               # (B, 1+K)
+        labels = torch.zeros_like(scores)
+        labels[:, 0] = 1.0
+        valid = torch.ones_like(scores)
+        valid[:, 1:] = (targets[:, 1:] != targets[:, :1]).float()      # a negative equal to the positive is skipped
+        g = (labels - torch.sigmoid(scores)) * lr * valid
+        loss = (torch.nn.functional.softplus(torch.where(labels > 0, -scores, scores)) * valid).sum()
+        grad_u = torch.bmm(g.unsqueeze(1), v).squeeze(1)               # (B, D)
+        self.C.index_add_(0, targets.reshape(-1), (g.unsqueeze(2) * u.unsqueeze(1)).reshape(-1, u.shape[1]))
+        return float(loss), grad_u
+
+    def _sg_step(self, src: torch.Tensor, centre: torch.Tensor, lr: float) -> tuple[float, int]:
+        targets = torch.cat([centre[:, None], self._negatives(len(centre))], 1)
+        loss, grad = self._update(self.W[src], targets, lr)
+        self.W.index_add_(0, src, grad)
+        return loss, len(src)
+
+    def _cbow_step(self, centre: torch.Tensor, ctx: torch.Tensor, lr: float) -> tuple[float, int]:
+        mask = (ctx >= 0).float()
+        rows = self.W[ctx.clamp(min=0)] * mask.unsqueeze(2)
+        mean = rows.sum(1) / mask.sum(1, keepdim=True)
+        targets = torch.cat([centre[:, None], self._negatives(len(centre))], 1)
+        loss, grad = self._update(mean, targets, lr)
+        m = ctx >= 0
+        self.W.index_add_(0, ctx[m], grad.unsqueeze(1).expand(-1, ctx.shape[1], -1)[m])
+        return loss, len(centre)
+
+    def weights(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.W.cpu().numpy(), self.C.cpu().numpy()
+
+
+# --- the trainer -----------------------------------------------------------------------------
+
+def _snapshot(W, n: int) -> np.ndarray:
+    rows = W[:n]
+    return (rows.cpu().numpy() if isinstance(rows, torch.Tensor) else rows).copy()
+
+
+def train(config: SGNSConfig, corpus: Corpus):
+    """Train skip-gram (SGNSConfig) or CBOW (CBOWConfig) on ``corpus``; a generator of
+    :class:`Progress` that returns a :class:`TrainedEmbedding`. Send STOP to finish early."""
+    validate(config)
+    cbow = isinstance(config, CBOWConfig)
+    name = "cbow" if cbow else "sgns"
+    device = resolve_device(config.device)
+    threads = set_threads(config.threads)        # numba's thread count is per calling thread
+    rng = seed_everything(config.seed)
+
+    stopped = (yield Progress(0, 0, message="Building the vocabulary")) == STOP
+    vocab = build_vocab(corpus.sentences, config.min_count, config.max_vocab, source=corpus.path.name)
+    data = encode(corpus.sentences, vocab)
+    if data.n_tokens == 0:
+        from models.errors import CorpusError
+        raise CorpusError(f"{corpus.path.name} has no sentence of two or more known words.",
+                          "Use a larger corpus or lower the minimum count.")
+    keep = keep_probabilities(vocab.counts, config.sample)
+    table = noise_table(vocab.counts)
+    W = ((rng.random((len(vocab), config.dim), dtype=np.float32) - 0.5) / config.dim).astype(np.float32)
+    C = np.zeros_like(W)
+    if device.type == "cpu":
+        kernel = _CpuKernel(W, C, data, keep, table, config, cbow, threads)
+    else:
+        kernel = _TorchKernel(W, C, data, keep, table, config, cbow, device)
+
+    labels = tuple(vocab.words[:MAP_WORDS])
+    n_sent, n_tok = data.n_sentences, data.n_tokens
+    total = config.epochs * n_tok
+    rate, snap_due = Rate(total), Every(SNAPSHOT_SECONDS)
+    losses: list[tuple[int, float]] = []
+    done, epoch = 0, 0
+    chunk = max(1, min(n_sent, 2000))          # sentences per call, tuned to CHUNK_SECONDS below
+    last_loss = float("nan")
+    where = f"{threads} thread(s)" if device.type == "cpu" else str(device)
+    stopped |= (yield Progress(0, total, 1, config.epochs, message=f"Training {name} on {where}",
+                               snapshot=_snapshot(kernel.W, MAP_WORDS), labels=labels)) == STOP
+    while epoch < config.epochs and not stopped:
+        s = 0
+        while s < n_sent:
+            s1 = min(n_sent, s + chunk)
+            words = int(data.starts[s1] - data.starts[s])
+            lr0 = config.lr * max(LR_FLOOR, 1 - done / total)
+            lr1 = config.lr * max(LR_FLOOR, 1 - (done + words) / total)
+            t0 = time.perf_counter()
+            loss_sum, pairs = kernel.run(s, s1, lr0, lr1, rng)
+            took = time.perf_counter() - t0
+            chunk = max(1, min(n_sent, int(chunk * min(4.0, max(0.25, CHUNK_SECONDS / max(took, 1e-4))))))
+            done += words
+            s = s1
+            if pairs:
+                last_loss = loss_sum / pairs
+                if not math.isfinite(last_loss):
+                    from models.errors import UserError
+                    raise UserError(f"Training diverged (the loss became {last_loss}).",
+                                    "Lower the learning rate and train again.")
+                losses.append((done, last_loss))
+            speed, eta = rate.update(done)
+            snap = _snapshot(kernel.W, MAP_WORDS) if snap_due() else None
+            reply = yield Progress(done, total, epoch + 1, config.epochs, last_loss, speed, eta,
+                                   snapshot=snap, labels=labels if snap is not None else None)
+            if reply == STOP:
+                stopped = True
+                break
+        epoch += 0 if stopped else 1
+
+    W, C = kernel.weights()
+    seconds = rate.elapsed
+    stats = {"model": name, "seconds": seconds, "words_per_second": done / seconds if seconds > 0 else 0.0,
+             "final_loss": last_loss, "device": device.type, "threads": threads if device.type == "cpu" else 0,
+             "epochs_done": epoch, "words_done": done, "stopped_early": stopped, "vocab_size": len(vocab),
+             "corpus_tokens": n_tok, "corpus": str(corpus.path)}
+    return TrainedEmbedding(name, config, vocab, {"input": np.ascontiguousarray(W), "output": np.ascontiguousarray(C)},
+                            stats, losses)

@@ -1,0 +1,66 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from explorer.cli import main
+from tests.explorer.conftest import GROUP_A, planted_corpus
+
+
+def test_train_writes_vectors_model_config_and_run_json_then_neighbours_reads_them(tmp_path):
+    corpus = planted_corpus(tmp_path / "c.txt", lines=1500)
+    out = tmp_path / "model"
+    done = subprocess.run([sys.executable, "-m", "explorer", "train", "sgns", "--corpus", str(corpus),
+                           "--dim", "16", "--epochs", "2", "--min-count", "1", "--threads", "1",
+                           "--seed", "3", "--out", str(out)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert {"vectors.txt", "model.safetensors", "config.json", "run.json"} <= {p.name for p in out.iterdir()}
+    run = json.loads((out / "run.json").read_text())
+    assert run["seconds"] > 0 and run["words_per_second"] > 0 and run["device"] == "cpu"
+    assert run["final_loss"] == run["final_loss"]  # not NaN
+    config = json.loads((out / "config.json").read_text())
+    assert config["model"] == "sgns" and config["config"]["dim"] == 16 and config["config"]["seed"] == 3
+    header = (out / "vectors.txt").read_text().splitlines()[0].split()
+    assert header == [str(len(GROUP_A) * 2), "16"]
+
+    nb = subprocess.run([sys.executable, "-m", "explorer", "neighbours", str(out), GROUP_A[0], "-k", "5"],
+                        capture_output=True, text=True, timeout=120)
+    assert nb.returncode == 0, nb.stderr
+    rows = [line.split("\t") for line in nb.stdout.splitlines()]
+    assert len(rows) == 5 and all(-1 <= float(s) <= 1 for _, s in rows)
+    assert sum(w in GROUP_A for w, _ in rows) >= 4
+
+
+def _bad_inputs(tmp):
+    (tmp / "folder").mkdir()
+    (tmp / "empty.txt").write_text("")
+    (tmp / "binary.bin").write_bytes(bytes(range(256)) * 100)
+    (tmp / "few.txt").write_text("only a handful of words here\n")
+    return {"missing": tmp / "nope.txt", "folder": tmp / "folder", "empty": tmp / "empty.txt",
+            "binary": tmp / "binary.bin", "few": tmp / "few.txt"}
+
+
+@pytest.mark.parametrize("case, phrase", [("missing", "not found"), ("folder", "is a folder"),
+                                          ("empty", "is empty"), ("binary", "binary"),
+                                          ("few", "lower the minimum count")])
+def test_bad_corpus_gives_one_clear_line_and_a_nonzero_exit(tmp_path, capsys, case, phrase):
+    path = _bad_inputs(tmp_path)[case]
+    code = main(["train", "sgns", "--corpus", str(path), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code != 0
+    assert len(err) == 1 and err[0].startswith("error:") and phrase in err[0], err
+    assert not (tmp_path / "out").exists()
+
+
+def test_unknown_word_and_missing_model_are_one_line_errors(tmp_path, capsys):
+    assert main(["neighbours", str(tmp_path), "chicago"]) != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "No model found" in err[0]
+
+
+def test_out_of_range_parameter_is_refused_before_training(tmp_path, capsys):
+    corpus = planted_corpus(tmp_path / "c.txt", lines=50)
+    assert main(["train", "cbow", "--corpus", str(corpus), "--dim", "0", "--out", str(tmp_path / "o")]) != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "dim" in err[0]

@@ -1,0 +1,113 @@
+"""The window trains through the worker bridge; tests wait on signals, never on sleeps."""
+import time
+
+import numpy as np
+from PySide6.QtCore import QTimer, Qt
+from PySide6.QtWidgets import QMessageBox
+
+from explorer import workers
+from explorer.main_window import MainWindow
+from tests.explorer.conftest import GROUP_A, GROUP_B, set_params
+
+
+def test_training_from_the_window_learns_the_planted_groups(qtbot, window):
+    window.panel.select_model("sgns")
+    set_params(window, dim=20, epochs=3, min_count=1, sample=0.0)
+    with qtbot.waitSignal(window.model_ready, timeout=60_000) as ready:
+        qtbot.mouseClick(window.panel.train_button, Qt.LeftButton)
+    model = ready.args[0]
+    v = model.vectors
+    within = np.mean([v.similarity(GROUP_A[0], w) for w in GROUP_A[1:]])
+    across = np.mean([v.similarity(GROUP_A[0], w) for w in GROUP_B])
+    assert within > across + 0.2
+    assert window.panel.loss_plot.points() > 0
+    assert "Trained" in window.panel.status.text()
+    assert window.panel.train_button.isEnabled() and not window.panel.stop_button.isEnabled()
+
+
+def test_cbow_trains_from_the_window_too(qtbot, window):
+    window.panel.select_model("cbow")
+    set_params(window, dim=20, epochs=3, min_count=1, sample=0.0)
+    with qtbot.waitSignal(window.model_ready, timeout=60_000) as ready:
+        window.panel.train_button.click()
+    v = ready.args[0].vectors
+    assert ready.args[0].model == "cbow"
+    assert v.similarity(GROUP_B[0], GROUP_B[1]) > v.similarity(GROUP_B[0], GROUP_A[1])
+
+
+def test_stop_midway_keeps_a_usable_model_within_a_second(qtbot, window):
+    set_params(window, dim=20, epochs=200, min_count=1, sample=0.0)
+    window.panel.train_button.click()
+    with qtbot.waitSignal(window.jobs["train"].progress, timeout=30_000):
+        pass
+    with qtbot.waitSignal(window.model_ready, timeout=30_000) as ready:
+        stop_clicked = time.perf_counter()
+        window.panel.stop_button.click()
+    assert time.perf_counter() - stop_clicked < 1.0
+    model = ready.args[0]
+    assert model.stats["stopped_early"] is True and model.stats["epochs_done"] < 200
+    assert np.isfinite(model.vectors.matrix).all()
+    assert "Stopped early" in window.panel.status.text()
+    window.select_word(GROUP_A[0])
+    assert len(window.neighbours.neighbour_words()) == 10
+
+
+def test_closing_the_window_during_training_leaves_no_thread_running(qtbot, corpus_file):
+    w = MainWindow(corpus_path=corpus_file, warm_up=False)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitUntil(lambda: w.corpus is not None, timeout=10_000)
+    set_params(w, dim=20, epochs=500, min_count=1)
+    w.panel.train_button.click()
+    with qtbot.waitSignal(w.jobs["train"].progress, timeout=30_000):
+        pass
+    job = w.jobs["train"]
+    started = time.perf_counter()
+    w.close()
+    qtbot.waitUntil(lambda: not workers.active_jobs(), timeout=2000)
+    assert time.perf_counter() - started < 2.0
+    assert job.outcome == "cancelled"
+
+
+def test_the_event_loop_keeps_running_while_training(qtbot, window):
+    """A 10 ms timer probe: the longest gap between ticks while the trainer runs in the pool."""
+    set_params(window, dim=50, epochs=30, min_count=1)
+    gaps, last = [], [time.perf_counter()]
+
+    def tick():
+        now = time.perf_counter()
+        gaps.append(now - last[0])
+        last[0] = now
+    timer = QTimer(interval=10)
+    timer.timeout.connect(tick)
+    timer.start()
+    with qtbot.waitSignal(window.model_ready, timeout=60_000):
+        window.panel.train_button.click()
+    timer.stop()
+    assert len(gaps) > 20
+    assert max(gaps) < 0.25, f"event loop stalled for {max(gaps) * 1000:.0f} ms"
+
+
+def test_an_unusable_corpus_is_explained_and_training_stays_off(qtbot, window, tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    window.open_corpus(str(empty))
+    with qtbot.waitSignal(window.jobs["corpus"].failed, timeout=10_000):
+        pass
+    dialog = window.findChild(QMessageBox, "error_dialog")
+    assert dialog is not None and dialog.isVisible() and "is empty" in dialog.text()
+    assert "is empty" in window.panel.corpus_info.text()
+    assert not window.panel.train_button.isEnabled()
+    dialog.close()
+
+
+def test_too_few_words_for_the_min_count_is_reported_in_the_panel(qtbot, window):
+    set_params(window, min_count=100_000)
+    window.panel.train_button.click()
+    with qtbot.waitSignal(window.jobs["train"].failed, timeout=10_000):
+        pass
+    assert "lower the minimum count" in window.panel.status.text()
+    dialog = window.findChild(QMessageBox, "error_dialog")
+    assert dialog.isVisible()
+    dialog.close()
+    qtbot.waitUntil(lambda: window.panel.train_button.isEnabled(), timeout=5000)

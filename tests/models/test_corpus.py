@@ -1,0 +1,67 @@
+import gzip
+
+import pytest
+
+from models.errors import CorpusError
+from models.text.corpus import read_corpus, tokenize
+from models.text.vocab import build_vocab, encode
+
+
+def test_tokenize_lowercases_drops_punctuation_keeps_inner_apostrophes():
+    assert tokenize("Don't stop: Chicago, IL's 2nd city!") == ["don't", "stop", "chicago", "il's", "2nd", "city"]
+
+
+def test_reads_plain_and_gzip_files_the_same(tmp_path):
+    text = "The cat sat.\nThe dog ran far away.\n"
+    (tmp_path / "a.txt").write_text(text)
+    with gzip.open(tmp_path / "a.txt.gz", "wt") as f:
+        f.write(text)
+    plain, packed = read_corpus(tmp_path / "a.txt"), read_corpus(tmp_path / "a.txt.gz")
+    assert plain.sentences == packed.sentences == [["the", "cat", "sat"], ["the", "dog", "ran", "far", "away"]]
+
+
+def test_long_lines_are_split_into_windows_of_at_most_1000_words(tmp_path):
+    (tmp_path / "long.txt").write_text(" ".join(["word"] * 2500))
+    assert [len(s) for s in read_corpus(tmp_path / "long.txt").sentences] == [1000, 1000, 500]
+
+
+@pytest.mark.parametrize("make, phrase", [
+    (lambda p: p, "not found"),
+    (lambda p: (p.mkdir(), p)[1], "is a folder"),
+    (lambda p: (p.write_bytes(b""), p)[1], "is empty"),
+    (lambda p: (p.write_bytes(bytes(range(256)) * 64), p)[1], "binary"),
+    (lambda p: (p.write_text("... !!! ,,,\n"), p)[1], "no words"),
+    (lambda p: (p.write_bytes(gzip.compress(b"hello world " * 1000)[:40]), p)[1], "Could not read"),
+])
+def test_bad_corpus_files_raise_a_clear_error_naming_the_file(tmp_path, make, phrase):
+    path = make(tmp_path / "corpus.txt.gz" if phrase == "Could not read" else tmp_path / "corpus.txt")
+    with pytest.raises(CorpusError) as info:
+        read_corpus(path)
+    assert phrase in str(info.value) and str(path) in str(info.value)
+
+
+def test_text_that_is_not_utf8_is_read_as_cp1252_and_says_so(tmp_path):
+    (tmp_path / "latin.txt").write_bytes("café au lait\nnaïve résumé\n".encode("cp1252"))
+    corpus = read_corpus(tmp_path / "latin.txt")
+    assert corpus.sentences == [["café", "au", "lait"], ["naïve", "résumé"]]
+    assert corpus.notes and "not valid UTF-8" in corpus.notes[0] and "line 1" in corpus.notes[0]
+
+
+def test_too_few_words_for_the_min_count_names_the_numbers_and_the_fix():
+    with pytest.raises(CorpusError) as info:
+        build_vocab([["a", "b", "c"]], min_count=5, source="tiny.txt")
+    msg = str(info.value)
+    assert "tiny.txt" in msg and "5 times" in msg and "lower the minimum count" in msg
+
+
+def test_vocabulary_orders_by_frequency_applies_min_count_and_max_size():
+    sentences = [["a", "b", "a", "c", "a", "b", "d"]]
+    vocab = build_vocab(sentences, min_count=2)
+    assert vocab.words == ["a", "b"] and vocab.counts.tolist() == [3, 2]
+    assert build_vocab(sentences, min_count=1, max_size=3).words == ["a", "b", "c"]
+
+
+def test_encoding_drops_unknown_words_and_one_word_sentences():
+    vocab = build_vocab([["a", "b", "a", "b", "c"]], min_count=2)
+    enc = encode([["a", "x", "b"], ["a"], ["b", "a", "b"]], vocab)
+    assert enc.ids.tolist() == [0, 1, 1, 0, 1] and enc.starts.tolist() == [0, 2, 5]
