@@ -237,6 +237,18 @@ def _draw_examples(ids, starts, s0, s1, keep, window, seed):
     return centers[:m], ctx[:m], where[:m]
 
 
+def _add_mean(weights: torch.Tensor, rows: torch.Tensor, updates: torch.Tensor) -> None:
+    """Add to each row the sum of its updates in the batch divided by the square root of their
+    number. A plain sum applies a frequent word's update hundreds of times at once, computed from
+    the same stale vector, and diverges; a plain mean makes frequent words learn far slower than
+    one-at-a-time SGD (the CPU kernel) does. The square root sits between the two."""
+    uniq, inverse = torch.unique(rows, return_inverse=True)
+    total = torch.zeros(len(uniq), weights.shape[1], dtype=weights.dtype, device=weights.device)
+    total.index_add_(0, inverse, updates)
+    count = torch.bincount(inverse, minlength=len(uniq)).clamp(min=1).to(weights.dtype)
+    weights.index_add_(0, uniq, total / count.sqrt().unsqueeze(1))
+
+
 class _TorchKernel:
     BATCH = 4096
 
@@ -247,6 +259,9 @@ class _TorchKernel:
         self.C = torch.from_numpy(C).to(device)
         self.table = torch.from_numpy(table.astype(np.int64)).to(device)
         self.gen = torch.Generator(device=device)
+        # Every row gets at most one (scaled) update per batch, so a small vocabulary needs small
+        # batches to get enough updates; a large one fills the GPU.
+        self.batch = int(min(self.BATCH, max(256, 8 * W.shape[0])))
 
     def run(self, s0: int, s1: int, lr0: float, lr1: float, rng: np.random.Generator) -> tuple[float, int]:
         cfg = self.cfg
@@ -255,9 +270,9 @@ class _TorchKernel:
         self.gen.manual_seed(int(rng.integers(2**62)))
         span = max(int(self.data.starts[s1] - self.data.starts[s0]), 1)
         loss_sum, pairs = 0.0, 0
-        for b in range(0, len(centers), self.BATCH):
-            cen = torch.from_numpy(centers[b:b + self.BATCH]).to(self.device)
-            con = torch.from_numpy(ctx[b:b + self.BATCH]).to(self.device)
+        for b in range(0, len(centers), self.batch):
+            cen = torch.from_numpy(centers[b:b + self.batch]).to(self.device)
+            con = torch.from_numpy(ctx[b:b + self.batch]).to(self.device)
             lr = lr0 + (lr1 - lr0) * float(where[b]) / span
             if self.cbow:
                 loss, n = self._cbow_step(cen, con, lr)
@@ -284,13 +299,13 @@ class _TorchKernel:
         g = (labels - torch.sigmoid(scores)) * lr * valid
         loss = (torch.nn.functional.softplus(torch.where(labels > 0, -scores, scores)) * valid).sum()
         grad_u = torch.bmm(g.unsqueeze(1), v).squeeze(1)               # (B, D)
-        self.C.index_add_(0, targets.reshape(-1), (g.unsqueeze(2) * u.unsqueeze(1)).reshape(-1, u.shape[1]))
+        _add_mean(self.C, targets.reshape(-1), (g.unsqueeze(2) * u.unsqueeze(1)).reshape(-1, u.shape[1]))
         return float(loss), grad_u
 
     def _sg_step(self, src: torch.Tensor, centre: torch.Tensor, lr: float) -> tuple[float, int]:
         targets = torch.cat([centre[:, None], self._negatives(len(centre))], 1)
         loss, grad = self._update(self.W[src], targets, lr)
-        self.W.index_add_(0, src, grad)
+        _add_mean(self.W, src, grad)
         return loss, len(src)
 
     def _cbow_step(self, centre: torch.Tensor, ctx: torch.Tensor, lr: float) -> tuple[float, int]:
@@ -300,7 +315,7 @@ class _TorchKernel:
         targets = torch.cat([centre[:, None], self._negatives(len(centre))], 1)
         loss, grad = self._update(mean, targets, lr)
         m = ctx >= 0
-        self.W.index_add_(0, ctx[m], grad.unsqueeze(1).expand(-1, ctx.shape[1], -1)[m])
+        _add_mean(self.W, ctx[m], grad.unsqueeze(1).expand(-1, ctx.shape[1], -1)[m])
         return loss, len(centre)
 
     def weights(self) -> tuple[np.ndarray, np.ndarray]:
