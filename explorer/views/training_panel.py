@@ -44,7 +44,8 @@ class LossPlot(pg.PlotWidget):
         self.setLabel("left", "loss")
         self.setLabel("bottom", "words processed")
         self.showGrid(x=True, y=True, alpha=0.3)
-        self.setMinimumHeight(140)
+        self.setMinimumHeight(150)
+        self.setMaximumHeight(230)     # the parameter form above gets the rest of the height
         self._curve = self.plot(pen=pg.mkPen("#1f77b4", width=2))
         self._x: list[float] = []
         self._y: list[float] = []
@@ -86,6 +87,7 @@ class TrainingPanel(QWidget):
         scroll = QScrollArea(widgetResizable=True)
         scroll.setWidget(self.form)
         scroll.setFrameShape(QScrollArea.NoFrame)
+        scroll.setMinimumHeight(180)
         self.train_button = QPushButton("Train")
         self.train_button.setDefault(True)
         self.stop_button = QPushButton("Stop")

@@ -82,3 +82,16 @@ def drain(gen):
             next(gen)
         except StopIteration as stop:
             return stop.value
+
+
+def stage(gen):
+    """``yield from gen`` for one stage of a longer job, remembering whether STOP was sent meanwhile
+    (a plain ``yield from`` hands STOP to a stage that has no use for it). Returns (result, stopped)."""
+    stopped = False
+    try:
+        ev = next(gen)
+        while True:
+            stopped |= (yield ev) == STOP
+            ev = next(gen)
+    except StopIteration as end:
+        return end.value, stopped

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from models.core.events import Progress
 from models.errors import CorpusError, UnknownWordError
 
 
@@ -45,6 +46,10 @@ def build_vocab(sentences, min_count: int = 5, max_size: int = 0, source: str = 
     counts = Counter()
     for s in sentences:
         counts.update(s)
+    return _choose(counts, min_count, max_size, source)
+
+
+def _choose(counts: Counter, min_count: int, max_size: int, source: str) -> Vocabulary:
     kept = [(w, c) for w, c in counts.items() if c >= min_count]
     kept.sort(key=lambda wc: (-wc[1], wc[0]))
     if max_size:
@@ -55,6 +60,31 @@ def build_vocab(sentences, min_count: int = 5, max_size: int = 0, source: str = 
             f"({sum(counts.values())} tokens, {len(counts)} distinct words).",
             "Use a larger corpus or lower the minimum count.")
     return Vocabulary([w for w, _ in kept], np.array([c for _, c in kept], dtype=np.int64))
+
+
+def prepare_steps(sentences, min_count: int = 5, max_size: int = 0, source: str = "the corpus",
+                  every: int = 20_000):
+    """Count words, choose the vocabulary and encode the corpus, yielding progress (a few seconds
+    on the bundled corpus); returns ``(Vocabulary, EncodedCorpus)``."""
+    n = len(sentences)
+    counts = Counter()
+    for a in range(0, n, every):
+        for s in sentences[a:a + every]:
+            counts.update(s)
+        yield Progress(a, 2 * n, unit="lines", message="Counting words")
+    vocab = _choose(counts, min_count, max_size, source)
+    parts = []
+    for a in range(0, n, every):
+        parts.append(encode(sentences[a:a + every], vocab))
+        yield Progress(n + a, 2 * n, unit="lines", message="Encoding the corpus")
+    return vocab, _concat(parts)
+
+
+def _concat(parts: list["EncodedCorpus"]) -> "EncodedCorpus":
+    ids = np.concatenate([p.ids for p in parts]) if parts else np.zeros(0, dtype=np.int32)
+    offsets = np.cumsum([0] + [p.n_tokens for p in parts[:-1]])
+    starts = np.concatenate([[0]] + [p.starts[1:] + o for p, o in zip(parts, offsets)]).astype(np.int64)
+    return EncodedCorpus(ids, starts)
 
 
 @dataclass

@@ -23,12 +23,12 @@ import numpy as np
 import torch
 
 from models.core.device import resolve_device, seed_everything, set_threads
-from models.core.events import STOP, Every, Progress, Rate
+from models.core.events import STOP, Every, Progress, Rate, stage
 from models.core.params import param, validate
 from models.text.corpus import Corpus
 from models.text.embedding import TrainedEmbedding
 from models.text.sampling import keep_probabilities, noise_table
-from models.text.vocab import EncodedCorpus, build_vocab, encode
+from models.text.vocab import EncodedCorpus, prepare_steps
 
 MAP_WORDS = 1000          # rows of the live-map snapshot: the most frequent words
 SNAPSHOT_SECONDS = 1.0    # the live map redraws about once a second
@@ -339,9 +339,8 @@ def train(config: SGNSConfig, corpus: Corpus):
     threads = set_threads(config.threads)        # numba's thread count is per calling thread
     rng = seed_everything(config.seed)
 
-    stopped = (yield Progress(0, 0, message="Building the vocabulary")) == STOP
-    vocab = build_vocab(corpus.sentences, config.min_count, config.max_vocab, source=corpus.path.name)
-    data = encode(corpus.sentences, vocab)
+    (vocab, data), stopped = yield from stage(
+        prepare_steps(corpus.sentences, config.min_count, config.max_vocab, source=corpus.path.name))
     if data.n_tokens == 0:
         from models.errors import CorpusError
         raise CorpusError(f"{corpus.path.name} has no sentence of two or more known words.",

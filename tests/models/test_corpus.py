@@ -65,3 +65,14 @@ def test_encoding_drops_unknown_words_and_one_word_sentences():
     vocab = build_vocab([["a", "b", "a", "b", "c"]], min_count=2)
     enc = encode([["a", "x", "b"], ["a"], ["b", "a", "b"]], vocab)
     assert enc.ids.tolist() == [0, 1, 1, 0, 1] and enc.starts.tolist() == [0, 2, 5]
+
+
+def test_prepare_steps_gives_the_same_vocabulary_and_encoding_as_the_plain_functions():
+    from models.core.events import drain
+    from models.text.vocab import prepare_steps
+
+    sentences = [["a", "b", "a"], ["c"], ["b", "a", "d", "b"], ["a", "b"]] * 7
+    vocab, enc = drain(prepare_steps(sentences, min_count=2, every=3))
+    plain = encode(sentences, build_vocab(sentences, min_count=2))
+    assert vocab.words == build_vocab(sentences, min_count=2).words
+    assert enc.ids.tolist() == plain.ids.tolist() and enc.starts.tolist() == plain.starts.tolist()
