@@ -329,6 +329,10 @@ def _snapshot(W, n: int) -> np.ndarray:
     return (rows.cpu().numpy() if isinstance(rows, torch.Tensor) else rows).copy()
 
 
+def _copy(weights) -> tuple[np.ndarray, ...]:
+    return tuple(np.array(w, dtype=np.float32, copy=True) for w in weights)
+
+
 def train(config: SGNSConfig, corpus: Corpus):
     """Train skip-gram (SGNSConfig) or CBOW (CBOWConfig) on ``corpus``; a generator of
     :class:`Progress` that returns a :class:`TrainedEmbedding`. Send STOP to finish early."""
@@ -362,6 +366,8 @@ def train(config: SGNSConfig, corpus: Corpus):
     done, epoch = 0, 0
     chunk = max(1, min(n_sent, 2000))          # sentences per call, tuned to CHUNK_SECONDS below
     last_loss = float("nan")
+    # A copy of the weights, refreshed with each map snapshot: what is kept if training diverges.
+    good, good_at, diverged = _copy(kernel.weights()), 0, None
     where = f"{threads} thread(s)" if device.type == "cpu" else str(device)
     stopped |= (yield Progress(0, total, 1, config.epochs, message=f"Training {name} on {where}",
                                snapshot=_snapshot(kernel.W, MAP_WORDS), labels=labels)) == STOP
@@ -378,15 +384,18 @@ def train(config: SGNSConfig, corpus: Corpus):
             chunk = max(1, min(n_sent, int(chunk * min(4.0, max(0.25, CHUNK_SECONDS / max(took, 1e-4))))))
             done += words
             s = s1
+            if pairs and not math.isfinite(loss_sum / pairs):
+                diverged = done
+                stopped = True
+                break
             if pairs:
                 last_loss = loss_sum / pairs
-                if not math.isfinite(last_loss):
-                    from models.errors import UserError
-                    raise UserError(f"Training diverged (the loss became {last_loss}).",
-                                    "Lower the learning rate and train again.")
                 losses.append((done, last_loss))
             speed, eta = rate.update(done)
-            snap = _snapshot(kernel.W, MAP_WORDS) if snap_due() else None
+            snap = None
+            if snap_due():
+                snap = _snapshot(kernel.W, MAP_WORDS)
+                good, good_at = _copy(kernel.weights()), done
             reply = yield Progress(done, total, epoch + 1, config.epochs, last_loss, speed, eta,
                                    snapshot=snap, labels=labels if snap is not None else None)
             if reply == STOP:
@@ -394,11 +403,15 @@ def train(config: SGNSConfig, corpus: Corpus):
                 break
         epoch += 0 if stopped else 1
 
-    W, C = kernel.weights()
+    W, C = good if diverged is not None else kernel.weights()
     seconds = rate.elapsed
     stats = {"model": name, "seconds": seconds, "words_per_second": done / seconds if seconds > 0 else 0.0,
              "final_loss": last_loss, "device": device.type, "threads": threads if device.type == "cpu" else 0,
              "epochs_done": epoch, "words_done": done, "stopped_early": stopped, "vocab_size": len(vocab),
              "corpus_tokens": n_tok, "corpus": str(corpus.path)}
+    if diverged is not None:
+        stats["diverged"] = (f"The loss became infinite or NaN after {diverged:,} words; training stopped "
+                             f"and kept the last finite weights, from {good_at:,} words. "
+                             "Lower the learning rate and train again.")
     return TrainedEmbedding(name, config, vocab, {"input": np.ascontiguousarray(W), "output": np.ascontiguousarray(C)},
                             stats, losses)

@@ -100,3 +100,24 @@ def test_the_noise_table_follows_the_unigram_distribution_to_the_three_quarters(
     table = noise_table(counts, size=100_000)
     share = np.bincount(table, minlength=3) / len(table)
     np.testing.assert_allclose(share, noise_distribution(counts), atol=1e-3)
+
+
+def test_a_diverging_run_stops_and_keeps_the_last_finite_weights(corpus, monkeypatch):
+    """The kernel's loss is clipped, so no setting makes it overflow on this small corpus; the test
+    poisons the weights with NaN after a few chunks, as an overflow would."""
+    real_run, calls = word2vec._CpuKernel.run, []
+
+    def run(self, *args):
+        loss, pairs = real_run(self, *args)
+        calls.append(1)
+        if len(calls) == 40:
+            self.W[:] = np.nan
+            return float("nan"), pairs
+        return loss, pairs
+    monkeypatch.setattr(word2vec._CpuKernel, "run", run)
+    monkeypatch.setattr(word2vec, "CHUNK_SECONDS", 0.002)    # many small chunks
+    model = drain(word2vec.train(SGNSConfig(dim=16, epochs=200, min_count=1, sample=0.0), corpus))
+    assert len(calls) == 40
+    assert "Lower the learning rate" in model.stats["diverged"]
+    assert model.stats["stopped_early"] and model.stats["epochs_done"] < 200
+    assert np.isfinite(model.tensors["input"]).all() and np.isfinite(model.tensors["output"]).all()
