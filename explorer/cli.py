@@ -3,6 +3,9 @@
     python -m explorer                       open the window
     python -m explorer train sgns --out DIR  train and save (see --help of each model)
     python -m explorer neighbours DIR WORD   nearest words with cosine similarities
+    python -m explorer vectors convert IN OUT / eval DIR / analogy DIR a b c   (see explorer/cli_vectors.py)
+    python -m explorer separate MIX.wav --model DIR --out DIR   two voices apart (see explorer/cli_audio.py)
+    python -m explorer match Q.wav --model DIR / contextual DIR --word W ...   (see explorer/cli_matching.py)
 """
 from __future__ import annotations
 
@@ -11,6 +14,9 @@ import json
 import sys
 from pathlib import Path
 
+from explorer.cli_audio import AUDIO_COMMANDS, add_audio_commands
+from explorer.cli_matching import MATCHING_COMMANDS, add_matching_commands
+from explorer.cli_vectors import VECTOR_COMMANDS, add_vector_commands
 from models.core.events import Progress
 from models.core.params import describe, validate
 from models.errors import UserError
@@ -41,14 +47,18 @@ def build_parser() -> argparse.ArgumentParser:
     models = train.add_subparsers(dest="model", required=True, metavar="MODEL")
     for spec in all_models():
         mp = models.add_parser(spec.name, help=spec.label, description=spec.description)
-        mp.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS,
-                        help="plain-text or .gz file, one sentence or document per line (default: bundled corpus)")
+        if spec.uses_corpus:
+            mp.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS,
+                            help="plain-text or .gz file, one sentence or document per line (default: bundled corpus)")
         mp.add_argument("--out", type=Path, required=True, help="folder for the model, vectors and run.json")
         _add_config_flags(mp, spec.config_cls)
     nb = sub.add_parser("neighbours", help="print the nearest words of a word with cosine similarities")
     nb.add_argument("model", type=Path, help="model folder written by 'train'")
     nb.add_argument("word")
     nb.add_argument("-k", type=int, default=10, help="how many neighbours (default 10)")
+    add_vector_commands(sub)
+    add_audio_commands(sub)
+    add_matching_commands(sub)
     return parser
 
 
@@ -66,6 +76,9 @@ def run_with_bar(gen, desc: str):
                 return stop.value
             if not isinstance(ev, Progress):
                 continue
+            if bar is not None and kind[1] == ev.unit and kind[0] != ev.total_steps and ev.step > 0:
+                kind = (ev.total_steps, ev.unit)      # the same stage, re-planned (a time budget)
+                bar.total = ev.total_steps
             if kind != (ev.total_steps, ev.unit):     # a new stage: reading, then training
                 kind = (ev.total_steps, ev.unit)
                 if bar is not None:
@@ -92,11 +105,14 @@ def cmd_train(args) -> int:
     spec = get(args.model)
     config = spec.config_cls(**{k[4:]: v for k, v in vars(args).items() if k.startswith("cfg_")})
     validate(config)      # before the corpus is read: a typo costs no waiting
-    corpus = run_with_bar(read_corpus_steps(args.corpus), "reading corpus")
-    for note in corpus.notes:
+    corpus = run_with_bar(read_corpus_steps(args.corpus), "reading corpus") if spec.uses_corpus else None
+    for note in corpus.notes if corpus else []:
         print(f"note: {note}", file=sys.stderr)
     model = run_with_bar(spec.train(config, corpus), f"training {spec.name}")
     model.save(args.out)
+    if hasattr(model, "summary"):       # models that are not word vectors say what matters for them
+        print(f"{model.summary()}; saved to {args.out}", file=sys.stderr)
+        return 0
     s = model.stats
     print(f"{spec.label}: {s.get('seconds', 0):.1f} s, {s.get('words_per_second', 0):,.0f} words/s, "
           f"final loss {s.get('final_loss', float('nan')):.4f}, saved to {args.out}", file=sys.stderr)
@@ -112,7 +128,8 @@ def cmd_neighbours(args) -> int:
     return 0
 
 
-COMMANDS = {"train": cmd_train, "neighbours": cmd_neighbours}
+COMMANDS = {"train": cmd_train, "neighbours": cmd_neighbours, **VECTOR_COMMANDS, **AUDIO_COMMANDS,
+            **MATCHING_COMMANDS}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -22,6 +22,7 @@ class ModelSpec:
     train: Callable
     description: str = ""
     uses_corpus: bool = True
+    result_cls: type | None = None   # a TrainedEmbedding subclass to load text results as (None: the base)
 
 
 _REGISTRY: dict[str, ModelSpec] = {}
@@ -40,6 +41,40 @@ def _load_builtin() -> None:
                        "Predict each context word from the centre word, against random negatives."))
     register(ModelSpec("cbow", "CBOW (negative sampling)", word2vec.CBOWConfig, word2vec.train,
                        "Predict the centre word from the mean of its context, against random negatives."))
+    from models.text import cooc, fasttext, glove, onehot, softmax
+
+    register(ModelSpec("onehot", "One-hot (baseline)", onehot.OneHotConfig, onehot.train,
+                       "One dimension per word, every two words at cosine 0; the vocabulary is capped "
+                       f"at {onehot.MAX_VOCAB:,} words because the vectors are as long as it is."))
+    register(ModelSpec("cooc", "Co-occurrence / PPMI + SVD, eig or NMF", cooc.CoocConfig, cooc.train,
+                       "Count words within a window into a sparse matrix, optionally PPMI, and factorise it "
+                       "by truncated SVD, eigendecomposition or non-negative matrix factorisation."))
+    register(ModelSpec("softmax", "Skip-gram (full softmax)", softmax.SoftmaxConfig, softmax.train,
+                       "Predict each context word from the centre word with a softmax over the whole "
+                       "vocabulary: exact but O(vocabulary) per pair, so the vocabulary is capped at "
+                       f"{softmax.MAX_VOCAB:,} words (5,000 by default); compare its ms_per_step with sgns."))
+    register(ModelSpec("glove", "GloVe", glove.GloVeConfig, glove.train,
+                       "Weighted least squares on log co-occurrence counts, f(x) = min(1, (x/x_max)^alpha), "
+                       "trained by AdaGrad; word and context vectors summed."))
+    register(ModelSpec("fasttext", "FastText (subword skip-gram)", fasttext.FastTextConfig, fasttext.train,
+                       "Skip-gram whose input is the mean of the word's vector and its character n-gram "
+                       "vectors (of <word>); gives vectors to words never seen in training.",
+                       result_cls=fasttext.FastTextEmbedding))
+    from models.audio import deep_clustering as dc
+
+    register(ModelSpec("dc", "Deep clustering (separate two voices)", dc.DeepClusteringConfig, dc.train,
+                       dc.DESCRIPTION, uses_corpus=False))
+    from models.siamese import model as siamese
+    from models.text import mlm
+
+    register(ModelSpec("siamese", "Siamese matching (query by example)", siamese.SiameseConfig, siamese.train,
+                       "A twin CNN maps log-mel excerpts to unit vectors, trained with the pair loss "
+                       "-y log s(z.z') - (1-y) log(1 - s(z.z')) on a synthesized database of melodies "
+                       "with one recording each; matches noisy, re-performed excerpts to their source.",
+                       uses_corpus=False))
+    register(ModelSpec("mlm", "Masked language model (contextual vectors)", mlm.MLMConfig, mlm.train,
+                       "A small Transformer encoder that predicts masked words (BERT's 80/10/10 trick); "
+                       "gives one vector per word occurrence, so a word's vector depends on its sentence."))
 
 
 def get(name: str) -> ModelSpec:

@@ -1,20 +1,26 @@
-"""A word-vector store: lookup, unit-normalised matrix, nearest neighbours, word2vec text format."""
+"""A word-vector store: lookup, unit-normalised matrix, nearest neighbours.
+
+Reading and writing files (word2vec text and binary, GloVe, fastText, projector TSV, .npy) is in
+:mod:`models.vector_formats`; analogies and benchmarks are in :mod:`models.evaluation`.
+"""
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
 
-from models.errors import UnknownWordError, VectorFileError
+from models.errors import UnknownWordError
 
 
 class WordVectors:
-    def __init__(self, words: list[str], matrix: np.ndarray):
+    def __init__(self, words: list[str], matrix: np.ndarray, metadata: dict[str, list[str]] | None = None):
         matrix = np.ascontiguousarray(matrix, dtype=np.float32)
         if matrix.ndim != 2 or matrix.shape[0] != len(words):
             raise ValueError(f"{len(words)} words but a matrix of shape {matrix.shape}.")
         self.words = list(words)
         self.matrix = matrix
+        # Extra per-word columns (a projector metadata.tsv's labels, classes, counts), by column name.
+        self.metadata = {k: list(v) for k, v in (metadata or {}).items()}
         self.index = {w: i for i, w in enumerate(self.words)}
         self._unit: np.ndarray | None = None
 
@@ -68,65 +74,14 @@ class WordVectors:
         except KeyError:
             raise UnknownWordError(word) from None
 
-    # --- word2vec text format -------------------------------------------------------------
+    # --- files: every format lives in models.vector_formats -----------------------------------
     def save_word2vec_text(self, path: str | Path) -> None:
-        from models.core.checkpoint import atomic_write_text
+        from models.vector_formats import write_vectors
 
-        lines = [f"{len(self.words)} {self.dim}"]
-        lines += [w + " " + " ".join(f"{x:.6g}" for x in row) for w, row in zip(self.words, self.matrix)]
-        atomic_write_text(Path(path), "\n".join(lines) + "\n")
+        write_vectors(self, path, "word2vec")
 
     @classmethod
     def load_word2vec_text(cls, path: str | Path) -> "WordVectors":
-        path = Path(path)
-        try:
-            f = open(path, encoding="utf-8")
-        except OSError as e:
-            raise VectorFileError(f"Cannot open {path}: {e.strerror}.", "Check the path.") from e
-        try:
-            with f:
-                return cls._read_word2vec_text(path, f)
-        except UnicodeDecodeError as e:
-            raise VectorFileError(f"{path}: bytes that are not UTF-8 ({e.reason}).",
-                                  "Re-save the file as UTF-8.") from None
+        from models.vector_formats import read_vectors
 
-    @classmethod
-    def _read_word2vec_text(cls, path: Path, f) -> "WordVectors":
-        try:
-            header = f.readline().split()
-            n, dim = int(header[0]), int(header[1])
-            if len(header) != 2 or n < 0 or dim <= 0:
-                raise ValueError
-        except (ValueError, IndexError):
-            raise VectorFileError(f"{path}, line 1: expected a header 'ROWS DIMENSIONS'.",
-                                  "Is this a word2vec text file?") from None
-        # Every value takes at least two bytes ("0 "), so the header can be checked against the
-        # file size before a matrix is allocated for it.
-        if n * dim * 2 > path.stat().st_size:
-            raise VectorFileError(f"{path}, line 1: the header claims {n} x {dim} values, "
-                                  "more than the file can hold.", "The header or the file is damaged.")
-        words, rows, seen = [], np.empty((n, dim), dtype=np.float32), set()
-        for lineno, line in enumerate(f, start=2):
-            if not line.strip():
-                continue
-            parts = line.rstrip("\n").rstrip(" ").split(" ")
-            word = parts[0]
-            where = f"{path}, line {lineno}"
-            if len(words) == n:
-                raise VectorFileError(f"{where}: more rows than the header's {n}.")
-            if len(parts) != dim + 1:
-                raise VectorFileError(f"{where}: {len(parts) - 1} values, expected {dim}.")
-            if not word or word in seen:
-                raise VectorFileError(f"{where}: {'empty' if not word else 'duplicate'} word {word!r}.")
-            try:
-                rows[len(words)] = np.asarray(parts[1:], dtype=np.float32)
-            except ValueError:
-                raise VectorFileError(f"{where}: a value is not a number.") from None
-            if not np.isfinite(rows[len(words)]).all():
-                raise VectorFileError(f"{where}: NaN or infinite value for {word!r}.")
-            seen.add(word)
-            words.append(word)
-        if len(words) != n:
-            raise VectorFileError(f"{path}: the header promises {n} rows but the file has {len(words)}.",
-                                  "The file may be truncated.")
-        return cls(words, rows)
+        return read_vectors(path, "word2vec")

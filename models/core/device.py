@@ -41,11 +41,12 @@ def seed_everything(seed: int) -> np.random.Generator:
 def set_threads(n: int) -> int:
     """Use n threads for Torch and numba kernels (0 = all cores). Returns the number in use."""
     n = n if n and n > 0 else (os.cpu_count() or 1)
-    torch.set_num_threads(n)
     try:
         import numba
 
         numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
     except (ImportError, ValueError):
         pass
+    # Torch's last: numba's OpenMP layer can reset the OpenMP thread count Torch relies on.
+    torch.set_num_threads(n)
     return n

@@ -54,4 +54,5 @@ def load_embedding(folder: str | Path) -> TrainedEmbedding:
     from models.registry import get
 
     ckpt = load_checkpoint(Path(folder))
-    return TrainedEmbedding.from_checkpoint(ckpt, get(ckpt.model).config_cls)
+    spec = get(ckpt.model)
+    return (spec.result_cls or TrainedEmbedding).from_checkpoint(ckpt, spec.config_cls)

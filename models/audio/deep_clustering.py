@@ -1,0 +1,525 @@
+"""Deep clustering (Hershey, Chen, Le Roux & Watanabe, 2016): separate two voices by embedding
+every time-frequency bin of a mixture so that bins of the same speaker point the same way.
+
+A bidirectional LSTM reads the normalised log-magnitude spectrogram and gives each bin a
+unit-norm D-dimensional embedding v. Training pulls the affinity matrix V V^T towards the ideal
+one Y Y^T (Y: one-hot owner of each bin under the ideal binary mask), ignoring bins 40 dB below
+the mixture's loudest. To separate, k-means splits the embeddings of the audible bins into two
+clusters; each cluster is a binary mask, and the masked mixture with its own phase is turned
+back into a waveform.
+
+The trainer makes (once) and reads the eSpeak demo data of :mod:`models.audio.demo`, mixes new
+training pairs on the fly, reports the validation loss, keeps the weights that scored best on it,
+and ends by measuring SI-SDR and SDR on the held-out test voices, next to the ideal binary and
+ideal ratio masks as ceilings.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from models.audio import demo, metrics
+from models.audio.features import (STFTConfig, active_bins, apply_masks, as_tensor, ideal_binary_mask,
+                                   ideal_ratio_mask, normalised_log_magnitude, stft)
+from models.core.checkpoint import Checkpoint, CheckpointError, atomic_write_text, load_checkpoint, save_checkpoint
+from models.core.device import resolve_device, seed_everything
+from models.core.events import STOP, Every, Progress, Rate
+from models.core.params import from_dict, param, to_dict, validate
+
+NAME = "dc"
+DESCRIPTION = ("Embed every time-frequency bin of a two-voice mixture with a BLSTM, trained so that bins of "
+               "one speaker point the same way (loss ||VV^T - YY^T||^2); k-means on the embeddings gives "
+               "the masks. Trains on eSpeak demo mixtures made on first use; no corpus needed.")
+RUN_JSON = "run.json"
+VALID_SECONDS = 2.0        # validation mixtures are scored on their first two seconds, batched
+SNAPSHOT_BINS = 1500       # TF-bin embeddings sent with a progress event, for the live scatter
+SNAPSHOT_SECONDS = 2.0
+EVENT_SECONDS = 0.1        # at most ten progress events a second
+VALIDATIONS = 10           # validation passes per training run
+
+
+@dataclass
+class DeepClusteringConfig:
+    minutes: float = param(6.0, "Training time budget in minutes (the demo data is made first, once)",
+                           low=0.01, high=100_000.0)
+    steps: int = param(0, "Stop after this many batches (0: when the time budget is spent)", low=0,
+                       high=10**9, advanced=True)
+    hidden: int = param(128, "LSTM units per direction", low=4, high=4096)
+    layers: int = param(2, "Bidirectional LSTM layers", low=1, high=8)
+    embedding_dim: int = param(20, "Embedding dimensions per time-frequency bin", low=2, high=256)
+    batch_size: int = param(8, "Mixtures per batch", low=1, high=4096, advanced=True)
+    chunk_seconds: float = param(0.8, "Length of each training mixture in seconds", low=0.1, high=30.0,
+                                 advanced=True)
+    lr: float = param(2e-3, "Adam learning rate (held for the first half, then decayed tenfold)",
+                      low=1e-6, high=1.0, advanced=True)
+    dropout: float = param(0.0, "Dropout between LSTM layers", low=0.0, high=0.9, advanced=True)
+    n_fft: int = param(256, "STFT window in samples (256 = 32 ms at 8 kHz)", choices=(128, 256, 512),
+                       advanced=True)
+    hop: int = param(128, "STFT hop in samples (128 = 16 ms at 8 kHz)", choices=(32, 64, 128), advanced=True)
+    silence_db: float = param(40.0, "Bins this many dB below the loudest are left out of loss and k-means",
+                              low=1.0, high=120.0, advanced=True)
+    kmeans_inits: int = param(5, "k-means restarts when separating (the best is kept)", low=1, high=100,
+                              advanced=True)
+    train_per_voice: int = param(60, "Demo training utterances per training voice", low=1, high=2000,
+                                 advanced=True)
+    valid_mixtures: int = param(40, "Demo validation mixtures (training voices, new sentences)", low=1,
+                                high=2000, advanced=True)
+    test_mixtures: int = param(40, "Demo test mixtures (unseen voices) scored after training", low=1,
+                               high=2000, advanced=True)
+    threads: int = param(1, "CPU threads (0: all cores; one is fastest unless the machine is idle, as "
+                            "LSTM steps are small and busy cores stall the others)", low=0, high=1024, advanced=True)
+    device: str = param("auto", "Where to train: auto picks CUDA when present", choices=("auto", "cpu", "cuda"),
+                        advanced=True)
+    seed: int = param(0, "Random seed (for the demo data, the weights and the training mixtures)", low=0,
+                      high=2**31 - 1, advanced=True)
+
+    def stft(self) -> STFTConfig:
+        return STFTConfig(self.n_fft, self.hop)
+
+    def demo_spec(self) -> demo.DemoSpec:
+        return demo.DemoSpec(train_per_voice=self.train_per_voice, valid_mixtures=self.valid_mixtures,
+                             test_mixtures=self.test_mixtures)
+
+
+# --- the loss --------------------------------------------------------------------------------
+
+def deep_clustering_loss(embedding: torch.Tensor, labels: torch.Tensor,
+                         weights: torch.Tensor | None = None) -> torch.Tensor:
+    """||V V^T - Y Y^T||_F^2 per item, over the bins whose weight is non-zero.
+
+    Args:
+        embedding: V, ``(batch, bins, dim)``, one (unit-norm) embedding per time-frequency bin.
+        labels: Y, ``(batch, bins, sources)``, one-hot owner of each bin (float).
+        weights: ``(batch, bins)`` in [0, 1] or bool, 0 for bins to ignore (silence); default all 1.
+
+    Returns:
+        ``(batch,)``: the loss divided by (sum of weights)^2, so 0 is perfect and the figure does
+        not grow with the length of the mixture.
+
+    Expanding the Frobenius norm gives ||V^T V||^2 - 2 ||V^T Y||^2 + ||Y^T Y||^2, whose
+    matrices are dim x dim, dim x sources and sources x sources: linear in the number of bins
+    instead of quadratic (the bins x bins affinity matrix is never formed). Weighting V and Y
+    by w weights the pair (i, j) by w_i w_j, which for a 0/1 mask removes silent bins
+    altogether (as in asteroid's ``deep_clustering_loss``).
+    """
+    if weights is None:
+        weights = torch.ones(embedding.shape[:2], device=embedding.device)
+    w = weights.to(embedding.dtype).unsqueeze(-1)
+    v = embedding * w
+    y = labels.to(embedding.dtype) * w
+    vv = torch.linalg.matrix_norm(v.transpose(1, 2) @ v) ** 2
+    vy = torch.linalg.matrix_norm(v.transpose(1, 2) @ y) ** 2
+    yy = torch.linalg.matrix_norm(y.transpose(1, 2) @ y) ** 2
+    return (vv - 2 * vy + yy) / w.sum(dim=(1, 2)).clamp(min=1.0) ** 2
+
+
+# --- the network -----------------------------------------------------------------------------
+
+class DeepClusteringNet(nn.Module):
+    """(batch, freqs, frames) normalised log magnitude -> (batch, freqs, frames, dim) unit vectors."""
+
+    def __init__(self, n_freqs: int, hidden: int, layers: int, dim: int, dropout: float = 0.0):
+        super().__init__()
+        self.n_freqs, self.dim = n_freqs, dim
+        # per-frequency standardisation, estimated from training batches before the first step
+        self.register_buffer("feature_mean", torch.zeros(n_freqs))
+        self.register_buffer("feature_std", torch.ones(n_freqs))
+        self.blstm = nn.LSTM(n_freqs, hidden, layers, batch_first=True, bidirectional=True,
+                             dropout=dropout if layers > 1 else 0.0)
+        self.embed = nn.Linear(2 * hidden, n_freqs * dim)
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        b, f, t = features.shape
+        x = (features - self.feature_mean[:, None]) / self.feature_std[:, None]
+        h, _ = self.blstm(x.transpose(1, 2))                       # (b, t, 2 hidden)
+        v = self.embed(h).view(b, t, f, self.dim).transpose(1, 2)  # (b, f, t, dim)
+        return nn.functional.normalize(v, dim=-1)
+
+
+def _build_net(config: DeepClusteringConfig) -> DeepClusteringNet:
+    return DeepClusteringNet(config.stft().n_freqs, config.hidden, config.layers, config.embedding_dim,
+                             config.dropout)
+
+
+# --- k-means ---------------------------------------------------------------------------------
+
+def kmeans(x: torch.Tensor, k: int = 2, inits: int = 5, iters: int = 50,
+           generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Lloyd's k-means with k-means++ seeding, best of ``inits`` runs by inertia.
+
+    x ``(n, dim)`` -> (labels ``(n,)`` int64, centroids ``(k, dim)``). Deterministic for a
+    given generator, so separating the same file twice gives the same result.
+    """
+    n = x.shape[0]
+    if n == 0:
+        return torch.zeros(0, dtype=torch.long, device=x.device), torch.zeros(k, x.shape[1], device=x.device)
+    x = x.float()
+    best, best_inertia = None, math.inf
+    for _ in range(inits):
+        centroids = _kmeans_pp(x, k, generator)
+        for _ in range(iters):
+            labels = torch.cdist(x, centroids).argmin(1)
+            sums = torch.zeros_like(centroids).index_add_(0, labels, x)
+            counts = torch.bincount(labels, minlength=k).to(x.dtype)[:, None]
+            # an emptied cluster keeps its old centre rather than becoming NaN
+            new = torch.where(counts > 0, sums / counts.clamp(min=1), centroids)
+            if torch.allclose(new, centroids):
+                break
+            centroids = new
+        dist = torch.cdist(x, centroids)
+        labels = dist.argmin(1)
+        inertia = float(dist.gather(1, labels[:, None]).pow(2).sum())
+        if inertia < best_inertia:
+            best, best_inertia = (labels, centroids), inertia
+    return best
+
+
+def _kmeans_pp(x: torch.Tensor, k: int, generator) -> torch.Tensor:
+    first = torch.randint(x.shape[0], (1,), generator=generator, device="cpu").item()
+    centroids = [x[first]]
+    d2 = (x - x[first]).pow(2).sum(1)
+    for _ in range(1, k):
+        p = d2.cpu() / d2.sum().cpu() if float(d2.sum()) > 0 else torch.full((x.shape[0],), 1.0 / x.shape[0])
+        i = torch.multinomial(p, 1, generator=generator).item()
+        centroids.append(x[i])
+        d2 = torch.minimum(d2, (x - x[i]).pow(2).sum(1))
+    return torch.stack(centroids)
+
+
+# --- the trained model and separation --------------------------------------------------------
+
+@dataclass
+class Separation:
+    """What separating one mixture produced; NumPy copies, for views and files."""
+
+    mixture: np.ndarray       # (samples,) float32
+    sources: np.ndarray       # (2, samples) float32
+    magnitude: np.ndarray     # (freqs, frames) float32, |STFT| of the mixture
+    embeddings: np.ndarray    # (freqs, frames, dim) float32
+    active: np.ndarray        # (freqs, frames) bool: the bins k-means clustered
+    owner: np.ndarray         # (freqs, frames) int64: the cluster (source) of every bin
+    sample_rate: int
+
+
+@dataclass
+class DeepClusteringModel:
+    config: DeepClusteringConfig
+    net: DeepClusteringNet
+    sample_rate: int = 8000
+    stats: dict = field(default_factory=dict)
+    losses: list[tuple[int, float]] = field(default_factory=list)         # (batch, training loss)
+    valid_losses: list[tuple[int, float]] = field(default_factory=list)   # (batch, validation loss)
+
+    model = NAME
+
+    @torch.no_grad()
+    def embed(self, wave) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(samples,) -> (mixture STFT (F, T), embeddings (F, T, D), active bins (F, T)), on CPU."""
+        self.net.eval()
+        device = next(self.net.parameters()).device
+        spec = stft(as_tensor(wave, device), self.config.stft())
+        v = self.net(normalised_log_magnitude(spec)[None])[0]
+        return spec.cpu(), v.cpu(), active_bins(spec, self.config.silence_db).cpu()
+
+    @torch.no_grad()
+    def masks(self, wave) -> tuple[torch.Tensor, tuple]:
+        """Binary masks (2, F, T) from k-means on the audible bins' embeddings; every bin, silent
+        ones too, goes to the nearer centroid."""
+        spec, v, active = self.embed(wave)
+        gen = torch.Generator().manual_seed(self.config.seed)
+        _, centroids = kmeans(v[active], 2, self.config.kmeans_inits, generator=gen)
+        owner = torch.cdist(v.reshape(-1, v.shape[-1]), centroids).argmin(1).view(active.shape)
+        masks = nn.functional.one_hot(owner, 2).permute(2, 0, 1).float()
+        return masks, (spec, v, active, owner)
+
+    def separate(self, wave) -> Separation:
+        """Split a mono mixture at the model's sample rate into two waveforms."""
+        wave = np.asarray(wave, np.float32)
+        masks, (spec, v, active, owner) = self.masks(wave)
+        sources = apply_masks(spec, masks, self.config.stft(), len(wave))
+        return Separation(wave.copy(), sources.numpy(), spec.abs().numpy(), v.numpy(), active.numpy(),
+                          owner.numpy(), self.sample_rate)
+
+    def evaluate(self, mixture, references, with_sdr: bool = True) -> dict:
+        """Separate ``mixture`` and score it against ``references`` (2, samples), next to the
+        ideal binary and ideal ratio masks; see :func:`evaluate_with_oracles`."""
+        sep = self.separate(mixture)
+        return evaluate_with_oracles(sep.sources, references, mixture, self.config.stft(), with_sdr)
+
+    def summary(self) -> str:
+        s = self.stats
+        return (f"deep clustering: {s.get('seconds', 0):.0f} s, {s.get('steps', 0)} batches, "
+                f"validation loss {s.get('valid_loss', float('nan')):.4f}, test SI-SDR improvement "
+                f"{s.get('test_si_sdr_improvement', float('nan')):.1f} dB "
+                f"(ideal binary mask {s.get('test_ibm_si_sdr_improvement', float('nan')):.1f} dB)")
+
+    def checkpoint(self) -> Checkpoint:
+        tensors = {k: v.detach().cpu().numpy() for k, v in self.net.state_dict().items()}
+        return Checkpoint(NAME, to_dict(self.config), tensors,
+                          {"sample_rate": self.sample_rate, "stats": self.stats, "losses": self.losses,
+                           "valid_losses": self.valid_losses})
+
+    def save(self, folder: str | Path) -> Path:
+        """Write model.safetensors, config.json and run.json (the training and test figures)."""
+        folder = Path(folder)
+        save_checkpoint(folder, self.checkpoint())
+        atomic_write_text(folder / RUN_JSON, json.dumps(_jsonable(self.stats), indent=2, sort_keys=True))
+        return folder
+
+    @classmethod
+    def load(cls, folder: str | Path) -> "DeepClusteringModel":
+        ckpt = load_checkpoint(Path(folder))
+        if ckpt.model != NAME:
+            raise CheckpointError(f"{folder} holds a '{ckpt.model}' model, not a deep clustering one.",
+                                  "Train one with: python -m explorer train dc --out DIR")
+        config = from_dict(DeepClusteringConfig, ckpt.config)
+        net = _build_net(config)
+        try:
+            net.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in ckpt.tensors.items()})
+        except RuntimeError as e:
+            raise CheckpointError(f"The weights in {folder} do not fit its config.json ({e}).",
+                                  "Re-train or re-save the model.") from e
+        extra = ckpt.extra
+        return cls(config, net.eval(), int(extra.get("sample_rate", 8000)), extra.get("stats", {}),
+                   [tuple(x) for x in extra.get("losses", [])], [tuple(x) for x in extra.get("valid_losses", [])])
+
+
+load_model = DeepClusteringModel.load
+
+
+def _jsonable(x):
+    if isinstance(x, dict):
+        return {k: _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, float) and not math.isfinite(x):
+        return None            # JSON has no NaN
+    return x
+
+
+def evaluate_with_oracles(estimates, references, mixture, stft_cfg: STFTConfig, with_sdr: bool = True) -> dict:
+    """Score ``estimates`` (2, samples) of ``mixture`` against ``references`` (2, samples) and,
+    as ceilings, the ideal binary and ideal ratio masks computed from the references.
+
+    Returns :func:`models.audio.metrics.evaluate`'s dict (SI-SDR, SDR, their improvements over
+    the mixture, per source and as means, permutation solved) with ``"ibm"`` and ``"irm"``
+    holding the same for the oracles.
+    """
+    refs = np.atleast_2d(np.asarray(references, np.float32))
+    n = refs.shape[1]
+    mix = np.zeros(n, np.float32)
+    m = np.asarray(mixture, np.float32)[:n]
+    mix[:len(m)] = m
+    mix_spec = stft(torch.from_numpy(mix), stft_cfg)
+    ref_specs = stft(torch.from_numpy(refs), stft_cfg)
+    bss = metrics.BssEval(refs) if with_sdr else None
+    out = metrics.evaluate(estimates, refs, mix, with_sdr=with_sdr, bss=bss)
+    for name, mask in (("ibm", ideal_binary_mask(ref_specs)), ("irm", ideal_ratio_mask(ref_specs))):
+        oracle = apply_masks(mix_spec, mask, stft_cfg, n).numpy()
+        out[name] = metrics.evaluate(oracle, refs, mix, with_sdr=with_sdr, bss=bss)
+    return out
+
+
+# --- training --------------------------------------------------------------------------------
+
+def _batch(sources: torch.Tensor, cfg: STFTConfig, silence_db: float):
+    """(B, 2, samples) sources -> features (B, F, T), one-hot labels (B, F*T, 2), weights (B, F*T)."""
+    specs = stft(sources, cfg)                       # (B, 2, F, T)
+    mix = specs.sum(1)
+    labels = ideal_binary_mask(specs).flatten(2).transpose(1, 2)
+    weights = active_bins(mix, silence_db).flatten(1)
+    return normalised_log_magnitude(mix), labels, weights
+
+
+def _loss(net, batch) -> torch.Tensor:
+    features, labels, weights = batch
+    v = net(features)
+    return deep_clustering_loss(v.flatten(1, 2), labels, weights).mean()
+
+
+def _fixed_crops(mixtures: list[demo.Mixture], samples: int) -> torch.Tensor:
+    out = np.zeros((len(mixtures), 2, samples), np.float32)
+    for i, m in enumerate(mixtures):
+        s = m.sources[:, :samples]
+        out[i, :, :s.shape[1]] = s
+    return torch.from_numpy(out)
+
+
+def _fit_feature_stats(net: DeepClusteringNet, batches) -> None:
+    feats = torch.cat([b[0].transpose(1, 2).reshape(-1, b[0].shape[1]) for b in batches])
+    net.feature_mean.copy_(feats.mean(0))
+    net.feature_std.copy_(feats.std(0).clamp(min=1e-3))
+
+
+@torch.no_grad()
+def _snapshot(net, batch) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Embeddings of up to SNAPSHOT_BINS audible bins of the first validation mixture, with the
+    name of the speaker who owns each: the live view watches them part into two clouds."""
+    features, labels, weights = batch
+    net.eval()
+    v = net(features[:1]).flatten(1, 2)[0]
+    net.train()
+    idx = torch.nonzero(weights[0]).squeeze(1)
+    idx = idx[torch.linspace(0, len(idx) - 1, min(SNAPSHOT_BINS, len(idx))).long()] if len(idx) else idx
+    owner = labels[0, idx].argmax(1).tolist()
+    return v[idx].cpu().numpy().copy(), tuple(f"speaker {o + 1}" for o in owner)
+
+
+def _lr_factor(fraction: float) -> float:
+    """Full rate for the first half, then down tenfold, geometrically."""
+    return 0.1 ** max(0.0, min(1.0, (fraction - 0.5) / 0.5))
+
+
+def _set_torch_threads(n: int) -> int:
+    """Torch's thread count only: numba.set_num_threads (which core's set_threads also calls)
+    resets Torch's OpenMP pool once it has run, and an LSTM then crawls (40x measured)."""
+    n = n if n > 0 else (os.cpu_count() or 1)
+    torch.set_num_threads(n)
+    return n
+
+
+def train(config: DeepClusteringConfig, corpus=None):
+    """Train deep clustering on the eSpeak demo mixtures (``corpus`` is unused: the model brings
+    its own data). A generator of :class:`Progress` returning a :class:`DeepClusteringModel`.
+    Send STOP to end training early: the model so far is still tested and returned."""
+    validate(config)
+    device = resolve_device(config.device)
+    threads = _set_torch_threads(config.threads)
+    # LSTM states that decay towards zero turn subnormal, and subnormal arithmetic on a CPU runs
+    # a hundred times slower: a tiny model once took minutes for seconds of work
+    torch.set_flush_denormal(True)
+    rng = seed_everything(config.seed)
+    t_data = time.perf_counter()
+    data = yield from demo.load_steps(config.demo_spec())
+    data_seconds = time.perf_counter() - t_data
+    sr, stft_cfg = data.sample_rate, config.stft()
+    samples = int(round(config.chunk_seconds * sr))
+    net = _build_net(config).to(device)
+    rms = data.train.rms()
+
+    def draw():
+        sources = torch.from_numpy(demo.sample_batch(data.train, rng, config.batch_size, samples, rms))
+        return _batch(sources.to(device), stft_cfg, config.silence_db)
+
+    with torch.no_grad():
+        _fit_feature_stats(net, [draw() for _ in range(4)])
+    valid = _batch(_fixed_crops(data.valid, int(VALID_SECONDS * sr)).to(device), stft_cfg, config.silence_db)
+    opt = torch.optim.Adam(net.parameters(), lr=config.lr)
+    budget = config.minutes * 60.0
+    valid_losses: list[tuple[int, float]] = []
+
+    def _validate(at: int, best_loss: float, best_state):
+        """Score the validation crops; remember the weights when they are the best so far."""
+        net.eval()
+        with torch.no_grad():
+            loss = _loss(net, valid).item()
+        net.train()
+        valid_losses.append((at, loss))
+        if loss < best_loss:
+            return loss, (at, {k: t.detach().clone() for k, t in net.state_dict().items()})
+        return best_loss, best_state
+
+    where = "CPU, %d thread(s)" % threads if device.type == "cpu" else str(device)
+    yield Progress(0, 0, unit="batches", message=f"Timing a few batches on {where}")
+    start = time.perf_counter()
+    total = config.steps
+    losses: list[tuple[int, float]] = []
+    best_loss, best_state = math.inf, None
+    step, smooth, stopped, reply, next_valid = 0, float("nan"), False, None, 1
+    event_due, snap_due = Every(EVENT_SECONDS), Every(SNAPSHOT_SECONDS)
+    rate = None
+    while True:
+        elapsed = time.perf_counter() - start
+        if (total and step >= total) or elapsed >= budget or stopped:
+            break
+        fraction = max(step / total if total else 0.0, elapsed / budget)
+        for group in opt.param_groups:
+            group["lr"] = config.lr * _lr_factor(fraction)
+        loss = _loss(net, draw())
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        nn.utils.clip_grad_norm_(net.parameters(), 5.0)
+        opt.step()
+        step += 1
+        value = loss.item()
+        if not math.isfinite(value):
+            from models.errors import UserError
+            raise UserError(f"Training diverged (the loss became {value}).", "Lower the learning rate and train again.")
+        smooth = value if smooth != smooth else 0.9 * smooth + 0.1 * value
+        losses.append((step, value))
+        if not total and step == 4:
+            # the plan: as many batches as the measured pace fits into the budget
+            per_step = (time.perf_counter() - start) / step
+            total = max(step + 1, int(budget / per_step))
+        if not total:
+            continue
+        if rate is None:
+            rate = Rate(total)
+        elapsed = time.perf_counter() - start
+        fraction = max(step / total, elapsed / budget)
+        validate_now = fraction >= next_valid / VALIDATIONS or step >= total or elapsed >= budget
+        message = f"Training deep clustering on {where}"
+        if validate_now:
+            next_valid = math.floor(fraction * VALIDATIONS) + 1
+            if not config.steps:
+                # re-plan at the pace so far: a busy machine must not leave the bar half-way
+                total = max(step + 1, round(step * budget / elapsed)) if elapsed < budget else step
+            best_loss, best_state = _validate(step, best_loss, best_state)
+            message += f"; validation loss {valid_losses[-1][1]:.4f}"
+        if not (validate_now or event_due()):
+            continue
+        speed, _ = rate.update(step)
+        eta = max(0.0, min(budget - (time.perf_counter() - start), (total - step) / speed if speed else math.inf))
+        snap, labels = _snapshot(net, valid) if snap_due() or validate_now else (None, None)
+        reply = yield Progress(step, total, loss=smooth, items_per_second=speed, eta_seconds=eta, unit="batches",
+                               snapshot=snap, labels=labels, message=message)
+        if reply == STOP:
+            stopped = True
+    train_seconds = time.perf_counter() - start
+    if step and (not valid_losses or valid_losses[-1][0] != step):
+        best_loss, best_state = _validate(step, best_loss, best_state)
+    if best_state is not None and best_state[0] != step:
+        # the last batches made it worse on held-out sentences: keep the best weights instead
+        net.load_state_dict(best_state[1])
+    net.eval()
+
+    model = DeepClusteringModel(config, net, sr, {}, losses[-5000:], valid_losses)
+    scores = yield from _test(model, data.test)
+    model.net = net.cpu()
+    model.stats = {"model": NAME, "seconds": train_seconds, "data_seconds": data_seconds, "steps": step,
+                   "batches_per_second": step / train_seconds if train_seconds > 0 else 0.0,
+                   "final_loss": smooth, "valid_loss": best_loss, "device": device.type,
+                   "threads": threads if device.type == "cpu" else 0, "stopped_early": stopped,
+                   "parameters": sum(p.numel() for p in net.parameters()),
+                   "demo_data": str(data.folder), **scores}
+    return model
+
+
+def _test(model: DeepClusteringModel, mixtures: list[demo.Mixture]):
+    """Score the model and the oracles on the test mixtures; yields Progress (unit "mixtures")
+    and returns ``test_*`` means (dB). A STOP here ends testing with the mixtures done so far."""
+    rows = []
+    rate = Rate(len(mixtures))
+    for i, m in enumerate(mixtures):
+        rows.append(model.evaluate(m.mixture, m.sources, with_sdr=True))
+        speed, eta = rate.update(i + 1)
+        reply = yield Progress(i + 1, len(mixtures), unit="mixtures", items_per_second=speed, eta_seconds=eta,
+                               message="Separating the test mixtures (unseen voices)")
+        if reply == STOP:
+            break
+    out = {"test_mixtures": len(rows)}
+    keys = ("si_sdr", "si_sdr_improvement", "sdr", "sdr_improvement", "mixture_si_sdr", "mixture_sdr")
+    for k in keys:
+        out[f"test_{k}"] = float(np.mean([r[k] for r in rows])) if rows else float("nan")
+    for oracle in ("ibm", "irm"):
+        for k in ("si_sdr", "si_sdr_improvement", "sdr", "sdr_improvement"):
+            out[f"test_{oracle}_{k}"] = float(np.mean([r[oracle][k] for r in rows])) if rows else float("nan")
+    return out

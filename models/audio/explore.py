@@ -1,0 +1,171 @@
+"""Everything a separation view shows about one mixture, computed in one pass away from the GUI.
+
+:func:`separate_steps` reads the mixture (a demo test mixture with its two voices, a WAV file,
+or arrays), separates it with a trained deep clustering model, orders the estimates like the
+references when there are some, scores them next to the oracle masks, and picks the bins for
+the embedding scatter with their PCA coordinates. It is a progress generator, like a trainer.
+"""
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from models import projection
+from models.audio import demo, wav
+from models.audio.deep_clustering import DeepClusteringModel, Separation, evaluate_with_oracles
+from models.audio.features import as_tensor, stft
+from models.core.events import Progress
+
+MAX_POINTS = 4000      # scatter points: enough to see the clouds, few enough for UMAP in seconds
+FLOOR_DB = 80.0        # spectrogram colour range below the loudest bin
+STEPS = 4
+
+
+@dataclass(frozen=True)
+class MixtureInput:
+    name: str
+    mixture: np.ndarray                  # (samples,) float32 at the model's rate
+    references: np.ndarray | None = None  # (2, samples): the two voices alone, when known
+
+
+@dataclass(frozen=True)
+class DemoChoice:
+    """Test mixture ``index`` of the demo data made for ``spec`` (unseen voices)."""
+
+    spec: demo.DemoSpec
+    index: int
+
+    @property
+    def name(self) -> str:
+        return f"demo test mixture {self.index + 1}"
+
+
+@dataclass
+class SeparationReport:
+    name: str
+    separation: Separation
+    sources: np.ndarray                 # (2, samples): estimates, in the references' order if any
+    references: np.ndarray | None       # (2, samples) or None
+    scores: dict | None                 # evaluate_with_oracles(...) or None without references
+    mixture_db: np.ndarray              # (freqs, frames) float32
+    source_db: np.ndarray               # (2, freqs, frames) float32: the masked mixture
+    levels: tuple[float, float]         # dB range shared by all spectrograms
+    owner: np.ndarray                   # (freqs, frames) int8: estimate owning each bin, -1 silent
+    points: np.ndarray                  # (n,) int64 flat bin indices (freq * frames + frame)
+    embeddings: np.ndarray              # (n, dim) float32
+    pca: np.ndarray                     # (n, 2) float32
+    cluster: np.ndarray                 # (n,) int64: estimate of each point
+    truth: np.ndarray | None            # (n,) int64: louder reference in each point's bin
+    hop_seconds: float
+    bin_hz: float
+
+    @property
+    def sample_rate(self) -> int:
+        return self.separation.sample_rate
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.mixture_db.shape
+
+    def bin_centres(self) -> tuple[np.ndarray, np.ndarray]:
+        """(seconds, hertz) of every scatter point's bin."""
+        f, t = np.divmod(self.points, self.shape[1])
+        return t * self.hop_seconds, f * self.bin_hz
+
+    def bins_mask(self, which: np.ndarray) -> np.ndarray:
+        """(freqs, frames) bool: True at the bins of the points ``which`` (indices or bool)."""
+        out = np.zeros(self.shape, bool)
+        out.flat[self.points[which]] = True
+        return out
+
+
+def load_mixture_steps(source, sample_rate: int):
+    """A :class:`MixtureInput` from a :class:`DemoChoice` (made on first use, with progress),
+    a WAV path (any rate and channels: averaged to mono and resampled), or a MixtureInput."""
+    if isinstance(source, MixtureInput):
+        return source
+    if isinstance(source, DemoChoice):
+        data = yield from demo.load_steps(source.spec)
+        if data.sample_rate != sample_rate:
+            raise ValueError(f"demo data at {data.sample_rate} Hz for a model at {sample_rate} Hz")
+        m = data.test[source.index]
+        return MixtureInput(source.name, m.mixture, m.sources)
+    path = Path(source)
+    return MixtureInput(path.name, wav.read_mono(path, sample_rate))
+
+
+@contextlib.contextmanager
+def _one_torch_thread():
+    """Small LSTM and k-means steps run 30x slower on two busy cores than on one (measured)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def separate_steps(model: DeepClusteringModel, source, max_points: int = MAX_POINTS):
+    """Progress generator returning a :class:`SeparationReport` for ``source`` (see
+    :func:`load_mixture_steps`)."""
+    yield Progress(0, STEPS, unit="steps", message="Reading the mixture")
+    item = yield from load_mixture_steps(source, model.sample_rate)
+    yield Progress(1, STEPS, unit="steps", message="Embedding the time-frequency bins and clustering")
+    with _one_torch_thread():
+        torch.set_flush_denormal(True)
+        sep = model.separate(item.mixture)
+        yield Progress(2, STEPS, unit="steps", message="Scoring against the references" if item.references
+                       is not None else "Preparing the views")
+        refs, scores, order = _score(model, sep, item)
+        truth_bins = _dominant_reference(refs, model) if refs is not None else None
+    yield Progress(3, STEPS, unit="steps", message="Projecting the embeddings (PCA)")
+    report = _report(model, item.name, sep, refs, scores, order, truth_bins, max_points)
+    yield Progress(STEPS, STEPS, unit="steps", message="Done")
+    return report
+
+
+def _score(model, sep: Separation, item: MixtureInput):
+    """References cut to the mixture, scores, and the estimate order that matches them."""
+    if item.references is None:
+        return None, None, np.arange(2)
+    n = len(sep.mixture)
+    refs = np.zeros((2, n), np.float32)
+    r = np.asarray(item.references, np.float32)[:, :n]
+    refs[:, :r.shape[1]] = r
+    scores = evaluate_with_oracles(sep.sources, refs, sep.mixture, model.config.stft())
+    return refs, scores, np.asarray(scores["permutation"])
+
+
+def _dominant_reference(refs: np.ndarray, model) -> np.ndarray:
+    """(freqs, frames): which reference is louder in each bin (the ideal binary mask's owner)."""
+    specs = stft(as_tensor(refs), model.config.stft())
+    return specs.abs().argmax(0).numpy()
+
+
+def _db(magnitude: np.ndarray) -> np.ndarray:
+    return (20.0 * np.log10(magnitude + 1e-8)).astype(np.float32)
+
+
+def _report(model, name, sep, refs, scores, order, truth_bins, max_points) -> SeparationReport:
+    rank = np.argsort(order)                 # estimate e is shown as source rank[e]
+    owner = np.where(sep.active, rank[sep.owner], -1).astype(np.int8)
+    mixture_db = _db(sep.magnitude)
+    peak = float(mixture_db.max())
+    masks = np.stack([rank[sep.owner] == k for k in range(2)])
+    source_db = np.where(masks, mixture_db[None], peak - FLOOR_DB - 20.0).astype(np.float32)
+    active = np.flatnonzero(sep.active)
+    points = active if len(active) <= max_points else active[np.linspace(0, len(active) - 1, max_points).astype(int)]
+    emb = np.ascontiguousarray(sep.embeddings.reshape(-1, sep.embeddings.shape[-1])[points], np.float32)
+    cfg = model.config.stft()
+    return SeparationReport(
+        name=name, separation=sep, sources=np.ascontiguousarray(sep.sources[order]), references=refs,
+        scores=scores, mixture_db=np.ascontiguousarray(mixture_db), source_db=np.ascontiguousarray(source_db),
+        levels=(peak - FLOOR_DB, peak), owner=owner, points=points.astype(np.int64), embeddings=emb,
+        pca=projection.pca(emb) if len(emb) else np.zeros((0, 2), np.float32),
+        cluster=rank[sep.owner.reshape(-1)[points]].astype(np.int64),
+        truth=truth_bins.reshape(-1)[points].astype(np.int64) if truth_bins is not None else None,
+        hop_seconds=cfg.hop / sep.sample_rate, bin_hz=sep.sample_rate / cfg.n_fft)

@@ -1,0 +1,351 @@
+"""Contextual word vectors from a small Transformer encoder trained as a masked language model.
+
+Word-level tokens from the corpus vocabulary plus [PAD], [UNK] and [MASK]. Training follows BERT
+(Devlin et al., 2019): 15% of the tokens are chosen; of those 80% become [MASK], 10% a random
+word and 10% stay as they are, so the model cannot tell which visible words it will be asked
+about and must keep a good vector for every position. The loss is cross-entropy on the chosen
+tokens only; the output layer shares the input embedding matrix.
+
+Unlike word2vec, one word gets a different vector in every sentence:
+:func:`contextual_vectors` returns the encoder's last hidden state of each word occurrence.
+"""
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from models.core.checkpoint import Checkpoint, atomic_write_text, load_checkpoint, save_checkpoint
+from models.core.device import resolve_device, seed_everything, set_threads
+from models.core.events import STOP, Every, Progress, Rate
+from models.core.params import from_dict, param, to_dict, validate
+from models.errors import CorpusError, UnknownWordError, UserError
+from models.text.corpus import Corpus, tokenize
+from models.text.vocab import Vocabulary, build_vocab
+
+NAME = "mlm"
+PAD, UNK, MASK = 0, 1, 2
+SPECIALS = ("[PAD]", "[UNK]", "[MASK]")
+IGNORE = -100                 # label of positions the loss skips (torch's cross_entropy default)
+RUN_JSON = "run.json"
+MAP_WORDS = 1000
+HELD_OUT = 2000               # sequences kept aside for the masked-token accuracy
+
+CONTEXT_SENTENCES = ("I like the new chicken place on third street", "I played chicken at dark night")
+"""The module's example: "chicken" the food and "chicken" the game of nerve."""
+
+
+@dataclass
+class MLMConfig:
+    dim: int = param(128, "Hidden size (and vector dimensions)", low=8, high=2048)
+    layers: int = param(2, "Transformer encoder layers", low=1, high=24)
+    heads: int = param(4, "Attention heads (must divide the hidden size)", low=1, high=32)
+    ff: int = param(256, "Feed-forward width of each layer", low=8, high=8192, advanced=True)
+    max_len: int = param(32, "Tokens per training sequence; longer sentences are cut into pieces",
+                         low=4, high=512, advanced=True)
+    max_vocab: int = param(8000, "Keep only this many most frequent words; the rest read as [UNK]",
+                           low=10, high=1_000_000)
+    min_count: int = param(5, "Ignore words seen fewer times than this", low=1, high=10_000_000)
+    mask_prob: float = param(0.15, "Share of tokens the model must predict (80% masked, 10% random, "
+                                   "10% kept)", low=0.01, high=0.9, advanced=True)
+    steps: int = param(1500, "Training steps", low=1, high=10_000_000)
+    batch: int = param(64, "Sequences per step", low=1, high=4096)
+    lr: float = param(1e-3, "Peak AdamW learning rate (warm-up, then linear decay)", low=1e-6, high=1.0,
+                      advanced=True)
+    dropout: float = param(0.1, "Dropout", low=0.0, high=0.9, advanced=True)
+    # one thread: on two shared cores a second one mostly waits for the first
+    threads: int = param(1, "CPU threads (0: all cores)", low=0, high=1024, advanced=True)
+    device: str = param("auto", "Where to train: auto picks CUDA when present", choices=("auto", "cpu", "cuda"),
+                        advanced=True)
+    seed: int = param(1, "Random seed", low=0, high=2**31 - 1, advanced=True)
+
+
+# --- masking -----------------------------------------------------------------------------------
+
+def mask_tokens(ids: torch.Tensor, vocab_size: int, mask_prob: float = 0.15,
+                generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """BERT's masking of a (batch, len) id tensor -> (inputs, labels); the input is not modified.
+
+    Non-padding tokens are chosen with probability ``mask_prob``; a chosen token becomes [MASK]
+    (80%), a random word (10%) or stays (10%). ``labels`` holds the original id where chosen and
+    IGNORE elsewhere.
+    """
+    g = dict(generator=generator, device=ids.device)
+    chosen = (torch.rand(ids.shape, **g) < mask_prob) & (ids != PAD)
+    labels = torch.where(chosen, ids, torch.full_like(ids, IGNORE))
+    roll = torch.rand(ids.shape, **g)
+    inputs = ids.clone()
+    inputs[chosen & (roll < 0.8)] = MASK
+    random_words = torch.randint(len(SPECIALS), vocab_size, ids.shape, **g)
+    swap = chosen & (roll >= 0.8) & (roll < 0.9)
+    inputs[swap] = random_words[swap]
+    return inputs, labels
+
+
+# --- the network -------------------------------------------------------------------------------
+
+class MLMNet(nn.Module):
+    """Token and position embeddings, a pre-norm Transformer encoder, and a tied output layer."""
+
+    def __init__(self, vocab_size: int, cfg: MLMConfig):
+        super().__init__()
+        self.tok = nn.Embedding(vocab_size, cfg.dim, padding_idx=PAD)
+        self.pos = nn.Embedding(cfg.max_len, cfg.dim)
+        self.drop = nn.Dropout(cfg.dropout)
+        layer = nn.TransformerEncoderLayer(cfg.dim, cfg.heads, cfg.ff, cfg.dropout, activation="gelu",
+                                           batch_first=True, norm_first=True)
+        self.encoder = nn.TransformerEncoder(layer, cfg.layers, enable_nested_tensor=False)
+        self.norm = nn.LayerNorm(cfg.dim)
+        self.transform = nn.Sequential(nn.Linear(cfg.dim, cfg.dim), nn.GELU(), nn.LayerNorm(cfg.dim))
+        self.out_bias = nn.Parameter(torch.zeros(vocab_size))
+        nn.init.normal_(self.tok.weight, std=0.02)
+        nn.init.normal_(self.pos.weight, std=0.02)
+        with torch.no_grad():
+            self.tok.weight[PAD].zero_()
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        """(batch, len) ids -> (batch, len, dim) contextual vectors."""
+        positions = torch.arange(ids.shape[1], device=ids.device)
+        h = self.drop(self.tok(ids) + self.pos(positions)[None])
+        h = self.encoder(h, src_key_padding_mask=ids == PAD)
+        return self.norm(h)
+
+    def logits(self, hidden: torch.Tensor) -> torch.Tensor:
+        return self.transform(hidden) @ self.tok.weight.T + self.out_bias
+
+
+# --- data --------------------------------------------------------------------------------------
+
+def token_ids(words, index: dict[str, int]) -> list[int]:
+    return [index.get(w, UNK) for w in words]
+
+
+def encode_sequences(sentences, index: dict[str, int], max_len: int) -> np.ndarray:
+    """(n, max_len) int64 ids padded with PAD. Consecutive sentences are packed into one row while
+    they fit, as BERT does, so a step spends little on padding; a sentence longer than max_len is
+    cut into pieces. Rows of fewer than two tokens are dropped (nothing to predict from)."""
+    rows, row = [], []
+    for s in sentences:
+        ids = token_ids(s, index)
+        for i in range(0, len(ids), max_len):
+            piece = ids[i:i + max_len]
+            if len(row) + len(piece) > max_len:
+                rows.append(row)
+                row = []
+            row = row + piece
+    rows.append(row)
+    rows = [r + [PAD] * (max_len - len(r)) for r in rows if len(r) >= 2]
+    return np.asarray(rows, dtype=np.int64).reshape(-1, max_len)
+
+
+# --- the trained model -------------------------------------------------------------------------
+
+@dataclass
+class TrainedMLM:
+    config: MLMConfig
+    vocab: Vocabulary                     # words only; ids are shifted by len(SPECIALS)
+    state: dict[str, np.ndarray]
+    stats: dict = field(default_factory=dict)
+    losses: list[tuple[int, float]] = field(default_factory=list)
+    model: str = NAME
+
+    @property
+    def index(self) -> dict[str, int]:
+        if not hasattr(self, "_index"):
+            self._index = {w: i + len(SPECIALS) for i, w in enumerate(self.vocab.words)}
+        return self._index
+
+    def net(self) -> MLMNet:
+        if not hasattr(self, "_net"):
+            net = MLMNet(len(self.vocab) + len(SPECIALS), self.config)
+            net.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in self.state.items()})
+            self._net = net.eval()
+        return self._net
+
+    @property
+    def vectors(self):
+        """The input embeddings as context-free word vectors, for the neighbour and map views."""
+        from models.vectors import WordVectors
+
+        return WordVectors(list(self.vocab.words), self.state["tok.weight"][len(SPECIALS):])
+
+    def save(self, folder: str | Path) -> Path:
+        folder = Path(folder)
+        save_checkpoint(folder, Checkpoint(NAME, to_dict(self.config), self.state,
+                                           {"vocab": self.vocab.to_json(), "stats": self.stats,
+                                            "losses": self.losses}))
+        atomic_write_text(folder / RUN_JSON, json.dumps(self.stats, indent=2, sort_keys=True))
+        return folder
+
+    @classmethod
+    def load(cls, folder: str | Path) -> "TrainedMLM":
+        ckpt = load_checkpoint(Path(folder))
+        if ckpt.model != NAME:
+            raise UserError(f"{folder} holds a '{ckpt.model}' model, not a masked language model.",
+                            "Train one with 'explorer train mlm --out DIR'.")
+        return cls(from_dict(MLMConfig, ckpt.config), Vocabulary.from_json(ckpt.extra["vocab"]),
+                   dict(ckpt.tensors), ckpt.extra.get("stats", {}),
+                   [tuple(x) for x in ckpt.extra.get("losses", [])])
+
+    def summary(self) -> str:
+        s = self.stats
+        return (f"masked-token accuracy {s['masked_accuracy']:.3f} on {s['held_out_sequences']} held-out "
+                f"sequences (always '{self.vocab.words[0]}': {s['most_frequent_word_accuracy']:.3f}), "
+                f"final loss {s['final_loss']:.3f}")
+
+
+def load_mlm(folder: str | Path) -> TrainedMLM:
+    return TrainedMLM.load(folder)
+
+
+@torch.no_grad()
+def contextual_vectors(model: TrainedMLM, sentence_tokens) -> np.ndarray:
+    """One vector per word occurrence: (len(sentence_tokens), dim) float32.
+
+    Tokens are lower-cased; words outside the vocabulary read as [UNK]. A sentence longer than
+    the model's max_len is read in pieces of max_len.
+    """
+    words = [w.lower() for w in sentence_tokens]
+    if not words:
+        return np.zeros((0, model.config.dim), dtype=np.float32)
+    ids = token_ids(words, model.index)
+    net, L = model.net(), model.config.max_len
+    out = [net(torch.tensor([ids[i:i + L]]))[0] for i in range(0, len(ids), L)]
+    return torch.cat(out).numpy().astype(np.float32)
+
+
+def word_similarity(model: TrainedMLM, word: str, sentences) -> np.ndarray:
+    """Cosine similarity matrix of ``word``'s vectors across ``sentences`` (its first occurrence in
+    each). Raises UserError naming the word or the sentence when either cannot be used."""
+    word = word.lower()
+    if word not in model.index:
+        raise UnknownWordError(word, "Choose a word the model was trained on, or train with a larger "
+                                     "--max-vocab.")
+    rows = []
+    for sentence in sentences:
+        tokens = tokenize(sentence)
+        if word not in tokens:
+            raise UserError(f"'{word}' does not occur in the sentence \"{sentence}\".",
+                            "Give sentences that contain the word.")
+        rows.append(contextual_vectors(model, tokens)[tokens.index(word)])
+    v = np.stack(rows)
+    v = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
+    return v @ v.T
+
+
+# --- the trainer -------------------------------------------------------------------------------
+
+@torch.no_grad()
+def masked_accuracy(net: MLMNet, data: torch.Tensor, vocab_size: int, cfg: MLMConfig, seed: int = 0,
+                    batch: int = 256) -> tuple[float, float]:
+    """Share of chosen tokens predicted exactly, with a fixed masking so runs compare, and the
+    share a model with no context gets by always answering the most frequent word."""
+    g = torch.Generator(device=data.device).manual_seed(seed)
+    was_training = net.training
+    net.eval()
+    right = common = total = 0
+    for i in range(0, len(data), batch):
+        inputs, labels = mask_tokens(data[i:i + batch], vocab_size, cfg.mask_prob, g)
+        chosen = labels != IGNORE
+        pred = net.logits(net(inputs)[chosen]).argmax(-1)
+        right += int((pred == labels[chosen]).sum())
+        common += int((labels[chosen] == len(SPECIALS)).sum())    # id of the most frequent word
+        total += int(chosen.sum())
+    net.train(was_training)
+    return (right / total, common / total) if total else (float("nan"), float("nan"))
+
+
+def _lr_factor(step: int, total: int) -> float:
+    warm = max(1, total // 20)
+    return (step + 1) / warm if step < warm else max(0.0, (total - step) / max(1, total - warm))
+
+
+def train(config: MLMConfig, corpus: Corpus):
+    """Train the masked language model on ``corpus``; a generator of Progress that returns a
+    :class:`TrainedMLM`. Send STOP to finish early and keep the model so far."""
+    validate(config)
+    if config.dim % config.heads:
+        raise UserError(f"heads ({config.heads}) must divide dim ({config.dim}).", "Change one of them.")
+    device = resolve_device(config.device)
+    threads = set_threads(config.threads)
+    rng = seed_everything(config.seed)
+    t_start = time.perf_counter()
+
+    yield Progress(0, 0, message="Building the vocabulary")
+    vocab = build_vocab(corpus.sentences, config.min_count, config.max_vocab, source=corpus.path.name)
+    index = {w: i + len(SPECIALS) for i, w in enumerate(vocab.words)}
+    seqs = encode_sequences(corpus.sentences, index, config.max_len)
+    if len(seqs) < 4:
+        raise CorpusError(f"{corpus.path.name} has {len(seqs)} sentence(s) of two or more words.",
+                          "Use a larger corpus.")
+    order = rng.permutation(len(seqs))
+    n_test = min(HELD_OUT, max(1, len(seqs) // 20))
+    test = torch.from_numpy(seqs[order[:n_test]]).to(device)
+    data = torch.from_numpy(seqs[order[n_test:]]).to(device)
+    V = len(vocab) + len(SPECIALS)
+
+    net = MLMNet(V, config).to(device)
+    opt = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=0.01)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _lr_factor(s, config.steps))
+    gen = torch.Generator(device=device).manual_seed(config.seed)
+    labels_map = tuple(vocab.words[:MAP_WORDS])
+    rate, snap_due, log_due = Rate(config.steps * config.batch), Every(1.0), Every(0.5)
+    curve: list[tuple[int, float]] = []
+    smooth_loss = smooth_acc = float("nan")
+    step, stopped = 0, False
+    yield Progress(0, config.steps, unit="steps", message=f"Training the masked language model on "
+                   f"{threads} thread(s)" if device.type == "cpu" else f"Training the masked language model on {device}")
+    net.train()
+    while step < config.steps:
+        rows = torch.randint(len(data), (config.batch,), generator=gen, device=device)
+        inputs, labels = mask_tokens(data[rows], V, config.mask_prob, gen)
+        chosen = labels != IGNORE
+        if not bool(chosen.any()):
+            continue
+        logits = net.logits(net(inputs)[chosen])
+        loss = F.cross_entropy(logits, labels[chosen])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+        opt.step()
+        sched.step()
+        step += 1
+        value = float(loss.detach())
+        if not math.isfinite(value):
+            raise UserError(f"Training diverged (the loss became {value}).", "Lower the learning rate.")
+        acc = float((logits.detach().argmax(-1) == labels[chosen]).float().mean())
+        smooth_loss = value if smooth_loss != smooth_loss else 0.98 * smooth_loss + 0.02 * value
+        smooth_acc = acc if smooth_acc != smooth_acc else 0.98 * smooth_acc + 0.02 * acc
+        if log_due() or step == config.steps:
+            curve.append((step, smooth_loss))
+        speed, eta = rate.update(step * config.batch)
+        snap = (net.tok.weight[len(SPECIALS):len(SPECIALS) + MAP_WORDS].detach().cpu().numpy().copy()
+                if snap_due() else None)
+        reply = yield Progress(step, config.steps, loss=smooth_loss, items_per_second=speed,
+                               eta_seconds=eta, unit="steps", snapshot=snap,
+                               labels=labels_map if snap is not None else None,
+                               message=f"masked accuracy {smooth_acc:.3f}")
+        if reply == STOP:
+            stopped = True
+            break
+
+    yield Progress(step, config.steps, unit="steps", message="Measuring the masked-token accuracy")
+    held_out, unigram = masked_accuracy(net, test, V, config)
+    net.eval()
+    state = {k: v.detach().cpu().numpy().copy() for k, v in net.state_dict().items()}
+    seconds = time.perf_counter() - t_start
+    stats = {"model": NAME, "seconds": seconds, "train_seconds": rate.elapsed,
+             "sequences_per_second": step * config.batch / max(rate.elapsed, 1e-9),
+             "final_loss": smooth_loss, "train_masked_accuracy": smooth_acc, "masked_accuracy": held_out,
+             "most_frequent_word_accuracy": unigram,
+             "held_out_sequences": int(len(test)), "steps_done": step, "stopped_early": stopped,
+             "device": device.type, "threads": threads if device.type == "cpu" else 0,
+             "vocab_size": len(vocab), "sequences": int(len(data)), "corpus": str(corpus.path)}
+    return TrainedMLM(config, vocab, state, stats, curve)
