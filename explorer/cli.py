@@ -32,9 +32,10 @@ def _add_config_flags(parser: argparse.ArgumentParser, config_cls) -> None:
     for p in describe(config_cls):
         if not p.cli:
             continue
-        kwargs = {"type": p.type, "default": p.default, "help": f"{p.help} (default: {p.default})"}
+        text = p.help.replace("%", "%%")      # argparse formats help with %; "15% of tokens" would crash --help
+        kwargs = {"type": p.type, "default": p.default, "help": f"{text} (default: {p.default})"}
         if p.type is bool:
-            kwargs = {"action": argparse.BooleanOptionalAction, "default": p.default, "help": p.help}
+            kwargs = {"action": argparse.BooleanOptionalAction, "default": p.default, "help": text}
         elif p.choices:
             kwargs["choices"] = p.choices
         parser.add_argument(_flag(p.name), dest=f"cfg_{p.name}", **kwargs)

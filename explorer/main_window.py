@@ -10,15 +10,15 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QSplitter, QTabWidget
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QProgressBar, QSplitter, QTabWidget
 
-from explorer import workers
-from explorer.views.neighbours import NeighboursPanel
+from explorer import map_colouring, vector_files, workers
+from explorer.views.neighbours import NeighboursPanel, subwords_of
 from explorer.views.projection_map import GROUP, NEIGHBOUR, SELECTED, MapView
-from explorer.views.training_panel import TrainingPanel, format_rate, format_seconds
+from explorer.views.training_panel import TrainingPanel
 from models import projection
 from models.core.events import Progress
-from models.errors import UserError
+from models.errors import UnknownWordError, UserError
 from models.registry import all_models
 from models.text.corpus import DEFAULT_CORPUS, Corpus, read_corpus_steps
 from models.text.embedding import TrainedEmbedding, load_embedding
@@ -30,13 +30,21 @@ def extra_views() -> list[type]:
     """The tabs beside the map, in order. A view is a QWidget subclass with a ``title`` class
     attribute, built as ``View(window)``: it listens to the window's signals (``model_ready``,
     ``corpus_loaded``) and starts long work with ``window.run_job``; adding a view is one line here."""
-    return []
+    from explorer.views.analogy import AnalogyView
+    from explorer.views.compare import CompareView
+    from explorer.views.contextual import ContextualView
+    from explorer.views.heatmap import HeatmapView
+    from explorer.views.matching import MatchingView
+    from explorer.views.separation import SeparationView
+
+    return [AnalogyView, HeatmapView, SeparationView, CompareView, MatchingView, ContextualView]
 
 
 class MainWindow(QMainWindow):
     corpus_loaded = Signal(object)
-    model_ready = Signal(object)      # a TrainedEmbedding, trained or opened
+    model_ready = Signal(object)      # a TrainedEmbedding, or OpenedVectors read from a file
     trained = Signal(object)          # any trainer's result, text or not, as training ends
+    train_progress = Signal(object)   # every training Progress event, for views that watch live
     projection_done = Signal(str)    # method
 
     def __init__(self, corpus_path: str | Path | None = DEFAULT_CORPUS, warm_up: bool = True):
@@ -50,6 +58,7 @@ class MainWindow(QMainWindow):
         self.jobs: dict[str, workers.Job] = {}
         self._live_coords: np.ndarray | None = None
         self._dialog: QMessageBox | None = None
+        self.map_layout = "pca"           # how the map's points were placed: pca, tsne, umap or axes
 
         self.panel = TrainingPanel(all_models())
         self.map = MapView()
@@ -61,6 +70,7 @@ class MainWindow(QMainWindow):
         words.setStretchFactor(0, 1)
         self.tabs = QTabWidget()
         self.tabs.addTab(words, "Map")
+        self._map_home = words
         self.views = {}
         for view_cls in extra_views():
             view = view_cls(self)
@@ -73,6 +83,12 @@ class MainWindow(QMainWindow):
         split.setStretchFactor(1, 1)
         self.setCentralWidget(split)
         self._menus()
+        self.file_progress = QProgressBar(maximumWidth=200)
+        self.file_progress.setRange(0, 1000)
+        self.file_progress.hide()
+        self.statusBar().addPermanentWidget(self.file_progress)
+        self.setAcceptDrops(True)
+        self.tabs.currentChanged.connect(self._dock_map)
 
         self.panel.train_requested.connect(self.train)
         self.panel.stop_requested.connect(self.stop_training)
@@ -84,6 +100,7 @@ class MainWindow(QMainWindow):
         self.map.word_searched.connect(self.select_word)
         self.neighbours.word_activated.connect(self.select_word)
         self.neighbours.group_chosen.connect(self.highlight_group)
+        self.map.colour_requested.connect(lambda mode: map_colouring.colour_map(self, mode))
         self.panel.set_can_train(False)
 
         if corpus_path:
@@ -96,8 +113,10 @@ class MainWindow(QMainWindow):
         m = self.menuBar().addMenu("&File")
         for text, slot, key in (("Open corpus…", self._ask_corpus, QKeySequence.Open),
                                 ("Open model…", self._ask_open_model, None),
+                                ("Open separation model…", lambda: self.views["Separation"].ask_model(), None),
                                 ("Save model…", self._ask_save_model, QKeySequence.Save),
-                                ("Export vectors (word2vec text)…", self._ask_export, None),
+                                ("Open vectors…", self._ask_open_vectors, None),
+                                ("Export vectors…", self._ask_export, None),
                                 ("Quit", self.close, QKeySequence.Quit)):
             a = QAction(text, self)
             a.triggered.connect(slot)
@@ -177,6 +196,7 @@ class MainWindow(QMainWindow):
 
     def _train_progress(self, ev: Progress) -> None:
         self.panel.on_progress(ev)
+        self.train_progress.emit(ev)
         if ev.snapshot is not None and ev.labels is not None and len(ev.labels) >= 3:
             self._show_snapshot(ev)
 
@@ -192,16 +212,20 @@ class MainWindow(QMainWindow):
     def _trained(self, model: TrainedEmbedding) -> None:
         s = model.stats
         done = "Stopped early; the model trained so far is kept." if s.get("stopped_early") else "Trained."
-        self.panel.show_status(
-            f"{done} {format_seconds(s.get('seconds', float('nan')))} · "
-            f"{format_rate(s.get('words_per_second', 0))} words/s · final loss {s.get('final_loss', float('nan')):.3f}")
+        if s.get("diverged"):
+            done = s["diverged"]
+            self.show_error(done, user_error=True)
+        self.panel.show_result(done, model)
         self.trained.emit(model)
         if isinstance(model, TrainedEmbedding):
             self.set_model(model)
 
-    def set_model(self, model: TrainedEmbedding) -> None:
+    def set_model(self, model) -> None:
+        """Make a TrainedEmbedding or OpenedVectors current: anything with ``.vectors`` whose words
+        come most frequent first, as both trained vocabularies and word2vec-style files keep them."""
         self.model = model
-        self.map.set_vocabulary(model.vocab.words)
+        self.map.set_vocabulary(model.vectors.words)
+        self.map.set_colour_options(list(model.vectors.metadata))
         self.model_ready.emit(model)
         self.project(self.map.method, self.map.count_box.value())
         if self.selected:
@@ -213,11 +237,14 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Train or open a model first.", 5000)
             return
         self._job_do("projection", "cancel")
-        n = min(count, len(self.model.vocab))
-        words = self.model.vocab.words[:n]
+        n = min(count, len(self.model.vectors))
+        words = self.model.vectors.words[:n]
         x = self.model.vectors.matrix[:n].copy()
-        caption = f"{n} most frequent words · {NAMES[method]}"
+        which = (f"first {n:,} words of {self.model.path.name}" if isinstance(self.model, vector_files.OpenedVectors)
+                 else f"{n:,} most frequent words")
+        caption = f"{which} · {NAMES[method]}"
         self.map.set_busy(True)
+        self.map.set_axis_labels(None, None)
 
         def progress(ev):
             self.map.set_progress(ev.fraction, ev.message)
@@ -225,6 +252,7 @@ class MainWindow(QMainWindow):
                 self.map.set_points(words, ev.coords, caption + " (in progress)", fit=True)
 
         def done(coords):
+            self.map_layout = method
             self.map.set_points(words, coords, caption, fit=True)
             self.projection_done.emit(method)
 
@@ -246,17 +274,24 @@ class MainWindow(QMainWindow):
             self.neighbours.show_message("Train or open a model first.")
             return
         vectors = self.model.vectors
-        if word not in vectors:
+        try:
+            # Subword models (FastText) answer for words they never saw; others raise here.
+            near = vectors.nearest(word, 10)
+        except UnknownWordError:
             self.neighbours.show_message(f"“{word}” is not in the vocabulary of this model "
                                          f"({len(vectors):,} words). Check the spelling, or train "
                                          "with a lower minimum count.")
             return
         self.selected = word
-        near = vectors.nearest(word, 10)
-        rank = vectors.index[word] + 1
-        note = "" if self.map.position(word) is not None else (
-            f"Frequency rank {rank:,}: not among the {len(self.map.words):,} words on the map.")
+        if word not in vectors:
+            note = "Never seen in training: its vector is the mean of its character n-grams."
+        elif self.map.position(word) is None:
+            note = (f"Frequency rank {vectors.index[word] + 1:,}: not among the {len(self.map.words):,} "
+                    "words on the map.")
+        else:
+            note = ""
         self.neighbours.show_neighbours(word, near, note)
+        self.neighbours.show_subwords(word, subwords_of(self.model))
         self._mark()
         self.map.center_on(word)
 
@@ -275,7 +310,7 @@ class MainWindow(QMainWindow):
 
     def _mark(self) -> None:
         colours: dict[str, str] = {}
-        if self.selected and self.model and self.selected in self.model.vectors:
+        if self.selected and self.model:    # an unseen word (FastText) still has neighbours to mark
             colours[self.selected] = SELECTED
             for w in self.neighbours.neighbour_words():
                 colours.setdefault(w, NEIGHBOUR)
@@ -308,13 +343,73 @@ class MainWindow(QMainWindow):
         if self.model is None:
             self.show_error("There are no vectors to export yet.", user_error=True)
             return
-        path, _ = QFileDialog.getSaveFileName(self, "Export vectors", "vectors.txt", "word2vec text (*.txt)")
+        filters = ";;".join(label for label, _, _ in vector_files.EXPORT_FORMATS)
+        path, chosen = QFileDialog.getSaveFileName(self, "Export vectors", "vectors.txt", filters)
         if path:
-            self.run_job("export", workers.call_once, self.model.vectors.save_word2vec_text, path,
-                        on_done=lambda _: self.statusBar().showMessage(f"Exported {path}.", 8000))
+            self.export_vectors(path, vector_files.format_for_filter(chosen))
+
+    def export_vectors(self, path: str, fmt: str = "auto") -> workers.Job:
+        """Write the current vectors in ``fmt`` through the worker; the old file stays until the new one is complete."""
+        def done(paths):
+            self.file_progress.hide()
+            self.statusBar().showMessage("Exported " + ", ".join(str(p) for p in paths) + ".", 10000)
+
+        self.file_progress.show()
+        job = self.run_job("export", vector_files.export_steps, self.model.vectors, path, fmt, on_done=done,
+                           on_progress=lambda ev: self._file_progress(ev, "Writing"))
+        job.ended.connect(self.file_progress.hide)
+        return job
+
+    def _ask_open_vectors(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open word vectors", "", vector_files.OPEN_FILTER)
+        if path:
+            self.open_vectors(path)
+
+    def open_vectors(self, path: str) -> workers.Job:
+        """Read a vector file in the worker; only a complete, valid file replaces the current model."""
+        def done(opened: vector_files.OpenedVectors):
+            self.file_progress.hide()
+            self.setWindowTitle(f"Embedding Explorer · {opened.path.name}")
+            self.statusBar().showMessage(
+                f"Opened {opened.path.name} ({opened.format}): {len(opened.vectors):,} words × "
+                f"{opened.vectors.dim} in {opened.stats['seconds']:.1f} s.", 15000)
+            self.set_model(opened)
+
+        self.file_progress.show()
+        self.statusBar().showMessage(f"Reading {Path(path).name}…")
+        job = self.run_job("open-vectors", vector_files.open_steps, path, on_done=done,
+                           on_progress=lambda ev: self._file_progress(ev, "Reading"))
+        job.ended.connect(self.file_progress.hide)
+        return job
+
+    def _file_progress(self, ev, verb: str) -> None:
+        self.file_progress.setValue(int(1000 * ev.fraction))
+        self.statusBar().showMessage(f"{verb} {ev.message.split(' ', 1)[-1]}… {ev.fraction:.0%}")
+
+    def dragEnterEvent(self, event) -> None:
+        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        files = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if files:
+            event.acceptProposedAction()
+            self.open_vectors(files[0])
+
+    def _dock_map(self, index: int) -> None:
+        """The one map follows the user: a view with a ``map_holder`` splitter shows it beside its controls."""
+        view = self.tabs.widget(index)
+        holder = getattr(view, "map_holder", None) or self._map_home
+        if self.map.parent() is not holder:
+            holder.insertWidget(0 if holder is self._map_home else holder.count(), self.map)
+            share = getattr(view, "map_share", None)
+            if share and not holder.property("sized"):      # first visit only: later the user's sizes stand
+                total = sum(holder.sizes())
+                holder.setSizes([int(total * (1 - share)), int(total * share)])
+                holder.setProperty("sized", True)
 
     # --- closing ---------------------------------------------------------------------------
     def closeEvent(self, event) -> None:
-        if not workers.shutdown(2000):
-            self.statusBar().showMessage("Waiting for background work to stop…")
+        self.hide()      # the window goes at once; cancelled jobs end at their next step
+        workers.shutdown(0)   # cancel only: the application waits for them once, as it quits
         event.accept()

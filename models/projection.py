@@ -12,6 +12,7 @@ are unit-normalised first), as the neighbour lists do.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -87,7 +88,10 @@ def _tsne_steps(x: np.ndarray, seed: int, perplexity: float = 30.0, iterations: 
                                      method="exact" if n <= 2000 else "annoy")
     init = pca(x)
     init = init / (np.std(init[:, 0]) or 1.0) * 1e-4      # openTSNE's recommended PCA initialisation
-    emb = TSNEEmbedding(init, aff, negative_gradient_method="fft", n_jobs=1, random_state=seed)
+    # Barnes-Hut is ten times faster than the FFT interpolation below about 10,000 points (1,000
+    # points: 0.7 s against 6.6 s for 250 iterations), the FFT far faster above.
+    method = "bh" if n < 10_000 else "fft"
+    emb = TSNEEmbedding(init, aff, negative_gradient_method=method, n_jobs=1, random_state=seed)
     early = 250
     show = Every(0.5)
     done = 0
@@ -122,8 +126,17 @@ def _knn(x: np.ndarray, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return idx, dist
 
 
+@functools.cache
+def _umap_epoch():
+    """umap-learn's per-epoch layout kernel, compiled with numba's on-disk cache: umap compiles it
+    anew in every process (seconds to tens of seconds); cached, a later start loads it at once."""
+    import numba
+    from umap.layouts import _optimize_layout_euclidean_single_epoch
+
+    return numba.njit(_optimize_layout_euclidean_single_epoch, fastmath=True, parallel=True, cache=True)
+
+
 def _umap_steps(x: np.ndarray, seed: int, n_neighbors: int = 15, min_dist: float = 0.1, epochs: int | None = None):
-    from umap.layouts import _get_optimize_layout_euclidean_single_epoch_fn
     from umap.umap_ import find_ab_params, fuzzy_simplicial_set, make_epochs_per_sample
 
     n = x.shape[0]
@@ -153,7 +166,7 @@ def _umap_steps(x: np.ndarray, seed: int, n_neighbors: int = 15, min_dist: float
     next_neg, next_pos = eps_neg.copy(), eps.copy()
     rng_state = rs.randint(np.iinfo(np.int32).min + 1, np.iinfo(np.int32).max - 1, 3).astype(np.int64)
     rng_per_sample = np.full((n, 3), rng_state, dtype=np.int64) + emb[:, 0].astype(np.float64).view(np.int64).reshape(-1, 1)
-    step = _get_optimize_layout_euclidean_single_epoch_fn(True)
+    step = _umap_epoch()
     z1 = np.zeros(1, dtype=np.float32)
     show = Every(0.5)
     for e in range(epochs):

@@ -448,7 +448,7 @@ def _read_tsv(path: Path):
     with open(vec_path, "rb") as f:
         first = f.readline(MAX_LINE_BYTES).removeprefix(_BOM)
     dim = len(first.rstrip(b"\r\n").split(b"\t"))
-    words, metadata = _read_metadata(meta_path)
+    words, metadata = _read_metadata(meta_path, vec_path)
     n = len(words)
     if n * dim > vec_path.stat().st_size:
         raise VectorFileError(f"{meta_path}: {n} words, more rows than {vec_path.name} can hold.",
@@ -482,14 +482,14 @@ def _read_tsv(path: Path):
     return rows.result(metadata)
 
 
-def _read_metadata(path: Path) -> tuple[list[str], dict[str, list[str]]]:
+def _read_metadata(path: Path, vec_path: Path) -> tuple[list[str], dict[str, list[str]]]:
     with open(path, "rb") as f:
         text = _decode(path, f.read().removeprefix(_BOM), 1)
     rows = [line.rstrip("\r").split("\t") for line in text.split("\n")]
     if rows and rows[-1] == [""]:
         rows.pop()
     ncols = len(rows[0]) if rows else 0
-    has_header = ncols > 1 or len(rows) == _count_vector_rows(path) + 1
+    has_header = ncols > 1 or len(rows) == _count_vector_rows(vec_path) + 1
     names = rows[0] if has_header else ["word"]
     body = rows[1:] if has_header else rows
     first_line = 2 if has_header else 1
@@ -510,8 +510,7 @@ def _read_metadata(path: Path) -> tuple[list[str], dict[str, list[str]]]:
     return words, metadata
 
 
-def _count_vector_rows(meta_path: Path) -> int:
-    vec_path = tsv_paths(meta_path)[0]
+def _count_vector_rows(vec_path: Path) -> int:
     with open(vec_path, "rb") as f:
         return sum(1 for line in f if line.strip())
 

@@ -1,6 +1,11 @@
 """Drive the real app on an X display and capture the screen at each main view.
 
     xvfb-run -s "-screen 0 1400x860x24" env QT_QPA_PLATFORM=xcb .venv/bin/python tools/screenshots.py
+    ... tools/screenshots.py --vectors FILE    # only the analogy and heatmap views, on a vector file
+    ... tools/screenshots.py --separation      # only the separation view (trains deep clustering ~2 min)
+    ... tools/screenshots.py --matching [--static FILE]   # only the matching and contextual views
+                                          # (trains small siamese and mlm models, ~5 min; FILE: word
+                                          # vectors for the contextual view's static map)
 
 Writes assets/screenshots/*.png with imagemagick's ``import -window root``: what a person sees,
 window decorations and all. Training uses the default settings on the bundled corpus.
@@ -37,7 +42,179 @@ def shot(name: str) -> None:
     print("wrote", OUT / f"{name}.png")
 
 
+def shoot_analogy(w) -> None:
+    """paris : france :: berlin : ? on a PCA map, where words off the map can be placed too."""
+    w.map.method_box.setCurrentText("PCA")
+    w.map.count_box.setValue(2000)
+    w.map.apply_button.click()
+    wait_for(w.projection_done, 120)
+    view = w.views["Analogies"]
+    w.tabs.setCurrentWidget(view)
+    for edit, word in zip((view.a_edit, view.b_edit, view.c_edit), ("paris", "france", "berlin")):
+        edit.setText(word)
+    view.solve()
+    view.run_button.click()
+    wait_for(w.jobs["analogy-batch"].ended, 300)
+    shot("analogy")
+
+
+def shoot_heatmap(w) -> None:
+    view = w.views["Heatmap"]
+    w.tabs.setCurrentWidget(view)
+    view.words_edit.setText("france germany paris berlin red blue")
+    view.show_words()
+    view.one_hot_box.setChecked(True)
+    pause(0.3)
+    if len(view.words) > 2:
+        view._cell_clicked(0, 1)
+    shot("heatmap")
+
+
+def shoot_compare(w, second: str = "cooc", word: str = "france") -> None:
+    """A second model (PPMI + SVD by default) beside the current one: the two maps in one frame, a
+    word's neighbours in both, and the session's models scored in the table."""
+    w.panel.select_model(second)
+    w.panel.train_button.click()
+    wait_for(w.model_ready, 900)
+    wait_for(w.projection_done, 120)
+    view = w.views["Compare"]
+    w.tabs.setCurrentWidget(view)
+    view.count_box.setValue(1000)
+    view.refresh_maps()
+    view.select(word)
+    view.score_button.click()
+    wait_for(view.scored, 600)
+    shot("compare")
+
+
+# about two minutes on an idle machine, demo data included, and enough to part two voices; a
+# batch count, not a time budget, so a busy machine takes longer rather than giving a worse picture
+SEPARATION_TRAINING = {"minutes": 10, "steps": 320, "hidden": 96, "train_per_voice": 20, "valid_mixtures": 10,
+                       "test_mixtures": 10}
+
+
+def shoot_separation(w) -> None:
+    from PySide6.QtCore import QRectF
+
+    view = w.views["Separation"]
+    w.tabs.setCurrentWidget(view)
+    w.panel.select_model("dc")
+    for name, value in SEPARATION_TRAINING.items():
+        w.panel.form.set_value(name, value)
+    w.panel.train_button.click()
+    wait_for(w.trained, 900)
+    view.separate()
+    wait_for(view.separated, 300)
+    view.spec_box.set_brush(QRectF(0.6, 150, 0.8, 900))
+    shot("separation")
+
+
+def separation_only() -> int:
+    import pyqtgraph as pg
+
+    from explorer.main_window import MainWindow
+
+    app = QApplication(sys.argv)
+    pg.setConfigOptions(antialias=True)
+    w = MainWindow(warm_up=False)
+    w.resize(1400, 860)
+    w.move(0, 0)
+    w.show()
+    wait_for(w.corpus_loaded, 60)
+    shoot_separation(w)
+    w.close()
+    app.quit()
+    return 0
+
+
+# small enough to train in a few minutes on two cores, large enough to look like the real thing
+MATCHING_TRAINING = {"items": 100, "steps": 300}
+CONTEXTUAL_TRAINING = {"dim": 64, "ff": 128, "steps": 800, "batch": 32}
+
+
+def _train(w, model: str, settings: dict) -> None:
+    w.panel.select_model(model)
+    for name, value in settings.items():
+        w.panel.form.set_value(name, value)
+    w.panel.train_button.click()
+    wait_for(w.trained, 1800)
+
+
+def shoot_matching(w) -> None:
+    """A held-out noisy query of a Bach chorale, its ten best matches beside the baseline's."""
+    view = w.views["Matching"]
+    w.tabs.setCurrentWidget(view)
+    _train(w, "siamese", MATCHING_TRAINING)
+    if view.session is None:
+        wait_for(view.ready, 300)
+    if view.result is None:
+        wait_for(view.matched, 60)
+    if view.query_box.count() > 4:
+        view.query_box.setCurrentIndex(4)
+        view.match_current()
+        wait_for(view.matched, 60)
+    shot("matching")
+
+
+def shoot_contextual(w) -> None:
+    """The module's two "chicken" sentences: one vector per occurrence, and the static vector beside."""
+    view = w.views["Contextual"]
+    w.tabs.setCurrentWidget(view)
+    _train(w, "mlm", CONTEXTUAL_TRAINING)
+    if view.report is None:
+        wait_for(view.compared, 60)
+    shot("contextual")
+
+
+def matching_only(static: str | None) -> int:
+    import pyqtgraph as pg
+
+    from explorer.main_window import MainWindow
+
+    app = QApplication(sys.argv)
+    pg.setConfigOptions(antialias=True)
+    w = MainWindow(warm_up=False)
+    w.resize(1400, 860)
+    w.move(0, 0)
+    w.show()
+    wait_for(w.corpus_loaded, 60)
+    if static:
+        w.open_vectors(static)
+        wait_for(w.projection_done, 120)
+    shoot_matching(w)
+    shoot_contextual(w)
+    w.close()
+    app.quit()
+    return 0
+
+
+def views_only(path: str) -> int:
+    import pyqtgraph as pg
+
+    from explorer.main_window import MainWindow
+
+    app = QApplication(sys.argv)
+    pg.setConfigOptions(antialias=True)
+    w = MainWindow(corpus_path=None, warm_up=False)
+    w.resize(1400, 860)
+    w.move(0, 0)
+    w.show()
+    w.open_vectors(path)
+    wait_for(w.projection_done, 120)
+    shoot_analogy(w)
+    shoot_heatmap(w)
+    w.close()
+    app.quit()
+    return 0
+
+
 def main() -> int:
+    if "--vectors" in sys.argv:
+        return views_only(sys.argv[sys.argv.index("--vectors") + 1])
+    if "--separation" in sys.argv:
+        return separation_only()
+    if "--matching" in sys.argv:
+        return matching_only(sys.argv[sys.argv.index("--static") + 1] if "--static" in sys.argv else None)
     import pyqtgraph as pg
 
     from explorer.main_window import MainWindow
@@ -64,6 +241,12 @@ def main() -> int:
     w.highlight_group(name, WORD_GROUPS[name])
     w.select_word("france")
     shot("map_umap")
+    shoot_analogy(w)
+    shoot_heatmap(w)
+    shoot_compare(w)
+    shoot_separation(w)
+    shoot_matching(w)
+    shoot_contextual(w)
     w.close()
     return 0
 

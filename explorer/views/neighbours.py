@@ -5,7 +5,22 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHeaderView, QLabel, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
+from models.text.fasttext import SubwordVectors, char_ngrams
 from models.text.presets import WORD_GROUPS
+
+
+def subwords_of(model) -> tuple[int, int] | None:
+    """The n-gram lengths (min_n, max_n) a subword model builds vectors from; None for others."""
+    vectors = getattr(model, "vectors", None)
+    if not isinstance(vectors, SubwordVectors) or vectors.config.max_n < vectors.config.min_n:
+        return None
+    return vectors.config.min_n, vectors.config.max_n
+
+
+def subword_text(word: str, lengths: tuple[int, int]) -> str:
+    """One line per n: the character n-grams of <word>, as FastText splits it."""
+    return "\n".join(f"n = {n}:  " + " ".join(char_ngrams(word, n, n)) for n in range(lengths[0], lengths[1] + 1)
+                     if char_ngrams(word, n, n))
 
 
 class NeighboursPanel(QWidget):
@@ -32,13 +47,21 @@ class NeighboursPanel(QWidget):
         self.groups.activated.connect(self._group)
         self.group_note = QLabel(wordWrap=True)
         self.group_note.setStyleSheet("color: #8a6d00;")
+        self.subwords_title = QLabel("<b>Subwords</b>")
+        self.subwords = QLabel(wordWrap=True, textInteractionFlags=Qt.TextSelectableByMouse)
+        self.subwords.setStyleSheet("font-family: monospace;")
+        self.subwords_title.setToolTip("FastText's input for a word is the mean of its own vector and the "
+                                       "vectors of these n-grams of <word>")
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addWidget(self.hint)
         layout.addWidget(self.table, 1)
+        layout.addWidget(self.subwords_title)
+        layout.addWidget(self.subwords)
         layout.addWidget(QLabel("<b>Word groups</b>"))
         layout.addWidget(self.groups)
         layout.addWidget(self.group_note)
+        self.show_subwords("", None)
 
     def show_neighbours(self, word: str, neighbours: list[tuple[str, float]], note: str = "") -> None:
         self.title.setText(f"<b>Nearest neighbours of “{word}”</b>")
@@ -56,6 +79,15 @@ class NeighboursPanel(QWidget):
         self.hint.setText(text)
         self.hint.show()
         self.table.setRowCount(0)
+        self.show_subwords("", None)
+
+    def show_subwords(self, word: str, lengths: tuple[int, int] | None) -> None:
+        """The word's character n-grams, shown only for a subword model (``lengths`` not None)."""
+        text = subword_text(word, lengths) if lengths and word else ""
+        self.subwords.setText(text)
+        self.subwords_title.setText(f"<b>Subwords of “{word}”</b>" if text else "<b>Subwords</b>")
+        self.subwords_title.setVisible(bool(text))
+        self.subwords.setVisible(bool(text))
 
     def neighbour_words(self) -> list[str]:
         return [self.table.item(r, 0).text() for r in range(self.table.rowCount())]

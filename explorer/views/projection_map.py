@@ -1,17 +1,26 @@
-"""The 2-D map of word vectors: points, hover tips, click to select, search, labels that do not pile up."""
+"""The 2-D map of word vectors: points, hover tips, click to select, search, labels that do not pile up.
+
+Built for 100,000 points: the base layer is one ScatterPlotItem with one brush, no pen, pxMode;
+colouring by group swaps it for one such item per group (never one brush per point). Labels go to
+marked words first and, once few points are in view, to the points nearby.
+"""
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QCompleter, QHBoxLayout, QLabel, QLineEdit, QProgressBar,
-                               QPushButton, QSpinBox, QVBoxLayout, QWidget)
+                               QPushButton, QSizePolicy, QSpinBox, QVBoxLayout, QWidget)
 
 METHODS = {"PCA": "pca", "t-SNE": "tsne", "UMAP": "umap"}
 BASE = "#7f8c9b"
 SELECTED = "#d62728"
 NEIGHBOUR = "#ff7f0e"
 GROUP = "#2ca02c"
+ANALOGY = ("#0072b2", "#d55e00")      # the a -> b and c -> answer arrows (Okabe-Ito blue, vermillion)
+NEARBY_LABELS = 40                    # label every point in view once no more than this many are
+COLOUR_MODES = {"One colour": "none", "k-means clusters": "kmeans", "Frequency": "frequency"}
+META_PREFIX = "Metadata: "
 
 
 def place_labels(anchors: np.ndarray, sizes: list[tuple[float, float]], gap: float = 4.0) -> list[tuple[float, float] | None]:
@@ -41,6 +50,7 @@ class MapView(QWidget):
     projection_requested = Signal(str, int)   # method, number of words
     cancel_requested = Signal()
     pause_requested = Signal()
+    colour_requested = Signal(str)            # "none", "kmeans", "frequency" or "meta:COLUMN"
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -54,12 +64,12 @@ class MapView(QWidget):
         self.count_box.setToolTip("How many of the most frequent words the map shows")
         self.apply_button = QPushButton("Project")
         self.search = QLineEdit(placeholderText="Find a word…", clearButtonEnabled=True)
-        self.search.setMinimumWidth(180)
+        self.search.setMinimumWidth(120)    # with the progress widgets shown, the bar must still fit 1400 px
         self._completer = QCompleter([], self)
         self._completer.setCaseSensitivity(Qt.CaseInsensitive)
         self._completer.setCompletionMode(QCompleter.PopupCompletion)
         self.search.setCompleter(self._completer)
-        self.progress = QProgressBar(maximumWidth=160)
+        self.progress = QProgressBar(maximumWidth=100)
         self.progress.setRange(0, 1000)
         self.progress.hide()
         self.pause_button = QPushButton("Pause")
@@ -68,6 +78,11 @@ class MapView(QWidget):
         self.cancel_button.hide()
         self.caption = QLabel()
         self.caption.setStyleSheet("color: #555;")
+        # A long caption must not widen the map past the window; it is cut instead.
+        self.caption.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.colour_box = QComboBox()
+        self.colour_box.addItems(list(COLOUR_MODES))
+        self.colour_box.setToolTip("Colour the points by k-means cluster, by frequency, or by a metadata column")
 
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Projection"))
@@ -88,20 +103,40 @@ class MapView(QWidget):
                                          hoverable=True, hoverSize=10, hoverBrush=pg.mkBrush(SELECTED),
                                          tip=self._tip)
         self.marks = pg.ScatterPlotItem(pxMode=True, pen=pg.mkPen("w", width=1))
+        self.extra_points = pg.ScatterPlotItem(pxMode=True, pen=pg.mkPen("w", width=1), symbol="d", size=11)
         self.plot.addItem(self.points)
+        self.plot.addItem(self.extra_points)
         self.plot.addItem(self.marks)
+        self._arrows = []
+        for colour in ANALOGY:
+            line = pg.PlotCurveItem(pen=pg.mkPen(colour, width=2.5))
+            head = pg.ArrowItem(headLen=16, tipAngle=30, pen=None, brush=pg.mkBrush(colour))
+            for item in (line, head):
+                item.setZValue(5)
+                item.hide()
+                self.plot.addItem(item)
+            self._arrows.append((line, head))
+        self._layers: list[pg.ScatterPlotItem] = []
+        self._layer_rows: list[np.ndarray] = []
+        self._legend: pg.LegendItem | None = None
+        self._colour_bar: pg.ColorBarItem | None = None
         self.points.sigClicked.connect(self._clicked)
         self.plot.getViewBox().sigRangeChanged.connect(self._layout_labels)
 
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addWidget(self.plot, 1)
-        layout.addWidget(self.caption)
+        foot = QHBoxLayout()
+        foot.addWidget(self.caption, 1)
+        foot.addWidget(QLabel("Colour"))
+        foot.addWidget(self.colour_box)
+        layout.addLayout(foot)
         self.apply_button.clicked.connect(self._request)
         self.method_box.activated.connect(self._request)
         self.search.returnPressed.connect(lambda: self.word_searched.emit(self.search.text().strip().lower()))
         self.cancel_button.clicked.connect(self.cancel_requested)
         self.pause_button.clicked.connect(self.pause_requested)
+        self.colour_box.activated.connect(self._colour_chosen)
 
         self.words: list[str] = []
         self.coords = np.zeros((0, 2), dtype=np.float32)
@@ -109,6 +144,8 @@ class MapView(QWidget):
         self._labels: list[pg.TextItem] = []
         self._label_words: list[tuple[str, str]] = []   # (word, colour) in priority order
         self._marked: dict[str, str] = {}
+        self._overlay: dict[str, str] = {}          # words labelled by a view (the analogy), first in line
+        self._extra: dict[str, np.ndarray] = {}     # positions of overlay words that are not on the map
 
     # --- data ------------------------------------------------------------------------------
     def set_vocabulary(self, words: list[str]) -> None:
@@ -120,8 +157,10 @@ class MapView(QWidget):
         if words != self.words:
             self.words = list(words)
             self._index = {w: i for i, w in enumerate(self.words)}
+            self.clear_colours()
         self.coords = coords
         self.points.setData(pos=coords, data=self.words)
+        self._fill_layers()
         if caption:
             self.caption.setText(caption)
         self._refresh_marks()
@@ -131,11 +170,137 @@ class MapView(QWidget):
     def clear(self) -> None:
         self.words, self._index, self.coords = [], {}, np.zeros((0, 2), dtype=np.float32)
         self.points.setData(pos=self.coords)
+        self.clear_colours()
+        self._overlay, self._extra = {}, {}
         self.mark({})
 
     def position(self, word: str):
+        """Where the word is drawn: its map point, or the spot an overlay gave it; None if neither."""
         i = self._index.get(word)
-        return None if i is None else self.coords[i]
+        return self.coords[i] if i is not None else self._extra.get(word)
+
+    # --- overlay: analogy arrows and off-map words -----------------------------------------
+    def show_overlay(self, colours: dict[str, str], arrows: list[tuple[str, str]],
+                     extra: dict[str, np.ndarray] | None = None) -> None:
+        """Label ``colours``' words first, draw an arrow for each (from, to) word pair, and put
+        words that are not on the map at the ``extra`` positions given for them."""
+        self._extra = {w: np.asarray(p, dtype=np.float32) for w, p in (extra or {}).items()}
+        self._overlay = dict(colours)
+        if self._extra:
+            self.extra_points.setData(pos=np.array(list(self._extra.values())),
+                                      brush=[pg.mkBrush(self._overlay.get(w, GROUP)) for w in self._extra])
+        else:
+            self.extra_points.setData(pos=np.zeros((0, 2)))
+        for k, (line, head) in enumerate(self._arrows):
+            ends = arrows[k] if k < len(arrows) else None
+            p0, p1 = (None, None) if ends is None else (self.position(ends[0]), self.position(ends[1]))
+            if p0 is None or p1 is None:
+                line.hide()
+                head.hide()
+                continue
+            line.setData(x=[float(p0[0]), float(p1[0])], y=[float(p0[1]), float(p1[1])])
+            # Screen y points down and pxMode arrows ignore the view's transform; angle 0 points left.
+            dx, dy = float(p1[0] - p0[0]), float(p1[1] - p0[1])
+            head.setStyle(angle=np.degrees(np.arctan2(-dy, dx)) - 180.0)
+            head.setPos(float(p1[0]), float(p1[1]))
+            line.show()
+            head.show()
+        self._refresh_marks()
+
+    def clear_overlay(self) -> None:
+        self.show_overlay({}, [])
+
+    def arrow_ends(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The (start, end) of each visible arrow, in data coordinates."""
+        out = []
+        for line, _ in self._arrows:
+            if line.isVisible():
+                x, y = line.getData()
+                out.append((np.array([x[0], y[0]]), np.array([x[1], y[1]])))
+        return out
+
+    # --- colouring by group: one item and one brush per group ------------------------------
+    def set_colour_options(self, metadata_columns: list[str]) -> None:
+        current = self.colour_box.currentText()
+        self.colour_box.clear()
+        self.colour_box.addItems(list(COLOUR_MODES) + [META_PREFIX + c for c in metadata_columns])
+        self.colour_box.setCurrentText(current if self.colour_box.findText(current) >= 0 else "One colour")
+
+    def colour_groups(self, labels: np.ndarray, colours: list[str], names: list[str],
+                      bar: tuple | None = None) -> None:
+        """Draw group g (``labels == g``) in ``colours[g]``, one ScatterPlotItem per group. With
+        ``bar = (colormap, low, high, title, ticks)`` a colour bar explains a continuous scale
+        (``ticks``: (value, text) pairs, or None); otherwise a legend names the groups."""
+        self.clear_colours(keep_choice=True)
+        labels = np.asarray(labels)
+        for g, colour in enumerate(colours):
+            rows = np.flatnonzero(labels == g)
+            if not len(rows):
+                continue
+            item = pg.ScatterPlotItem(size=6, pen=None, brush=pg.mkBrush(colour), pxMode=True,
+                                      hoverable=True, hoverSize=10, hoverBrush=pg.mkBrush(SELECTED),
+                                      tip=self._tip, name=names[g])
+            item.sigClicked.connect(self._clicked)
+            self.plot.addItem(item)
+            self._layers.append(item)
+            self._layer_rows.append(rows)
+        self.points.hide()
+        self._fill_layers()
+        if bar is None:
+            self._legend = pg.LegendItem(offset=(10, 10), labelTextColor="#333", brush=pg.mkBrush("#ffffffd0"))
+            self._legend.setParentItem(self.plot.getPlotItem().getViewBox())
+            for item in self._layers:
+                self._legend.addItem(item, item.name())
+        else:
+            cmap, low, high, title, ticks = bar
+            self._colour_bar = pg.ColorBarItem(values=(low, high), colorMap=cmap, label=title,
+                                               interactive=False, width=14, pen="#555")
+            if ticks:
+                self._colour_bar.axis.setTicks([ticks])
+            self.plot.getPlotItem().layout.addItem(self._colour_bar, 2, 5)
+
+    def clear_colours(self, keep_choice: bool = False) -> None:
+        for item in self._layers:
+            self.plot.removeItem(item)
+        self._layers, self._layer_rows = [], []
+        if self._legend is not None:
+            if self._legend.scene() is not None:
+                self._legend.scene().removeItem(self._legend)
+            self._legend = None
+        if self._colour_bar is not None:
+            self.plot.getPlotItem().layout.removeItem(self._colour_bar)
+            if self._colour_bar.scene() is not None:
+                self._colour_bar.scene().removeItem(self._colour_bar)
+            self._colour_bar = None
+        self.points.show()
+        if not keep_choice:
+            self.colour_box.setCurrentIndex(0)
+
+    def colour_layers(self) -> list[pg.ScatterPlotItem]:
+        return list(self._layers)
+
+    def _fill_layers(self) -> None:
+        if not self._layers:
+            return
+        words = np.array(self.words, dtype=object)
+        for item, rows in zip(self._layers, self._layer_rows):
+            item.setData(pos=self.coords[rows], data=words[rows])
+
+    def _colour_chosen(self, *_) -> None:
+        text = self.colour_box.currentText()
+        self.colour_requested.emit("meta:" + text[len(META_PREFIX):] if text.startswith(META_PREFIX)
+                                   else COLOUR_MODES.get(text, "none"))
+
+    def set_axis_labels(self, x: str | None, y: str | None) -> None:
+        """Show labelled axes (for the custom-axes layout, where position means something), or hide them."""
+        item = self.plot.getPlotItem()
+        for side, text in (("bottom", x), ("left", y)):
+            if text:
+                item.getAxis(side).enableAutoSIPrefix(False)   # cosines read as cosines, not "x0.001"
+                item.setLabel(side, text)
+                item.showAxis(side)
+            else:
+                item.hideAxis(side)
 
     # --- marks and labels ------------------------------------------------------------------
     def mark(self, colours: dict[str, str]) -> None:
@@ -144,25 +309,40 @@ class MapView(QWidget):
         self._refresh_marks()
 
     def _refresh_marks(self) -> None:
-        present = [(w, c) for w, c in self._marked.items() if w in self._index]
-        spots = [{"pos": self.coords[self._index[w]], "brush": pg.mkBrush(c), "size": 12 if c == SELECTED else 9}
-                 for w, c in reversed(present)]
+        present = {w: c for w, c in self._overlay.items() if self.position(w) is not None}
+        present.update((w, c) for w, c in self._marked.items() if w in self._index and w not in present)
+        present = list(present.items())
+        spots = [{"pos": self.position(w), "brush": pg.mkBrush(c), "size": 12 if c == SELECTED else 9}
+                 for w, c in reversed(present) if w in self._index]
         self.marks.setData(spots)
         self._label_words = present
         self._layout_labels()
 
+    def _nearby(self) -> list[tuple[str, str]]:
+        """Every point in view, once there are few enough to read, after the marked words."""
+        if not len(self.coords):
+            return []
+        (x0, x1), (y0, y1) = self.plot.getViewBox().viewRange()
+        c = self.coords
+        inside = np.flatnonzero((c[:, 0] >= x0) & (c[:, 0] <= x1) & (c[:, 1] >= y0) & (c[:, 1] <= y1))
+        if len(inside) > NEARBY_LABELS:
+            return []
+        taken = {w for w, _ in self._label_words}
+        return [(self.words[i], "#555555") for i in inside if self.words[i] not in taken]
+
     def _layout_labels(self, *_) -> None:
         vb = self.plot.getViewBox()
-        while len(self._labels) < len(self._label_words):
+        wanted = self._label_words + self._nearby()
+        while len(self._labels) < len(wanted):
             item = pg.TextItem(anchor=(0, 0))
             self.plot.addItem(item)
             self._labels.append(item)
         anchors, sizes = [], []
-        for (w, c), item in zip(self._label_words, self._labels):
+        for (w, c), item in zip(wanted, self._labels):
             item.setText(w, color=c)
             br = item.textItem.boundingRect()
             sizes.append((br.width(), br.height()))
-            scene = vb.mapViewToScene(pg.Point(*self.coords[self._index[w]]))
+            scene = vb.mapViewToScene(pg.Point(*[float(v) for v in self.position(w)]))
             anchors.append((scene.x(), scene.y()))
         spots = place_labels(np.array(anchors).reshape(-1, 2), sizes)
         for i, item in enumerate(self._labels):
@@ -175,6 +355,7 @@ class MapView(QWidget):
             item.show()
 
     def visible_labels(self) -> list[str]:
+        """The marked and overlay words whose labels are shown (not the labels of nearby points)."""
         return [w for (w, _), item in zip(self._label_words, self._labels) if item.isVisible()]
 
     def center_on(self, word: str) -> None:

@@ -35,34 +35,81 @@ def describe_progress(ev: Progress) -> str:
     return " · ".join(parts)
 
 
+SHOW_DOTS = 30
+
+
+def axis_label(unit: str) -> str:
+    return unit if unit in ("steps", "iterations", "epochs") else f"{unit} processed"
+
+
 class LossPlot(pg.PlotWidget):
-    """Training loss against words processed; one curve updated in place."""
+    """Training loss against the trainer's own step unit (words, pairs, iterations...); one curve
+    updated in place."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setBackground("w")
         self.setLabel("left", "loss")
-        self.setLabel("bottom", "words processed")
+        self.setLabel("bottom", axis_label("words"))
         self.showGrid(x=True, y=True, alpha=0.3)
         self.setMinimumHeight(150)
         self.setMaximumHeight(230)     # the parameter form above gets the rest of the height
-        self._curve = self.plot(pen=pg.mkPen("#1f77b4", width=2))
+        self._curve = self.plot(pen=pg.mkPen("#1f77b4", width=2), symbolSize=6, symbolPen=None,
+                                symbolBrush="#1f77b4")
         self._x: list[float] = []
         self._y: list[float] = []
+        self.unit: str | None = None
+        self._dots = True
 
-    def reset(self, points=()) -> None:
+    def reset(self, points=(), unit: str | None = None) -> None:
         self._x = [float(s) for s, _ in points]
         self._y = [float(v) for _, v in points]
-        self._curve.setData(self._x, self._y)
+        self.unit = unit
+        self.setLabel("bottom", axis_label(unit or "words"))
+        self.setTitle(None)
+        self.enableAutoRange(x=True)
+        self._draw()
 
-    def add(self, step: float, loss: float) -> None:
-        if math.isfinite(loss):
-            self._x.append(float(step))
-            self._y.append(float(loss))
-            self._curve.setData(self._x, self._y)
+    def add(self, step: float, loss: float, unit: str = "words") -> None:
+        if not math.isfinite(loss):
+            return
+        if self.unit is None:
+            self.unit = unit
+            self.setLabel("bottom", axis_label(unit))
+        elif unit != self.unit:
+            return   # a closing summary in another unit (a factorisation's "steps") would land at the wrong x
+        self._x.append(float(step))
+        self._y.append(float(loss))
+        self._draw()
+
+    def _draw(self) -> None:
+        # Dots only while there are few points: a one-shot factorisation has a single loss.
+        dots = len(self._x) <= SHOW_DOTS
+        if dots != self._dots:
+            self._dots = dots
+            self._curve.setSymbol("o" if dots else None)
+        self._curve.setData(self._x, self._y)
+        if len(self._x) == 1:      # auto-range would span a single point by ±1e6
+            self.setXRange(self._x[0] - 1, self._x[0] + 1)
+        elif len(self._x) == 2:
+            self.enableAutoRange(x=True)
 
     def points(self) -> int:
         return len(self._x)
+
+
+def describe_result(stats: dict) -> str:
+    """The figures of a finished run worth reading off: time, throughput, the final loss, and for a
+    full softmax the cost of one step, to set beside negative sampling's words per second."""
+    parts = [format_seconds(stats.get("seconds", float("nan")))]
+    if "ms_per_step" in stats:
+        parts.append(f"{stats['ms_per_step']:.1f} ms/step")
+        parts.append(f"{format_rate(stats.get('pairs_per_second', 0))} pairs/s")
+    else:
+        parts.append(f"{format_rate(stats.get('words_per_second', 0))} words/s")
+    loss = stats.get("final_loss", float("nan"))
+    parts.append(f"final loss {loss:.3f}" if math.isfinite(loss) else "no loss (nothing is learned)")
+    return " · ".join(parts)
 
 
 class TrainingPanel(QWidget):
@@ -169,8 +216,21 @@ class TrainingPanel(QWidget):
         self.progress.setValue(int(1000 * ev.fraction))
         self.status.setText(describe_progress(ev))
         self.status.setStyleSheet("")
-        if ev.unit == "words":
-            self.loss_plot.add(ev.step, ev.loss)
+        self.loss_plot.add(ev.step, ev.loss, ev.unit)
+
+    def show_result(self, headline: str, model) -> None:
+        """The finished run's figures; its whole loss history when the events carried none (a
+        trainer too quick to report while it ran)."""
+        stats = getattr(model, "stats", {})
+        # Models that are not word vectors (audio, matching, the masked LM) say what matters for them.
+        summary = model.summary() if hasattr(model, "summary") else describe_result(stats)
+        self.show_status(f"{headline} {summary}")
+        self.progress.setValue(self.progress.maximum())
+        if not self.loss_plot.points():
+            losses = getattr(model, "losses", [])
+            self.loss_plot.reset(losses)
+            if not losses:
+                self.loss_plot.setTitle("No loss: this model learns nothing", color="#555", size="9pt")
 
     def show_status(self, text: str, error: bool = False) -> None:
         self.status.setText(text)

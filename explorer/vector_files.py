@@ -1,0 +1,78 @@
+"""Vector files in the window: what an opened file becomes, and the formats offered for export.
+
+An opened file becomes an :class:`OpenedVectors`, which answers the same questions a trained model
+does for the views (``.vectors``, its words in file order), so the map, neighbours, analogies and
+heatmaps work on any vectors, trained here or read from disk.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from models.vector_formats import open_vectors_steps, sniff_format, write_vectors_steps
+from models.vectors import WordVectors
+
+# (label in the save dialog, format name, name pattern); the label is what the dialog returns.
+EXPORT_FORMATS = (
+    ("word2vec text (*.txt)", "word2vec", "*.txt"),
+    ("word2vec binary (*.bin)", "word2vec-binary", "*.bin"),
+    ("GloVe text, no header (*.txt)", "glove", "*.txt"),
+    ("fastText .vec (*.vec)", "fasttext", "*.vec"),
+    ("Embedding Projector vectors.tsv + metadata.tsv (*.tsv)", "tsv", "*.tsv"),
+    ("NumPy matrix + vocabulary (*.npy)", "npy", "*.npy"),
+)
+DEFAULT_NAMES = {"word2vec": "vectors.txt", "word2vec-binary": "vectors.bin", "glove": "vectors.glove.txt",
+                 "fasttext": "vectors.vec", "tsv": "vectors.tsv", "npy": "vectors.npy"}
+OPEN_FILTER = ("Word vectors (*.txt *.vec *.bin *.tsv *.npy *.glove);;"
+               "All files (*)")
+
+
+@dataclass
+class OpenedVectors:
+    """Vectors read from a file, standing where a trained model would."""
+    vectors: WordVectors
+    path: Path
+    format: str
+    stats: dict = field(default_factory=dict)     # seconds to read, rows per second
+
+    @property
+    def counts(self):
+        """Files keep word order (most frequent first for word2vec-style files) but no counts."""
+        return None
+
+
+def open_steps(path: str | Path):
+    """Read a vector file or model folder with progress; returns an :class:`OpenedVectors`."""
+    path = Path(path)
+    t0 = time.perf_counter()
+    vectors = yield from open_vectors_steps(path)
+    seconds = time.perf_counter() - t0
+    fmt = "model folder" if path.is_dir() and not (path / "vectors.tsv").is_file() else sniff_format(path)
+    return OpenedVectors(vectors, path, fmt, {"seconds": seconds, "rows_per_second": len(vectors) / max(seconds, 1e-9)})
+
+
+def export_steps(vectors: WordVectors, path: str | Path, fmt: str):
+    return (yield from write_vectors_steps(vectors, projector_name(path, fmt), fmt))
+
+
+def projector_name(path: str | Path, fmt: str) -> Path:
+    """A projector pair is named NAME_vectors.tsv + NAME_metadata.tsv (or vectors.tsv +
+    metadata.tsv), the names from which either file of the pair finds the other."""
+    path = Path(path)
+    if fmt != "tsv" or path.is_dir() or "vectors" in path.name or not path.suffix:
+        return path
+    return path.with_name(f"{path.stem}_vectors.tsv")
+
+
+def format_for_filter(selected_filter: str) -> str:
+    for label, fmt, _ in EXPORT_FORMATS:
+        if label == selected_filter:
+            return fmt
+    return "auto"
+
+
+def counts_of(model):
+    """Word counts of a trained model, or None for vectors that came without them."""
+    vocab = getattr(model, "vocab", None)
+    return getattr(vocab, "counts", None) if vocab is not None else getattr(model, "counts", None)

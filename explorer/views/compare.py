@@ -1,0 +1,378 @@
+"""Models side by side: every model trained or opened in this session, two of them mapped in one
+frame, and all of them scored on the bundled benchmarks in one table.
+
+The two maps show the same words (the most frequent ones both vocabularies share), the second
+turned onto the first by orthogonal Procrustes, so what differs on screen differs between the
+models. Selecting a word in either map marks it in both, with its neighbours in each model:
+green where the models agree, orange where they do not.
+"""
+from __future__ import annotations
+
+import csv
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxLayout, QHeaderView, QLabel,
+                               QLineEdit, QProgressBar, QPushButton, QSpinBox, QSplitter, QTableWidget,
+                               QTableWidgetItem, QVBoxLayout, QWidget)
+
+from explorer.views.projection_map import BASE, GROUP, NEIGHBOUR, SELECTED, place_labels
+from models.comparison import OVERLAP_K, aligned_maps, neighbour_overlap, rows, score_many_steps, shared_words
+
+FIXED_COLUMNS = ("model", "added", "training s", "vocabulary", "semantic", "syntactic", "analogy",
+                 "analogy coverage", "WS353 ρ", "WS353 coverage", "SimLex ρ", "SimLex coverage")
+SCORE_COLUMNS = FIXED_COLUMNS[4:]
+
+
+@dataclass(eq=False)
+class SessionModel:
+    name: str
+    model: object                # a TrainedEmbedding or OpenedVectors: anything with .vectors
+    added: str                   # wall-clock time it joined the session
+    scores: dict | None = field(default=None)   # benchmark figures, computed once
+
+    @property
+    def training_seconds(self) -> float:
+        stats = getattr(self.model, "stats", {}) or {}
+        # An opened file's "seconds" is reading time, not training.
+        return float(stats.get("seconds", math.nan)) if hasattr(self.model, "vocab") else math.nan
+
+
+def model_name(model, number: int) -> str:
+    if hasattr(model, "path") and not hasattr(model, "vocab"):
+        return f"{number} · {Path(model.path).name}"
+    method = getattr(getattr(model, "config", None), "method", None)
+    return f"{number} · {model.model}" + (f" ({method})" if method else "")
+
+
+class SideMap(pg.PlotWidget):
+    """One of the two maps: grey points, marked words coloured and labelled without overlap."""
+    word_clicked = Signal(str)
+
+    def __init__(self, parent=None):
+        super().__init__(parent, background="w")
+        self.hideAxis("left")
+        self.hideAxis("bottom")
+        self.setAspectLocked(True)
+        self.points = pg.ScatterPlotItem(size=6, pen=None, brush=pg.mkBrush(BASE + "aa"), pxMode=True,
+                                         hoverable=True, hoverSize=10, hoverBrush=pg.mkBrush(SELECTED),
+                                         tip=lambda x, y, data: str(data))
+        self.marks = pg.ScatterPlotItem(pxMode=True, pen=pg.mkPen("w", width=1))
+        self.addItem(self.points)
+        self.addItem(self.marks)
+        self.points.sigClicked.connect(lambda _item, spots, *_: len(spots) and self.word_clicked.emit(spots[0].data()))
+        self.getViewBox().sigRangeChanged.connect(self._layout_labels)
+        self.words: list[str] = []
+        self.coords = np.zeros((0, 2), dtype=np.float32)
+        self._index: dict[str, int] = {}
+        self.marked: dict[str, str] = {}
+        self._labels: list[pg.TextItem] = []
+
+    def set_points(self, words: list[str], coords: np.ndarray, title: str) -> None:
+        self.words, self.coords = list(words), np.ascontiguousarray(coords, dtype=np.float32)
+        self._index = {w: i for i, w in enumerate(self.words)}
+        self.points.setData(pos=self.coords, data=self.words)
+        self.setTitle(title, color="#333", size="10pt")
+        self.mark({})
+        self.autoRange(padding=0.05)
+
+    def position(self, word: str):
+        i = self._index.get(word)
+        return None if i is None else self.coords[i]
+
+    def mark(self, colours: dict[str, str]) -> None:
+        """Colour these words (insertion order = label priority)."""
+        self.marked = {w: c for w, c in colours.items() if w in self._index}
+        self.marks.setData([{"pos": self.coords[self._index[w]], "brush": pg.mkBrush(c),
+                             "size": 12 if c == SELECTED else 9} for w, c in reversed(self.marked.items())])
+        self._layout_labels()
+
+    def _layout_labels(self, *_) -> None:
+        vb = self.getViewBox()
+        wanted = list(self.marked.items())
+        while len(self._labels) < len(wanted):
+            item = pg.TextItem(anchor=(0, 0))
+            self.addItem(item)
+            self._labels.append(item)
+        anchors, sizes = [], []
+        for (w, c), item in zip(wanted, self._labels):
+            item.setText(w, color=c if c != GROUP else "#1b7a1b")
+            br = item.textItem.boundingRect()
+            sizes.append((br.width(), br.height()))
+            scene = vb.mapViewToScene(pg.Point(*[float(v) for v in self.coords[self._index[w]]]))
+            anchors.append((scene.x(), scene.y()))
+        spots = place_labels(np.array(anchors).reshape(-1, 2), sizes)
+        for i, item in enumerate(self._labels):
+            spot = spots[i] if i < len(spots) else None
+            if spot is None:
+                item.hide()
+                continue
+            view = vb.mapSceneToView(pg.Point(*spot))
+            item.setPos(view.x(), view.y())
+            item.show()
+
+    def visible_labels(self) -> list[str]:
+        return [w for w, item in zip(self.marked, self._labels) if item.isVisible()]
+
+
+def _cell(value) -> str:
+    if isinstance(value, str):
+        return value
+    if value is None or not math.isfinite(value):
+        return "—"
+    return f"{value:.3f}"
+
+
+class CompareView(QWidget):
+    title = "Compare"
+    scored = Signal()            # the table got new benchmark figures
+    compared = Signal()          # the two maps were redrawn
+
+    def __init__(self, window):
+        super().__init__()
+        self.window = window
+        self.session: list[SessionModel] = []
+        self.selected: str | None = None
+        self.words: list[str] = []
+        self.overlap = np.zeros(0)
+        self._units = (np.zeros((0, 1), dtype=np.float32),) * 2    # the shown words' unit rows, per model
+        self._build()
+        window.model_ready.connect(self.add_model)
+
+    # --- layout ----------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.a_box, self.b_box = QComboBox(), QComboBox()
+        for box in (self.a_box, self.b_box):
+            box.setMinimumWidth(160)
+            box.currentIndexChanged.connect(self.refresh_maps)
+        self.count_box = QSpinBox(minimum=20, maximum=3000, singleStep=100, value=500, suffix=" shared words")
+        self.count_box.setToolTip("The most frequent words both vocabularies know: the same words on both maps")
+        self.count_box.editingFinished.connect(self.refresh_maps)
+        self.search = QLineEdit(placeholderText="Find a word…", clearButtonEnabled=True)
+        self.search.returnPressed.connect(lambda: self.select(self.search.text().strip().lower()))
+        self.map_a, self.map_b = SideMap(), SideMap()
+        for m in (self.map_a, self.map_b):
+            m.word_clicked.connect(self.select)
+        self.overlap_label = QLabel("Train or open two models to compare them.", wordWrap=True)
+        self.overlap_label.setTextFormat(Qt.RichText)
+
+        self.table = QTableWidget(0, len(FIXED_COLUMNS))
+        self.table.setHorizontalHeaderLabels(list(FIXED_COLUMNS))
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+        self.score_button = QPushButton("Score models")
+        self.score_button.setToolTip("Google analogies (questions-words), WordSim353 and SimLex-999 for every "
+                                     "model not scored yet; each model is scored once")
+        self.score_button.clicked.connect(self.score_models)
+        self.export_button = QPushButton("Export CSV…")
+        self.export_button.clicked.connect(self._ask_export)
+        self.progress = QProgressBar(maximumWidth=160)
+        self.progress.setRange(0, 1000)
+        self.progress.hide()
+        self.table_note = QLabel()
+        self.table_note.setStyleSheet("color: #555;")
+
+        bar = QHBoxLayout()
+        for w in (QLabel("Left"), self.a_box, QLabel("Right"), self.b_box, self.count_box):
+            bar.addWidget(w)
+        bar.addStretch(1)
+        bar.addWidget(self.search)
+        maps = QSplitter(Qt.Horizontal)
+        maps.addWidget(self.map_a)
+        maps.addWidget(self.map_b)
+        top = QWidget()
+        top_layout = QVBoxLayout(top)
+        top_layout.setContentsMargins(0, 0, 0, 0)
+        top_layout.addLayout(bar)
+        top_layout.addWidget(maps, 1)
+        top_layout.addWidget(self.overlap_label)
+        buttons = QHBoxLayout()
+        buttons.addWidget(QLabel("<b>Every model of this session</b>"))
+        buttons.addWidget(self.table_note, 1)
+        buttons.addWidget(self.progress)
+        buttons.addWidget(self.score_button)
+        buttons.addWidget(self.export_button)
+        bottom = QWidget()
+        bottom_layout = QVBoxLayout(bottom)
+        bottom_layout.setContentsMargins(0, 0, 0, 0)
+        bottom_layout.addLayout(buttons)
+        bottom_layout.addWidget(self.table, 1)
+        split = QSplitter(Qt.Vertical)
+        split.addWidget(top)
+        split.addWidget(bottom)
+        split.setSizes([560, 240])
+        layout = QVBoxLayout(self)
+        layout.addWidget(split)
+
+    # --- the session -----------------------------------------------------------------------
+    def add_model(self, model) -> None:
+        if not hasattr(model, "vectors") or any(e.model is model for e in self.session):
+            return
+        self.session.append(SessionModel(model_name(model, len(self.session) + 1), model,
+                                         time.strftime("%H:%M:%S")))
+        # The newest model on the right, the one before it on the left; one redraw for both.
+        for box, index in ((self.a_box, max(0, len(self.session) - 2)), (self.b_box, len(self.session) - 1)):
+            box.blockSignals(True)
+            box.addItem(self.session[-1].name)
+            box.setCurrentIndex(index)
+            box.blockSignals(False)
+        self.refresh_maps()
+        self.refresh_table()
+
+    def pair(self) -> tuple[SessionModel, SessionModel] | None:
+        a, b = self.a_box.currentIndex(), self.b_box.currentIndex()
+        if a < 0 or b < 0:
+            return None
+        return self.session[a], self.session[b]
+
+    # --- the two maps ----------------------------------------------------------------------
+    def refresh_maps(self, *_) -> None:
+        pair = self.pair()
+        if pair is None:
+            return
+        va, vb = pair[0].model.vectors, pair[1].model.vectors
+        self.words = shared_words(va, vb, self.count_box.value())
+        if len(self.words) < 3:
+            self.overlap_label.setText("These two models share fewer than 3 words: nothing to compare.")
+            self.map_a.set_points([], np.zeros((0, 2)), pair[0].name)
+            self.map_b.set_points([], np.zeros((0, 2)), pair[1].name)
+            self.compared.emit()
+            return
+        ca, cb = aligned_maps(va, vb, self.words)
+        self.map_a.set_points(self.words, ca, f"{pair[0].name} · PCA")
+        self.map_b.set_points(self.words, cb, f"{pair[1].name} · PCA, aligned to the left")
+        ua, ub = rows(va, self.words), rows(vb, self.words)
+        self.overlap = neighbour_overlap(ua, ub, OVERLAP_K)
+        self._units = (ua, ub)
+        if self.selected in self.map_a._index:
+            self.select(self.selected)
+        else:
+            self.selected = None
+            self._show_overlap()
+        self.compared.emit()
+
+    def _neighbours(self, unit: np.ndarray, i: int) -> list[str]:
+        sims = unit @ unit[i]
+        sims[i] = -np.inf
+        k = min(OVERLAP_K, len(sims) - 1)
+        top = np.argpartition(-sims, k - 1)[:k]
+        return [self.words[j] for j in top[np.argsort(-sims[top])]]
+
+    def select(self, word: str) -> None:
+        if not word:
+            return
+        if word not in self.map_a._index:
+            self.overlap_label.setText(f"“{word}” is not among the {len(self.words):,} shared words shown; "
+                                       "show more words or pick another.")
+            return
+        self.selected = word
+        i = self.map_a._index[word]
+        near_a, near_b = (self._neighbours(u, i) for u in self._units)
+        both = set(near_a) & set(near_b)
+        for m, near in ((self.map_a, near_a), (self.map_b, near_b)):
+            colours = {word: SELECTED}
+            colours.update((w, GROUP if w in both else NEIGHBOUR) for w in near)
+            m.mark(colours)
+        self._show_overlap(word, near_a, near_b)
+
+    def _show_overlap(self, word: str | None = None, near_a=(), near_b=()) -> None:
+        mean = float(np.nanmean(self.overlap)) if len(self.overlap) else math.nan
+        text = (f"Neighbour overlap at {OVERLAP_K}, mean over the {len(self.words):,} shown words: "
+                f"<b>{_cell(mean)}</b>.")
+        if word is not None:
+            i = self.map_a._index[word]
+            only_a = [w for w in near_a if w not in near_b]
+            only_b = [w for w in near_b if w not in near_a]
+            text = (f"“{word}”: <b>{_cell(float(self.overlap[i]))}</b> of its {OVERLAP_K} nearest shown words "
+                    f"agree (green). Left only: {', '.join(only_a) or '—'}. Right only: "
+                    f"{', '.join(only_b) or '—'}. " + text)
+        self.overlap_label.setText(text)
+
+    def selected_overlap(self) -> float:
+        return float(self.overlap[self.map_a._index[self.selected]]) if self.selected else math.nan
+
+    def mean_overlap(self) -> float:
+        return float(np.nanmean(self.overlap)) if len(self.overlap) else math.nan
+
+    # --- the table -------------------------------------------------------------------------
+    def columns(self) -> list[str]:
+        sections = []
+        for e in self.session:
+            sections += [k for k in (e.scores or {}) if k.startswith("section: ") and k not in sections]
+        return list(FIXED_COLUMNS) + sections
+
+    def table_rows(self) -> list[list]:
+        """One row per session model, values raw (floats, NaN where unknown), in :meth:`columns` order."""
+        cols = self.columns()
+        out = []
+        for e in self.session:
+            scores = e.scores or {}
+            row = [e.name, e.added, e.training_seconds, len(e.model.vectors)]
+            row += [scores.get(c, math.nan) for c in cols[4:]]
+            out.append(row)
+        return out
+
+    def refresh_table(self) -> None:
+        cols = self.columns()
+        self.table.setColumnCount(len(cols))
+        self.table.setHorizontalHeaderLabels([c.replace("section: ", "") for c in cols])
+        data = self.table_rows()
+        self.table.setRowCount(len(data))
+        for r, row in enumerate(data):
+            for c, value in enumerate(row):
+                text = f"{value:,}" if isinstance(value, int) else (
+                    f"{value:.1f}" if c == 2 and math.isfinite(value) else _cell(value))
+                item = QTableWidgetItem(text)
+                if c >= 2:
+                    item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
+                self.table.setItem(r, c, item)
+        waiting = sum(e.scores is None for e in self.session)
+        self.table_note.setText(f"{waiting} not scored yet" if waiting else "")
+
+    def score_models(self) -> None:
+        """Score every model not scored yet, in the worker, with progress; figures are kept per model."""
+        todo = [e for e in self.session if e.scores is None]
+        if not todo or "compare-scores" in self.window.jobs:
+            return
+        self.progress.setValue(0)
+        self.progress.show()
+        self.score_button.setEnabled(False)
+
+        def done(results: dict) -> None:
+            for e in todo:
+                e.scores = results.get(id(e), e.scores)
+            self.refresh_table()
+            self.scored.emit()
+
+        def progress(ev) -> None:
+            self.progress.setValue(int(1000 * ev.fraction))
+            self.progress.setToolTip(ev.message)
+
+        job = self.window.run_job("compare-scores", score_many_steps, [(id(e), e.model.vectors) for e in todo],
+                                  on_progress=progress, on_done=done)
+        job.ended.connect(self.progress.hide)
+        job.ended.connect(lambda: self.score_button.setEnabled(True))
+
+    def export_csv(self, path: str | Path) -> Path:
+        path = Path(path)
+        with open(path, "w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f)
+            writer.writerow(self.columns())
+            for row in self.table_rows():
+                writer.writerow(["" if isinstance(v, float) and not math.isfinite(v) else
+                                 (f"{v:.6g}" if isinstance(v, float) else v) for v in row])
+        return path
+
+    def _ask_export(self) -> None:
+        if not self.session:
+            self.window.show_error("There is no model to export figures for yet.", user_error=True)
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Export the comparison table", "models.csv", "CSV (*.csv)")
+        if path:
+            self.window.statusBar().showMessage(f"Exported {self.export_csv(path)}.", 8000)

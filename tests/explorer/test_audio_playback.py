@@ -1,0 +1,122 @@
+"""Playback through a real PortAudio stream (CI's ALSA default device is of type null)."""
+import numpy as np
+import pytest
+import soundfile
+
+from explorer import audio
+from models.audio import wav
+
+RATE = 8000
+
+
+def tone(seconds=0.3, amplitude=0.5, rate=RATE):
+    t = np.arange(int(seconds * rate)) / rate
+    return (amplitude * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+
+
+@pytest.fixture
+def player(qtbot):
+    if audio.availability():
+        pytest.skip(audio.availability())     # the machine has no PortAudio output at all
+    p = audio.Player()
+    yield p
+    p.stop()
+
+
+def test_a_clip_plays_through_a_real_stream_reports_its_end_and_leaves_no_stream_open(qtbot, player):
+    x = tone(0.3)
+    positions = []
+    player.position_changed.connect(lambda tag, s: positions.append(s))
+    with qtbot.waitSignal(player.finished, timeout=10_000) as finished:
+        started = player.play(x, RATE, tag="tone")
+        assert player.playing and audio.open_streams() == 1
+    assert finished.args == ["tone"]
+    assert started.seconds == pytest.approx(len(x) / RATE) and started.clipped == 0 and started.note() == ""
+    assert positions and positions[-1] == pytest.approx(len(x) / RATE)   # the playhead ends at the end
+    assert not player.playing and audio.open_streams() == 0
+
+
+def test_nan_or_infinite_samples_are_refused_before_any_stream_opens(qtbot, player):
+    x = tone()
+    x[100] = np.nan
+    with qtbot.assertNotEmitted(player.started):
+        with pytest.raises(audio.BadAudio, match="NaN or infinite"):
+            player.play(x, RATE)
+        x[100] = np.inf
+        with pytest.raises(audio.BadAudio, match="1 NaN or infinite"):
+            player.play(x, RATE)
+    assert audio.open_streams() == 0 and not player.playing
+
+
+def test_samples_beyond_full_scale_are_clipped_and_the_count_reported(qtbot, player):
+    x = tone(amplitude=1.5)
+    over = int(np.count_nonzero(np.abs(x) > 1))
+    with qtbot.waitSignal(player.finished, timeout=10_000):
+        started = player.play(x, RATE)
+    assert started.clipped == over > 0 and f"{over:,} samples" in started.note()
+    sent = player._feed.samples
+    assert sent.dtype == np.float32 and np.abs(sent).max() <= 1.0
+    assert np.abs(x).max() == pytest.approx(1.5, rel=1e-3)      # the caller's array is untouched
+
+
+def test_a_rate_the_device_refuses_is_resampled_to_its_default_rate(qtbot, player, monkeypatch):
+    sd, info = audio.output_device()
+    real = sd.check_output_settings
+
+    def refuse_8k(**kw):
+        if kw.get("samplerate") == RATE:
+            raise sd.PortAudioError("Invalid sample rate")
+        return real(**kw)
+
+    monkeypatch.setattr(sd, "check_output_settings", refuse_8k)
+    x = tone(0.25)
+    with qtbot.waitSignal(player.finished, timeout=10_000):
+        started = player.play(x, RATE)
+    target = int(info["default_samplerate"])
+    assert started.device_rate == target != RATE and "resampled" in started.note()
+    assert len(player._feed.samples) == pytest.approx(len(x) * target / RATE, abs=2)
+    assert started.seconds == pytest.approx(0.25, abs=1e-3) and audio.open_streams() == 0
+
+
+def test_stop_closes_the_stream_at_once_and_reports_the_end_once(qtbot, player):
+    ends = []
+    player.finished.connect(ends.append)
+    player.play(tone(5.0), RATE, tag="long")
+    player.stop()
+    player.stop()
+    assert ends == ["long"] and audio.open_streams() == 0 and not player.playing
+    with qtbot.waitSignal(player.finished, timeout=10_000):      # and the player plays again afterwards
+        player.play(tone(0.1), RATE, tag="again")
+    assert ends == ["long", "again"]
+
+
+def test_without_portaudio_the_player_says_why_and_wav_export_still_works(qtbot, monkeypatch, tmp_path):
+    """A machine without the PortAudio library cannot be arranged inside the test run (sounddevice
+    is already imported), so the import is made to fail the way sounddevice fails there: OSError."""
+    def no_library():
+        raise OSError("PortAudio library not found")
+
+    monkeypatch.setattr(audio, "_import_sounddevice", no_library)
+    assert audio.availability().startswith("No audio output: the PortAudio library could not be loaded")
+    player = audio.Player()
+    with pytest.raises(audio.AudioUnavailable, match="No audio output: .*PortAudio library not found.*libportaudio2"):
+        player.play(tone(), RATE)
+    assert audio.open_streams() == 0 and not player.playing
+    x = tone()
+    wav.write(tmp_path / "out.wav", x, RATE)
+    back, rate = soundfile.read(tmp_path / "out.wav", dtype="float32")
+    assert rate == RATE and np.array_equal(back, x)
+
+
+def test_without_an_output_device_the_player_says_so(qtbot, monkeypatch):
+    """No output device cannot be arranged either (CI has the null one), so the query fails as
+    PortAudio's does when the default output device is missing."""
+    sd = audio._import_sounddevice()
+
+    def no_device(*a, **kw):
+        raise sd.PortAudioError("Error querying device -1")
+
+    monkeypatch.setattr(sd, "query_devices", no_device)
+    with pytest.raises(audio.AudioUnavailable, match="No audio output: no default output device"):
+        audio.Player().play(tone(), RATE)
+    assert audio.open_streams() == 0

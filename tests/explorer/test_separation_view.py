@@ -1,0 +1,229 @@
+"""The Separation tab with a tiny deep clustering model and a synthetic two-source mixture."""
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import soundfile
+from PySide6.QtCore import QPointF, QRectF, Qt
+
+from explorer import audio, workers
+from explorer.main_window import MainWindow
+from models.audio import explore
+from models.audio.deep_clustering import DeepClusteringConfig, DeepClusteringModel, DeepClusteringNet
+from models.core.events import Progress
+
+RATE = 8000
+
+
+def tiny_model(seed=0):
+    """An untrained tiny net is enough: the view shows whatever the model makes of the mixture."""
+    import torch
+
+    torch.manual_seed(seed)
+    cfg = DeepClusteringConfig(hidden=8, layers=1, embedding_dim=4, kmeans_inits=2, device="cpu",
+                               test_mixtures=3)
+    net = DeepClusteringNet(cfg.stft().n_freqs, cfg.hidden, cfg.layers, cfg.embedding_dim).eval()
+    return DeepClusteringModel(cfg, net, RATE, {"steps": 5, "seconds": 1.0})
+
+
+def two_sources(seconds=0.6):
+    """A low hum with harmonics and a high chirp: each owns its own bins."""
+    t = np.arange(int(seconds * RATE)) / RATE
+    low = sum(0.2 / h * np.sin(2 * np.pi * 180 * h * t) for h in (1, 2, 3))
+    high = 0.15 * np.sin(2 * np.pi * (1800 + 900 * t) * t) * (0.6 + 0.4 * np.sin(2 * np.pi * 3 * t))
+    return np.stack([low, high]).astype(np.float32)
+
+
+@pytest.fixture
+def window(qtbot):
+    w = MainWindow(corpus_path=None, warm_up=False)
+    qtbot.addWidget(w)
+    w.show()
+    w.tabs.setCurrentWidget(w.views["Separation"])
+    yield w
+    workers.shutdown(3000)
+
+
+@pytest.fixture
+def shown(qtbot, window):
+    """The view after separating the synthetic mixture with a model announced as just trained."""
+    view = window.views["Separation"]
+    window.trained.emit(tiny_model())
+    sources = two_sources()
+    view.add_mixture("hum and chirp", sources.sum(0), sources)
+    with qtbot.waitSignal(view.separated, timeout=30_000):
+        view.separate_button.click()
+    return view
+
+
+def test_the_last_trained_dc_model_is_taken_up_with_the_demo_test_mixtures_to_choose(window):
+    view = window.views["Separation"]
+    assert not view.separate_button.isEnabled()
+    window.trained.emit(tiny_model())
+    assert view.separate_button.isEnabled() and "BLSTM 1×8" in view.model_label.text()
+    choices = [view.mixture_box.itemData(i) for i in range(view.mixture_box.count())]
+    assert [c.index for c in choices] == [0, 1, 2] and all(isinstance(c, explore.DemoChoice) for c in choices)
+
+
+def test_a_saved_dc_model_folder_opens_in_the_background(qtbot, window, tmp_path):
+    view = window.views["Separation"]
+    tiny_model().save(tmp_path / "dc")
+    with qtbot.waitSignal(view.open_model(str(tmp_path / "dc")).done, timeout=10_000):
+        pass
+    assert isinstance(view.model, DeepClusteringModel) and view.separate_button.isEnabled()
+
+
+def test_an_unreadable_recording_is_named_and_nothing_else_changes(qtbot, window, tmp_path):
+    view = window.views["Separation"]
+    window.trained.emit(tiny_model())
+    (tmp_path / "notes.wav").write_text("not audio")
+    view.add_file(tmp_path / "notes.wav")
+    with qtbot.waitSignal(view.separate().ended, timeout=10_000):
+        pass
+    assert "notes.wav is not a readable audio file" in view.status.text() and view.report is None
+    assert view.separate_button.isEnabled()
+
+
+def test_separating_shows_spectrogram_mask_scatter_sources_and_scores(shown):
+    r = shown.report
+    freqs, frames = r.shape
+    image = shown.mixture.image
+    assert image.image.dtype == np.float32 and image.image.flags.c_contiguous
+    assert image.image.shape == (freqs, frames) and tuple(image.levels) == pytest.approx(r.levels)
+    tint = shown.mixture.mask.image
+    assert tint.shape == (freqs, frames, 4) and (tint[..., 3] > 0).sum() == r.separation.active.sum()
+    shown.mask_box.setChecked(False)
+    assert shown.mixture.mask.image is None
+    # every point is drawn once, in the colour of its louder voice (references are known)
+    assert shown.colour_box.currentData() == "truth"
+    drawn = [c.data["x"].size for c in shown.clouds]
+    assert sum(drawn) == len(r.points) and drawn == [int(np.sum(r.truth == k)) for k in (0, 1)]
+    # the estimates add up to the mixture (binary masks) and each is drawn over its reference
+    np.testing.assert_allclose(r.sources.sum(0), r.separation.mixture, atol=1e-4)
+    for k in range(2):
+        np.testing.assert_array_equal(shown.waves[k].estimate.yData, r.sources[k])
+        assert shown.source_specs[k].image.image.shape == (freqs, frames)
+    table = shown.metrics
+    assert table.rowCount() >= 4
+    first = [float(table.item(0, c).text()) for c in range(4)]
+    assert first == pytest.approx([r.scores[k] for k in ("si_sdr", "si_sdr_improvement", "sdr", "sdr_improvement")],
+                                  abs=0.051)
+    rows = [table.verticalHeaderItem(i).text() for i in range(table.rowCount())]
+    assert any("ideal binary" in s for s in rows) and any("ideal ratio" in s for s in rows)
+    ibm = rows.index(next(s for s in rows if "ideal binary" in s))
+    assert float(table.item(ibm, 0).text()) == pytest.approx(r.scores["ibm"]["si_sdr"], abs=0.051)
+
+
+def test_brushing_the_spectrogram_marks_those_bins_in_the_scatter(shown):
+    r = shown.report
+    t, f = r.bin_centres()
+    rect = QRectF(0.1, 1000.0, 0.3, 2000.0)        # 0.1-0.4 s, 1-3 kHz: where the chirp lives
+    shown.spec_box.set_brush(rect)
+    inside = (t >= 0.1) & (t <= 0.4) & (f >= 1000) & (f <= 3000)
+    assert inside.any() and np.array_equal(shown.selection, inside)
+    np.testing.assert_allclose(shown.marked.getData()[0], shown.coords[inside, 0])
+    assert np.array_equal(shown.highlighted_bins(), r.bins_mask(inside))
+    assert "bins brushed" in shown.selection_note.text()
+    for overlay in (shown.mixture.highlight, shown.mixture.mask):     # drawn over the bins they mark
+        placed = overlay.mapRectToParent(overlay.boundingRect())
+        assert placed == shown.mixture.image.mapRectToParent(shown.mixture.image.boundingRect())
+    shown.spec_box.clear_brush()
+    assert not shown.selection.any() and shown.marked.data.size == 0
+
+
+def test_brushing_the_scatter_marks_those_bins_on_the_spectrogram(shown):
+    x, y = shown.coords[:, 0], shown.coords[:, 1]
+    x0, x1 = np.quantile(x, [0.0, 0.5])
+    y0, y1 = np.quantile(y, [0.0, 0.7])
+    # a left drag on the scatter, as pyqtgraph delivers it (press point and current point)
+    box = shown.scatter_box
+    drag = SimpleNamespace(button=lambda: Qt.LeftButton, modifiers=lambda: Qt.NoModifier, accept=lambda: None,
+                           buttonDownPos=lambda: box.mapFromView(QPointF(x0, y0)),
+                           pos=lambda: box.mapFromView(QPointF(x1, y1)))
+    shown.spec_box.set_brush(QRectF(0, 0, 0.1, 500))
+    box.mouseDragEvent(drag)
+    rect = box.brush()
+    inside = (x >= rect.left()) & (x <= rect.right()) & (y >= rect.top()) & (y <= rect.bottom())
+    assert rect.left() == pytest.approx(x0, rel=1e-3, abs=1e-3) and inside.sum() > 10
+    assert np.array_equal(shown.selection, inside)
+    bins = shown.highlighted_bins()
+    assert np.array_equal(bins, shown.report.bins_mask(inside)) and bins.sum() == inside.sum()
+    assert shown.spec_box.brush() is None           # the other brush gives way
+
+
+def test_export_writes_one_wav_per_source_that_soundfile_reads_back(qtbot, shown, tmp_path):
+    with qtbot.waitSignal(shown.exported, timeout=10_000) as done:
+        shown.export(tmp_path)
+    paths = done.args[0]
+    assert [p.name for p in paths] == ["hum_and_chirp_source1.wav", "hum_and_chirp_source2.wav"]
+    for k, p in enumerate(paths):
+        back, rate = soundfile.read(p, dtype="float32")
+        assert rate == RATE
+        np.testing.assert_allclose(back, shown.report.sources[k], atol=1e-6)
+
+
+def test_play_buttons_play_each_clip_with_a_playhead_that_goes_away_at_the_end(qtbot, shown):
+    if audio.availability():
+        pytest.skip(audio.availability())
+    heads = []
+    shown.player.position_changed.connect(lambda tag, s: heads.append((tag, shown.waves[0].playhead.isVisible())))
+    with qtbot.waitSignal(shown.player.finished, timeout=10_000) as finished:
+        shown.play_buttons[("estimate", 0)].click()
+    assert finished.args == [("estimate", 0)] and heads and all(visible for _, visible in heads)
+    assert not shown.waves[0].playhead.isVisible() and not shown.mixture.playhead.isVisible()
+    with qtbot.waitSignal(shown.player.finished, timeout=10_000):
+        shown.play_buttons[("reference", 1)].click()
+    assert audio.open_streams() == 0
+
+
+def test_without_portaudio_playing_says_why_and_export_still_writes(qtbot, shown, monkeypatch, tmp_path):
+    """Missing PortAudio cannot be arranged inside the test run; the import fails as it would."""
+    def no_library():
+        raise OSError("PortAudio library not found")
+
+    monkeypatch.setattr(audio, "_import_sounddevice", no_library)
+    shown.play_buttons[("mixture", 0)].click()
+    assert shown.status.text().startswith("No audio output:") and not shown.player.playing
+    with qtbot.waitSignal(shown.exported, timeout=10_000) as done:
+        shown.export(tmp_path)
+    assert all(soundfile.info(p).samplerate == RATE for p in done.args[0])
+
+
+def test_a_stereo_wav_at_another_rate_is_read_as_mono_at_the_model_rate(qtbot, window, tmp_path):
+    view = window.views["Separation"]
+    window.trained.emit(tiny_model())
+    sources = two_sources(0.5)
+    stereo = np.repeat(sources.sum(0), 2)                # 16 kHz by sample doubling
+    path = tmp_path / "two voices.wav"
+    soundfile.write(path, np.stack([stereo, stereo], 1), 2 * RATE)
+    view.add_file(path)
+    with qtbot.waitSignal(view.separated, timeout=30_000):
+        view.separate()
+    r = view.report
+    assert r.name == "two voices.wav" and len(r.separation.mixture) == sources.shape[1]
+    assert r.truth is None and view.colour_box.currentData() == "cluster" and view.metrics.rowCount() == 0
+    assert not view.play_buttons[("reference", 0)].isEnabled()
+    drawn = [c.data["x"].size for c in view.clouds]
+    assert drawn == [int(np.sum(r.cluster == k)) for k in (0, 1)]
+
+
+def test_umap_of_the_bin_embeddings_runs_in_the_background_on_demand(qtbot, shown):
+    before = shown.coords.copy()
+    with qtbot.waitSignal(shown.laid_out, timeout=120_000) as laid:
+        shown.layout_box.setCurrentText("UMAP")
+        assert shown.progress.isVisible()
+    assert laid.args == ["UMAP"] and "UMAP" in shown.caption.text()
+    assert shown.coords.shape == before.shape and not np.allclose(shown.coords, before)
+    shown.layout_box.setCurrentText("PCA")
+    np.testing.assert_array_equal(shown.coords, shown.report.pca)
+
+
+def test_live_training_events_draw_the_bins_of_both_speakers(window):
+    view = window.views["Separation"]
+    rng = np.random.default_rng(0)
+    snap = np.vstack([rng.normal(1, 0.1, (30, 4)), rng.normal(-1, 0.1, (20, 4))]).astype(np.float32)
+    labels = ("speaker 1",) * 30 + ("speaker 2",) * 20
+    window.train_progress.emit(Progress(10, 100, unit="batches", snapshot=snap, labels=labels))
+    assert [c.data["x"].size for c in view.clouds] == [30, 20] and "live" in view.caption.text()
+    window.train_progress.emit(Progress(11, 100, unit="words", snapshot=snap, labels=tuple("ab" * 25)))
+    assert "batch 10" in view.caption.text()          # a text model's snapshot is not for this view
