@@ -76,12 +76,16 @@ class ConfigForm(QWidget):
         box = QGroupBox("Advanced")
         box.setCheckable(True)
         box.setChecked(False)
-        box.setLayout(advanced)
-        # A folded group hides its rows; toggling the check box unfolds it.
-        box.toggled.connect(lambda on, b=box: [b.layout().itemAt(i).widget().setVisible(on)
-                                                for i in range(b.layout().count()) if b.layout().itemAt(i).widget()])
-        box.toggled.emit(False)
+        rows = QWidget()
+        rows.setLayout(advanced)
+        inner = QVBoxLayout(box)
+        inner.setContentsMargins(0, 0, 0, 0)
+        inner.addWidget(rows)
+        # Folded, the group is just its title: the rows widget goes, and the space with it.
+        box.toggled.connect(rows.setVisible)
+        rows.setVisible(False)
         self._layout.addWidget(box)
+        self._layout.addStretch(1)
         for name, value in edited.items():
             if name in self._editors:
                 self.set_value(name, value)
