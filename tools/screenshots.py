@@ -1,6 +1,7 @@
 """Drive the real app on an X display and capture the screen at each main view.
 
     xvfb-run -s "-screen 0 1400x860x24" env QT_QPA_PLATFORM=xcb .venv/bin/python tools/screenshots.py
+    ... tools/screenshots.py --words           # stop after the word views (training, maps, analogy, heatmap)
     ... tools/screenshots.py --vectors FILE    # only the analogy and heatmap views, on a vector file
     ... tools/screenshots.py --separation      # only the separation view (trains deep clustering ~2 min)
     ... tools/screenshots.py --matching [--static FILE]   # only the matching and contextual views
@@ -243,6 +244,9 @@ def main() -> int:
     shot("map_umap")
     shoot_analogy(w)
     shoot_heatmap(w)
+    if "--words" in sys.argv:      # only the views of the word model trained above
+        w.close()
+        return 0
     shoot_compare(w)
     shoot_separation(w)
     shoot_matching(w)
