@@ -69,17 +69,33 @@ def _next(state):
     return (state * np.uint64(25214903917) + np.uint64(11)) & np.uint64(0xFFFFFFFFFFFF)
 
 
+# Sigmoid and loss from tables, as word2vec.c does: three transcendental functions per dot
+# product cost as much as the dot product itself. Scores beyond +-MAX_EXP saturate the sigmoid
+# (an error under 0.0025); the loss there is taken exactly (0, or -z when very wrong).
+MAX_EXP = 6.0
+TABLE = 4096
+_GRID = np.linspace(-MAX_EXP, MAX_EXP, TABLE)
+SIGMOID_TABLE = (1.0 / (1.0 + np.exp(-_GRID))).astype(np.float32)
+SOFTPLUS_TABLE = np.log1p(np.exp(-_GRID)).astype(np.float32)      # -log s(z)
+
+
 @numba.njit(inline="always", fastmath=True)
 def _sigmoid_and_loss(f, label):
-    """s(f) and the pair's loss -log s(f) (label 1) or -log s(-f) (label 0), stable for any f."""
-    if f > 30.0:
-        f = 30.0
-    elif f < -30.0:
-        f = -30.0
-    e = math.exp(-abs(f))
-    s = 1.0 / (1.0 + e) if f >= 0 else e / (1.0 + e)
-    z = f if label > 0 else -f            # loss = log(1 + exp(-z))
-    loss = math.log1p(math.exp(-z)) if z > -30.0 else -z
+    """s(f) and the pair's loss -log s(f) (label 1) or -log s(-f) (label 0)."""
+    scale = (TABLE - 1) / (2.0 * MAX_EXP)
+    if f >= MAX_EXP:
+        s = 1.0
+    elif f <= -MAX_EXP:
+        s = 0.0
+    else:
+        s = SIGMOID_TABLE[int((f + MAX_EXP) * scale)]
+    z = f if label > 0 else -f
+    if z >= MAX_EXP:
+        loss = 0.0
+    elif z <= -MAX_EXP:
+        loss = -z
+    else:
+        loss = SOFTPLUS_TABLE[int((z + MAX_EXP) * scale)]
     return s, loss
 
 
