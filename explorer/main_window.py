@@ -40,6 +40,13 @@ def extra_views() -> list[type]:
     return [AnalogyView, HeatmapView, SeparationView, CompareView, MatchingView, ContextualView]
 
 
+def _unit_spread(coords: np.ndarray) -> np.ndarray:
+    """Centred, with a root-mean-square distance of 1 from the centre."""
+    c = coords - coords.mean(axis=0)
+    rms = float(np.sqrt((c * c).sum(axis=1).mean()))
+    return (c / rms if rms > 0 else c).astype(np.float32)
+
+
 class MainWindow(QMainWindow):
     corpus_loaded = Signal(object)
     model_ready = Signal(object)      # a TrainedEmbedding, or OpenedVectors read from a file
@@ -202,10 +209,12 @@ class MainWindow(QMainWindow):
 
     def _show_snapshot(self, ev: Progress) -> None:
         """Live map: PCA of the snapshot, turned to match the previous frame so only real motion shows."""
-        coords = projection.pca(ev.snapshot)
+        coords = _unit_spread(projection.pca(ev.snapshot))
         first = self._live_coords is None or len(self._live_coords) != len(coords)
         if not first:
-            coords = projection.align(self._live_coords, coords)
+            # Procrustes would also shrink a frame that matches the last one poorly (early in
+            # training), until the map is a dot; every frame keeps the same spread instead.
+            coords = _unit_spread(projection.align(self._live_coords, coords))
         self._live_coords = coords
         self.map.set_points(list(ev.labels), coords, f"{len(coords)} most frequent words · PCA · live", fit=first)
 
