@@ -1,26 +1,14 @@
-import numpy as np
 import pytest
 
 from explorer import workers
 from explorer.main_window import MainWindow
 
-GROUP_A = [f"animal{i}" for i in range(12)]
-GROUP_B = [f"number{i}" for i in range(12)]
-
-
-def planted_corpus(path, lines=3000, seed=0):
-    """Sentences drawn from one of two word groups: words co-occur only within their group."""
-    rng = np.random.default_rng(seed)
-    with open(path, "w") as f:
-        for _ in range(lines):
-            group = GROUP_A if rng.random() < 0.5 else GROUP_B
-            f.write(" ".join(rng.choice(group, size=12)) + "\n")
-    return path
+from tests.models.planted import GROUP_A, GROUP_B, planted_corpus  # noqa: F401 (shared by the GUI tests)
 
 
 @pytest.fixture
 def corpus_file(tmp_path):
-    return planted_corpus(tmp_path / "planted.txt")
+    return planted_corpus(tmp_path / "planted.txt", lines=3000)
 
 
 @pytest.fixture
