@@ -83,7 +83,7 @@ def test_switching_the_map_to_tsne_or_umap_runs_in_the_background(qtbot, loaded,
         assert loaded.map.progress.isVisible()
     assert done.args == [method]
     assert loaded.map.coords.shape == before.shape and not np.allclose(loaded.map.coords, before)
-    assert not loaded.map.progress.isVisible()
+    qtbot.waitUntil(lambda: not loaded.map.progress.isVisible(), timeout=5000)   # hidden as the job ends
 
 
 def test_labels_never_overlap():
