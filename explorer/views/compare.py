@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxL
                                QLineEdit, QProgressBar, QPushButton, QSpinBox, QSplitter, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
-from explorer.views.projection_map import BASE, GROUP, NEIGHBOUR, SELECTED, place_labels
+from explorer.views.projection_map import BASE, GROUP, NEIGHBOUR, SELECTED, show_labels
 from models.comparison import OVERLAP_K, aligned_maps, neighbour_overlap, rows, score_many_steps, shared_words
 
 FIXED_COLUMNS = ("model", "added", "training s", "vocabulary", "semantic", "syntactic", "analogy",
@@ -93,28 +93,9 @@ class SideMap(pg.PlotWidget):
         self._layout_labels()
 
     def _layout_labels(self, *_) -> None:
-        vb = self.getViewBox()
-        wanted = list(self.marked.items())
-        while len(self._labels) < len(wanted):
-            item = pg.TextItem(anchor=(0, 0))
-            self.addItem(item)
-            self._labels.append(item)
-        anchors, sizes = [], []
-        for (w, c), item in zip(wanted, self._labels):
-            item.setText(w, color=c if c != GROUP else "#1b7a1b")
-            br = item.textItem.boundingRect()
-            sizes.append((br.width(), br.height()))
-            scene = vb.mapViewToScene(pg.Point(*[float(v) for v in self.coords[self._index[w]]]))
-            anchors.append((scene.x(), scene.y()))
-        spots = place_labels(np.array(anchors).reshape(-1, 2), sizes)
-        for i, item in enumerate(self._labels):
-            spot = spots[i] if i < len(spots) else None
-            if spot is None:
-                item.hide()
-                continue
-            view = vb.mapSceneToView(pg.Point(*spot))
-            item.setPos(view.x(), view.y())
-            item.show()
+        # Group green is darkened for text: the light green of the points is hard to read.
+        wanted = [(w, c if c != GROUP else "#1b7a1b") for w, c in self.marked.items()]
+        show_labels(self, self._labels, wanted, lambda w: self.coords[self._index[w]])
 
     def visible_labels(self) -> list[str]:
         return [w for w, item in zip(self.marked, self._labels) if item.isVisible()]

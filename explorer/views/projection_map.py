@@ -44,6 +44,31 @@ def place_labels(anchors: np.ndarray, sizes: list[tuple[float, float]], gap: flo
     return out
 
 
+def show_labels(plot, items: list, wanted: list[tuple[str, str]], position) -> None:
+    """Label each (word, colour) of ``wanted`` beside ``position(word)`` on ``plot`` without
+    overlaps; ``items`` are the plot's TextItems, reused and grown as needed, the rest hidden."""
+    vb = plot.getViewBox()
+    while len(items) < len(wanted):
+        items.append(pg.TextItem(anchor=(0, 0)))
+        plot.addItem(items[-1])
+    anchors, sizes = [], []
+    for (w, c), item in zip(wanted, items):
+        item.setText(w, color=c)
+        br = item.textItem.boundingRect()
+        sizes.append((br.width(), br.height()))
+        scene = vb.mapViewToScene(pg.Point(*[float(v) for v in position(w)]))
+        anchors.append((scene.x(), scene.y()))
+    spots = place_labels(np.array(anchors).reshape(-1, 2), sizes)
+    for i, item in enumerate(items):
+        spot = spots[i] if i < len(spots) else None
+        if spot is None:
+            item.hide()
+            continue
+        view = vb.mapSceneToView(pg.Point(*spot))
+        item.setPos(view.x(), view.y())
+        item.show()
+
+
 class MapView(QWidget):
     word_clicked = Signal(str)
     word_searched = Signal(str)
@@ -331,28 +356,7 @@ class MapView(QWidget):
         return [(self.words[i], "#555555") for i in inside if self.words[i] not in taken]
 
     def _layout_labels(self, *_) -> None:
-        vb = self.plot.getViewBox()
-        wanted = self._label_words + self._nearby()
-        while len(self._labels) < len(wanted):
-            item = pg.TextItem(anchor=(0, 0))
-            self.plot.addItem(item)
-            self._labels.append(item)
-        anchors, sizes = [], []
-        for (w, c), item in zip(wanted, self._labels):
-            item.setText(w, color=c)
-            br = item.textItem.boundingRect()
-            sizes.append((br.width(), br.height()))
-            scene = vb.mapViewToScene(pg.Point(*[float(v) for v in self.position(w)]))
-            anchors.append((scene.x(), scene.y()))
-        spots = place_labels(np.array(anchors).reshape(-1, 2), sizes)
-        for i, item in enumerate(self._labels):
-            spot = spots[i] if i < len(spots) else None
-            if spot is None:
-                item.hide()
-                continue
-            view = vb.mapSceneToView(pg.Point(*spot))
-            item.setPos(view.x(), view.y())
-            item.show()
+        show_labels(self.plot, self._labels, self._label_words + self._nearby(), self.position)
 
     def visible_labels(self) -> list[str]:
         """The marked and overlay words whose labels are shown (not the labels of nearby points)."""

@@ -15,7 +15,6 @@ ideal ratio masks as ceilings.
 """
 from __future__ import annotations
 
-import json
 import math
 import os
 import time
@@ -29,7 +28,7 @@ from torch import nn
 from models.audio import demo, metrics
 from models.audio.features import (STFTConfig, active_bins, apply_masks, as_tensor, ideal_binary_mask,
                                    ideal_ratio_mask, normalised_log_magnitude, stft)
-from models.core.checkpoint import Checkpoint, CheckpointError, atomic_write_text, load_checkpoint, save_checkpoint
+from models.core.checkpoint import Checkpoint, CheckpointError, load_checkpoint_of, save_run
 from models.core.device import resolve_device, seed_everything
 from models.core.events import STOP, Every, Progress, Rate
 from models.core.params import from_dict, param, to_dict, validate
@@ -38,7 +37,6 @@ NAME = "dc"
 DESCRIPTION = ("Embed every time-frequency bin of a two-voice mixture with a BLSTM, trained so that bins of "
                "one speaker point the same way (loss ||VV^T - YY^T||^2); k-means on the embeddings gives "
                "the masks. Trains on eSpeak demo mixtures made on first use; no corpus needed.")
-RUN_JSON = "run.json"
 VALID_SECONDS = 2.0        # validation mixtures are scored on their first two seconds, batched
 SNAPSHOT_BINS = 1500       # TF-bin embeddings sent with a progress event, for the live scatter
 SNAPSHOT_SECONDS = 2.0
@@ -269,17 +267,11 @@ class DeepClusteringModel:
 
     def save(self, folder: str | Path) -> Path:
         """Write model.safetensors, config.json and run.json (the training and test figures)."""
-        folder = Path(folder)
-        save_checkpoint(folder, self.checkpoint())
-        atomic_write_text(folder / RUN_JSON, json.dumps(_jsonable(self.stats), indent=2, sort_keys=True))
-        return folder
+        return save_run(folder, self.checkpoint(), _jsonable(self.stats))
 
     @classmethod
     def load(cls, folder: str | Path) -> "DeepClusteringModel":
-        ckpt = load_checkpoint(Path(folder))
-        if ckpt.model != NAME:
-            raise CheckpointError(f"{folder} holds a '{ckpt.model}' model, not a deep clustering one.",
-                                  "Train one with: python -m explorer train dc --out DIR")
+        ckpt = load_checkpoint_of(folder, NAME, "a deep clustering one")
         config = from_dict(DeepClusteringConfig, ckpt.config)
         net = _build_net(config)
         try:

@@ -22,6 +22,7 @@ from models.errors import UserError
 
 WEIGHTS = "model.safetensors"
 CONFIG = "config.json"
+RUN = "run.json"
 FORMAT_VERSION = 1
 
 
@@ -80,6 +81,24 @@ def save_checkpoint(folder: Path, ckpt: Checkpoint) -> Path:
                               "Free some disk space or choose another folder; "
                               "the previous checkpoint is unchanged.") from e
     return folder / WEIGHTS
+
+
+def save_run(folder: Path, ckpt: Checkpoint, stats: dict) -> Path:
+    """Save a trained model: its checkpoint, and ``run.json`` with the run's figures for people and
+    scripts (seconds, losses, test scores)."""
+    folder = Path(folder)
+    save_checkpoint(folder, ckpt)
+    atomic_write_text(folder / RUN, json.dumps(stats, indent=2, sort_keys=True))
+    return folder
+
+
+def load_checkpoint_of(folder: Path, model: str, what: str) -> Checkpoint:
+    """The checkpoint in ``folder``, which must hold a model of registry name ``model``."""
+    ckpt = load_checkpoint(Path(folder))
+    if ckpt.model != model:
+        raise CheckpointError(f"{folder} holds a '{ckpt.model}' model, not {what}.",
+                              f"Train one with: python -m explorer train {model} --out DIR")
+    return ckpt
 
 
 def load_checkpoint(folder: Path) -> Checkpoint:

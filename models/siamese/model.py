@@ -12,7 +12,6 @@ of raw log-mel excerpts at the best alignment, frame by frame.
 """
 from __future__ import annotations
 
-import json
 import math
 import time
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from models.core.checkpoint import Checkpoint, atomic_write_text, load_checkpoint, save_checkpoint
+from models.core.checkpoint import Checkpoint, load_checkpoint_of, save_run
 from models.core.device import resolve_device, seed_everything, set_threads
 from models.core.events import STOP, Every, Progress, Rate
 from models.core.params import from_dict, param, to_dict, validate
@@ -36,7 +35,6 @@ from models.siamese.music import SAMPLE_RATE
 
 NAME = "siamese"
 GALLERY_HOP = 8          # frames between database windows (0.26 s): a query aligns within half
-RUN_JSON = "run.json"
 LOSSES = ("pair", "contrastive", "triplet")
 
 
@@ -196,17 +194,13 @@ class SiameseMatcher:
         tensors = {f"net.{k}": v for k, v in self.state.items()}
         tensors["gallery.embeddings"] = self.gallery
         tensors["gallery.items"] = self.gallery_item
-        save_checkpoint(folder, Checkpoint(NAME, to_dict(self.config), tensors,
-                                           {"names": self.names, "stats": self.stats, "losses": self.losses}))
-        atomic_write_text(folder / RUN_JSON, json.dumps(self.stats, indent=2, sort_keys=True))
-        return folder
+        return save_run(folder, Checkpoint(NAME, to_dict(self.config), tensors,
+                                           {"names": self.names, "stats": self.stats, "losses": self.losses}),
+                        self.stats)
 
     @classmethod
     def load(cls, folder: str | Path) -> "SiameseMatcher":
-        ckpt = load_checkpoint(Path(folder))
-        if ckpt.model != NAME:
-            raise UserError(f"{folder} holds a '{ckpt.model}' model, not a Siamese matcher.",
-                            "Train one with 'explorer train siamese --out DIR'.")
+        ckpt = load_checkpoint_of(folder, NAME, "a Siamese matcher")
         t = ckpt.tensors
         state = {k[4:]: v for k, v in t.items() if k.startswith("net.")}
         return cls(from_dict(SiameseConfig, ckpt.config), state, t["gallery.embeddings"], t["gallery.items"],

@@ -1,19 +1,17 @@
 """A trained word embedding: what every text trainer returns, saves and loads the same way."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from models.core.checkpoint import Checkpoint, atomic_write_text, load_checkpoint, save_checkpoint
+from models.core.checkpoint import Checkpoint, load_checkpoint, save_run
 from models.core.params import from_dict, to_dict
 from models.text.vocab import Vocabulary
 from models.vectors import WordVectors
 
 VECTORS_TXT = "vectors.txt"
-RUN_JSON = "run.json"
 
 
 @dataclass
@@ -38,9 +36,8 @@ class TrainedEmbedding:
     def save(self, folder: str | Path) -> Path:
         """Write model.safetensors, config.json, vectors.txt and run.json into ``folder``."""
         folder = Path(folder)
-        save_checkpoint(folder, self.checkpoint())
+        save_run(folder, self.checkpoint(), self.stats)
         self.vectors.save_word2vec_text(folder / VECTORS_TXT)
-        atomic_write_text(folder / RUN_JSON, json.dumps(self.stats, indent=2, sort_keys=True))
         return folder
 
     @classmethod

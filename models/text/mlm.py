@@ -11,7 +11,6 @@ Unlike word2vec, one word gets a different vector in every sentence:
 """
 from __future__ import annotations
 
-import json
 import math
 import time
 from dataclasses import dataclass, field
@@ -22,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from models.core.checkpoint import Checkpoint, atomic_write_text, load_checkpoint, save_checkpoint
+from models.core.checkpoint import Checkpoint, load_checkpoint_of, save_run
 from models.core.device import resolve_device, seed_everything, set_threads
 from models.core.events import STOP, Every, Progress, Rate
 from models.core.params import from_dict, param, to_dict, validate
@@ -34,7 +33,6 @@ NAME = "mlm"
 PAD, UNK, MASK = 0, 1, 2
 SPECIALS = ("[PAD]", "[UNK]", "[MASK]")
 IGNORE = -100                 # label of positions the loss skips (torch's cross_entropy default)
-RUN_JSON = "run.json"
 MAP_WORDS = 1000
 HELD_OUT = 2000               # sequences kept aside for the masked-token accuracy
 
@@ -178,18 +176,13 @@ class TrainedMLM:
 
     def save(self, folder: str | Path) -> Path:
         folder = Path(folder)
-        save_checkpoint(folder, Checkpoint(NAME, to_dict(self.config), self.state,
+        return save_run(folder, Checkpoint(NAME, to_dict(self.config), self.state,
                                            {"vocab": self.vocab.to_json(), "stats": self.stats,
-                                            "losses": self.losses}))
-        atomic_write_text(folder / RUN_JSON, json.dumps(self.stats, indent=2, sort_keys=True))
-        return folder
+                                            "losses": self.losses}), self.stats)
 
     @classmethod
     def load(cls, folder: str | Path) -> "TrainedMLM":
-        ckpt = load_checkpoint(Path(folder))
-        if ckpt.model != NAME:
-            raise UserError(f"{folder} holds a '{ckpt.model}' model, not a masked language model.",
-                            "Train one with 'explorer train mlm --out DIR'.")
+        ckpt = load_checkpoint_of(folder, NAME, "a masked language model")
         return cls(from_dict(MLMConfig, ckpt.config), Vocabulary.from_json(ckpt.extra["vocab"]),
                    dict(ckpt.tensors), ckpt.extra.get("stats", {}),
                    [tuple(x) for x in ckpt.extra.get("losses", [])])
