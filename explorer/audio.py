@@ -17,12 +17,11 @@ else in the program depends on playback (WAV export goes through soundfile).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from math import gcd
 
 import numpy as np
-import scipy.signal
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from models.audio.wav import resample       # clips the resampler's overshoot back into [-1, 1]
 from models.errors import UserError
 
 POLL_MS = 30                 # playhead refresh: smooth to the eye, negligible work
@@ -93,13 +92,6 @@ def checked_samples(samples) -> tuple[np.ndarray, int]:
                        "The model or file that made it is broken; retrain or re-export it.")
     clipped = int(np.count_nonzero(np.abs(x) > 1.0))
     return np.ascontiguousarray(np.clip(x, -1.0, 1.0)), clipped
-
-
-def resample(x: np.ndarray, rate: int, target: int) -> np.ndarray:
-    g = gcd(int(rate), int(target))
-    y = scipy.signal.resample_poly(x, int(target) // g, int(rate) // g).astype(np.float32)
-    # the anti-aliasing filter can overshoot a clipped peak a little
-    return np.ascontiguousarray(np.clip(y, -1.0, 1.0))
 
 
 @dataclass(frozen=True)
@@ -180,6 +172,8 @@ class Player(QObject):
         Raises :class:`BadAudio` for NaN/inf samples and :class:`AudioUnavailable` when there is
         no way to play; in both cases nothing was sent to a device."""
         x, clipped = checked_samples(samples)
+        if not rate or rate < 1:
+            raise BadAudio(f"A sample rate of {rate} Hz cannot be played.", "The clip's rate must be positive.")
         sd, info = output_device()
         self.stop()
         device_rate = int(rate)

@@ -10,14 +10,18 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
 import json
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from explorer.cli_audio import AUDIO_COMMANDS, add_audio_commands
 from explorer.cli_matching import MATCHING_COMMANDS, add_matching_commands
 from explorer.cli_vectors import VECTOR_COMMANDS, add_vector_commands
-from models.core.events import Progress
+from models.core.events import STOP, Progress
 from models.core.params import describe, validate
 from models.errors import UserError
 from models.registry import all_models, get
@@ -33,9 +37,11 @@ def _add_config_flags(parser: argparse.ArgumentParser, config_cls) -> None:
         if not p.cli:
             continue
         text = p.help.replace("%", "%%")      # argparse formats help with %; "15% of tokens" would crash --help
-        kwargs = {"type": p.type, "default": p.default, "help": f"{text} (default: {p.default})"}
+        # No default in the namespace: only the flags given appear there, so --resume can tell
+        # which settings to change and which to keep from the model being continued.
+        kwargs = {"type": p.type, "default": argparse.SUPPRESS, "help": f"{text} (default: {p.default})"}
         if p.type is bool:
-            kwargs = {"action": argparse.BooleanOptionalAction, "default": p.default, "help": text}
+            kwargs = {"action": argparse.BooleanOptionalAction, "default": argparse.SUPPRESS, "help": text}
         elif p.choices:
             kwargs["choices"] = p.choices
         parser.add_argument(_flag(p.name), dest=f"cfg_{p.name}", **kwargs)
@@ -52,6 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
             mp.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS,
                             help="plain-text or .gz file, one sentence or document per line (default: bundled corpus)")
         mp.add_argument("--out", type=Path, required=True, help="folder for the model, vectors and run.json")
+        if spec.resumable:
+            mp.add_argument("--resume", type=Path, metavar="DIR",
+                            help="continue the model saved in DIR (stopped early, or for more --epochs); its "
+                                 "settings are kept unless given here")
         _add_config_flags(mp, spec.config_cls)
     nb = sub.add_parser("neighbours", help="print the nearest words of a word with cosine similarities")
     nb.add_argument("model", type=Path, help="model folder written by 'train'")
@@ -63,8 +73,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def run_with_bar(gen, desc: str):
-    """Drive a progress generator with a tqdm bar on stderr; returns the generator's result."""
+@contextlib.contextmanager
+def ctrl_c_stops():
+    """While in the block, a first Ctrl+C sets the yielded event instead of raising, so the trainer
+    can be told to stop and return the model trained so far; a second Ctrl+C quits at once."""
+    asked = threading.Event()
+
+    def first(signum, frame):
+        asked.set()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    old = signal.signal(signal.SIGINT, first)
+    try:
+        yield asked
+    finally:
+        signal.signal(signal.SIGINT, old)
+
+
+def run_with_bar(gen, desc: str, stop: threading.Event | None = None):
+    """Drive a progress generator with a tqdm bar on stderr; returns the generator's result.
+    Once ``stop`` is set, STOP is sent at each event, and the generator returns what it has."""
     from tqdm import tqdm
 
     tqdm.monitor_interval = 0     # no monitor thread: the bar is refreshed by our own updates
@@ -72,9 +100,9 @@ def run_with_bar(gen, desc: str):
     try:
         while True:
             try:
-                ev = next(gen)
-            except StopIteration as stop:
-                return stop.value
+                ev = gen.send(STOP if stop is not None and stop.is_set() else None)
+            except StopIteration as end:
+                return end.value
             if not isinstance(ev, Progress):
                 continue
             if bar is not None and kind[1] == ev.unit and kind[0] != ev.total_steps and ev.step > 0:
@@ -100,17 +128,52 @@ def run_with_bar(gen, desc: str):
             bar.close()
 
 
+def _say_at_first_epoch(gen, text: str):
+    """``gen``'s events passed through (and replies passed back); ``text`` goes to stderr when the
+    first training event arrives, after the corpus stages, whose errors must stay one line."""
+    reply, said = None, False
+    while True:
+        try:
+            ev = gen.send(reply)
+        except StopIteration as end:
+            return end.value
+        if not said and getattr(ev, "epochs", 0):
+            print(text, file=sys.stderr, flush=True)
+            said = True
+        reply = yield ev
+
+
 def cmd_train(args) -> int:
     from models.text.corpus import read_corpus_steps
 
     spec = get(args.model)
-    config = spec.config_cls(**{k[4:]: v for k, v in vars(args).items() if k.startswith("cfg_")})
+    given = {k[4:]: v for k, v in vars(args).items() if k.startswith("cfg_")}
+    resume = None
+    if getattr(args, "resume", None) is not None:
+        from models.text.embedding import load_embedding
+
+        resume = load_embedding(args.resume)
+        config = dataclasses.replace(resume.config, **given) if resume.model == spec.name else spec.config_cls(**given)
+    else:
+        config = spec.config_cls(**given)
     validate(config)      # before the corpus is read: a typo costs no waiting
+    if resume is not None:
+        from models.text.resume import check_resumable
+
+        check_resumable(resume, spec.name, config)
     corpus = run_with_bar(read_corpus_steps(args.corpus), "reading corpus") if spec.uses_corpus else None
     for note in corpus.notes if corpus else []:
         print(f"note: {note}", file=sys.stderr)
-    model = run_with_bar(spec.train(config, corpus), f"training {spec.name}")
+    gen = spec.train(config, corpus, resume=resume) if resume is not None else spec.train(config, corpus)
+    with ctrl_c_stops() as stopped:
+        hinted = _say_at_first_epoch(gen, f"training {spec.name}: Ctrl+C stops and saves the model trained so far")
+        model = run_with_bar(hinted, f"training {spec.name}", stop=stopped)
     model.save(args.out)
+    if stopped.is_set():
+        again = (f"; continue it with: python -m explorer train {spec.name} --resume {args.out} --out DIR"
+                 if spec.resumable else "")
+        print(f"interrupted: saved the model trained so far to {args.out}{again}", file=sys.stderr)
+        return 130
     if hasattr(model, "summary"):       # models that are not word vectors say what matters for them
         print(f"{model.summary()}; saved to {args.out}", file=sys.stderr)
         return 0

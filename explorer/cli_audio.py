@@ -6,6 +6,8 @@ Any WAV is accepted: channels are averaged and the rate converted to the model's
 voices are written as ``<mix>_source1.wav`` and ``<mix>_source2.wav``. With the two reference
 voices, the sources are written in the references' order and ``metrics.json`` holds SI-SDR and
 SDR per source, their improvements over the mixture, and the ideal binary / ratio mask ceilings.
+What reading a recording had to change (samples beyond [-1, 1] clipped, a WAV cut short) is said
+on stderr as ``note: ...``.
 """
 from __future__ import annotations
 
@@ -31,8 +33,12 @@ def cmd_separate(args) -> int:
 
     model = load_model(args.model)
     rate = model.sample_rate
-    mixture = wav.read_mono(args.mixture, rate)
-    refs = [wav.read_mono(p, rate) for p in args.reference] if args.reference else None
+    recordings = [wav.read_mono(p, rate) for p in [args.mixture, *(args.reference or [])]]
+    for rec in recordings:
+        if rec.note:
+            print(f"note: {rec.note}", file=sys.stderr)
+    mixture = recordings[0].samples
+    refs = [rec.samples for rec in recordings[1:]] if args.reference else None
     sep = model.separate(mixture)
     sources = sep.sources
     report = None

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 
@@ -36,7 +37,10 @@ def cmd_match(args) -> int:
 
         raise UserError(f"-k must be at least 1, not {args.k}.")
     matcher = load_matcher(args.model)
-    for rank, (name, score) in enumerate(matcher.match(load_wav(args.query), args.k), start=1):
+    query = load_wav(args.query)
+    if query.note:
+        print(f"note: {query.note}", file=sys.stderr)
+    for rank, (name, score) in enumerate(matcher.match(query.samples, args.k), start=1):
         print(f"{rank}\t{name}\t{score:.4f}")
     return 0
 

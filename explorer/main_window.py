@@ -5,6 +5,7 @@ It owns the session's state (corpus, current model) and starts every long task t
 """
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -12,18 +13,20 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QProgressBar, QSplitter, QTabWidget
 
-from explorer import map_colouring, vector_files, workers
+from explorer import live_map, map_colouring, vector_files, window_session, workers
 from explorer.views.neighbours import NeighboursPanel, subwords_of
-from explorer.views.projection_map import GROUP, NEIGHBOUR, SELECTED, MapView
+from explorer.views.projection_map import GROUP, NEIGHBOUR, SELECTED, Layout, MapView
 from explorer.views.training_panel import TrainingPanel
 from models import projection
 from models.core.events import Progress
+from models.core.session import SUFFIX as SESSION_SUFFIX
 from models.errors import UnknownWordError, UserError
 from models.registry import all_models
 from models.text.corpus import DEFAULT_CORPUS, Corpus, read_corpus_steps
 from models.text.embedding import TrainedEmbedding, load_embedding
 
 NAMES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
+SESSION_FILTER = f"Embedding Explorer sessions (*{SESSION_SUFFIX});;All files (*)"
 
 
 def extra_views() -> list[type]:
@@ -38,13 +41,6 @@ def extra_views() -> list[type]:
     from explorer.views.separation import SeparationView
 
     return [AnalogyView, HeatmapView, SeparationView, CompareView, MatchingView, ContextualView]
-
-
-def _unit_spread(coords: np.ndarray) -> np.ndarray:
-    """Centred, with a root-mean-square distance of 1 from the centre."""
-    c = coords - coords.mean(axis=0)
-    rms = float(np.sqrt((c * c).sum(axis=1).mean()))
-    return (c / rms if rms > 0 else c).astype(np.float32)
 
 
 class MainWindow(QMainWindow):
@@ -62,10 +58,14 @@ class MainWindow(QMainWindow):
         self.model: TrainedEmbedding | None = None
         self.selected: str | None = None
         self.group: dict[str, str] = {}
+        self.highlighted: tuple[str, list[str]] | None = None   # the group asked for: name, words
         self.jobs: dict[str, workers.Job] = {}
         self._live_coords: np.ndarray | None = None
         self._dialog: QMessageBox | None = None
         self.map_layout = "pca"           # how the map's points were placed: pca, tsne, umap or axes
+        # The current model's finished layouts by name: going back to one costs nothing, and a saved
+        # session keeps them so that opening it redraws the map without recomputing.
+        self.layouts: dict[str, Layout] = {}
 
         self.panel = TrainingPanel(all_models())
         self.map = MapView()
@@ -98,6 +98,7 @@ class MainWindow(QMainWindow):
         self.tabs.currentChanged.connect(self._dock_map)
 
         self.panel.train_requested.connect(self.train)
+        self.panel.continue_requested.connect(lambda spec, config: self.train(spec, config, resume=self.model))
         self.panel.stop_requested.connect(self.stop_training)
         self.panel.corpus_chosen.connect(self.open_corpus)
         self.map.projection_requested.connect(self.project)
@@ -124,6 +125,8 @@ class MainWindow(QMainWindow):
                                 ("Save model…", self._ask_save_model, QKeySequence.Save),
                                 ("Open vectors…", self._ask_open_vectors, None),
                                 ("Export vectors…", self._ask_export, None),
+                                ("Open session…", self._ask_open_session, QKeySequence("Ctrl+Shift+O")),
+                                ("Save session…", self._ask_save_session, QKeySequence("Ctrl+Shift+S")),
                                 ("Quit", self.close, QKeySequence.Quit)):
             a = QAction(text, self)
             a.triggered.connect(slot)
@@ -184,16 +187,21 @@ class MainWindow(QMainWindow):
         self.corpus_loaded.emit(corpus)
 
     # --- training --------------------------------------------------------------------------
-    def train(self, spec, config) -> None:
+    def train(self, spec, config, resume=None) -> None:
+        """Train a new ``spec`` model, or go on training ``resume`` (a model of that spec)."""
         if spec.uses_corpus and self.corpus is None:
             self.show_error("No corpus is loaded yet.", user_error=True)
             return
         self._job_do("projection", "cancel")
         self._live_coords = None
         self.panel.set_running(True)
-        self.panel.show_status(f"Starting {spec.label}…")
-        job = self.run_job("train", spec.train, config, self.corpus if spec.uses_corpus else None,
-                          on_progress=self._train_progress, on_done=self._trained)
+        self.panel.show_status(f"{'Continuing' if resume is not None else 'Starting'} {spec.label}…")
+        trainer = spec.train if resume is None else functools.partial(spec.train, resume=resume)
+        if resume is not None:
+            self.panel.loss_plot.reset(resume.losses)      # the curve goes on from where it stopped
+        job = self.run_job("train", lambda *args: live_map.with_map_coords(trainer(*args)), config,
+                           self.corpus if spec.uses_corpus else None,
+                           on_progress=self._train_progress, on_done=self._trained)
         job.failed.connect(lambda err: self.panel.show_status(err.message, error=True))
         job.ended.connect(lambda: self.panel.set_running(False))
 
@@ -204,19 +212,15 @@ class MainWindow(QMainWindow):
     def _train_progress(self, ev: Progress) -> None:
         self.panel.on_progress(ev)
         self.train_progress.emit(ev)
-        if ev.snapshot is not None and ev.labels is not None and len(ev.labels) >= 3:
+        if isinstance(ev, live_map.MapProgress):
             self._show_snapshot(ev)
 
-    def _show_snapshot(self, ev: Progress) -> None:
-        """Live map: PCA of the snapshot, turned to match the previous frame so only real motion shows."""
-        coords = _unit_spread(projection.pca(ev.snapshot))
-        first = self._live_coords is None or len(self._live_coords) != len(coords)
-        if not first:
-            # Procrustes would also shrink a frame that matches the last one poorly (early in
-            # training), until the map is a dot; every frame keeps the same spread instead.
-            coords = _unit_spread(projection.align(self._live_coords, coords))
-        self._live_coords = coords
-        self.map.set_points(list(ev.labels), coords, f"{len(coords)} most frequent words · PCA · live", fit=first)
+    def _show_snapshot(self, ev: live_map.MapProgress) -> None:
+        """Live map: the coordinates came from the worker (see explorer.live_map); only drawn here."""
+        first = self._live_coords is None or len(self._live_coords) != len(ev.coords)
+        self._live_coords = ev.coords
+        self.map.set_points(list(ev.labels), ev.coords, f"{len(ev.coords)} most frequent words · PCA · live",
+                            fit=first)
 
     def _trained(self, model: TrainedEmbedding) -> None:
         s = model.stats
@@ -232,13 +236,20 @@ class MainWindow(QMainWindow):
     def set_model(self, model) -> None:
         """Make a TrainedEmbedding or OpenedVectors current: anything with ``.vectors`` whose words
         come most frequent first, as both trained vocabularies and word2vec-style files keep them."""
-        self.model = model
-        self.map.set_vocabulary(model.vectors.words)
-        self.map.set_colour_options(list(model.vectors.metadata))
-        self.model_ready.emit(model)
+        self.make_current(model)
         self.project(self.map.method, self.map.count_box.value())
         if self.selected:
             self.select_word(self.selected)
+
+    def make_current(self, model, layouts: dict[str, Layout] | None = None) -> None:
+        """Make ``model`` current with the layouts already computed for it (none for a new model)
+        and tell the views; the map is left to the caller."""
+        self.model = model
+        self.layouts = dict(layouts or {})
+        self.map.set_vocabulary(model.vectors.words)
+        self.map.set_colour_options(list(model.vectors.metadata))
+        self.panel.set_resumable(model)
+        self.model_ready.emit(model)
 
     # --- projection ------------------------------------------------------------------------
     def project(self, method: str, count: int) -> None:
@@ -248,6 +259,11 @@ class MainWindow(QMainWindow):
         self._job_do("projection", "cancel")
         n = min(count, len(self.model.vectors))
         words = self.model.vectors.words[:n]
+        kept = self.layouts.get(method)
+        if kept is not None and kept.words == words:     # computed before for these words: reuse it
+            self.show_layout(method, kept)
+            self.projection_done.emit(method)
+            return
         x = self.model.vectors.matrix[:n].copy()
         which = (f"first {n:,} words of {self.model.path.name}" if isinstance(self.model, vector_files.OpenedVectors)
                  else f"{n:,} most frequent words")
@@ -261,13 +277,18 @@ class MainWindow(QMainWindow):
                 self.map.set_points(words, ev.coords, caption + " (in progress)", fit=True)
 
         def done(coords):
-            self.map_layout = method
-            self.map.set_points(words, coords, caption, fit=True)
+            self.show_layout(method, Layout(words, np.ascontiguousarray(coords, dtype=np.float32), caption))
             self.projection_done.emit(method)
 
         job = self.run_job("projection", projection.project, x, method, on_progress=progress, on_done=done)
         job.ended.connect(lambda: self.map.set_busy(False))
         job.cancelled.connect(lambda: self.map.caption.setText(caption + " · cancelled"))
+
+    def show_layout(self, name: str, layout: Layout) -> None:
+        """Draw a finished layout of the current model's words and keep it under ``name``."""
+        self.layouts[name] = layout
+        self.map_layout = name
+        self.map.show_layout(layout)
 
     def _toggle_projection_pause(self) -> None:
         job = self.jobs.get("projection")
@@ -309,6 +330,7 @@ class MainWindow(QMainWindow):
             self.neighbours.group_note.setText("Train or open a model first.")
             return
         missing = [w for w in words if w not in self.model.vectors]
+        self.highlighted = (name, list(words))
         self.group = {w: GROUP for w in words if w in self.model.vectors}
         note = f"Not in the vocabulary: {', '.join(missing)}." if missing else ""
         off_map = [w for w in self.group if self.map.position(w) is None]
@@ -344,9 +366,10 @@ class MainWindow(QMainWindow):
         if folder:
             self.save_model(folder)
 
-    def save_model(self, folder: str) -> None:
-        self.run_job("save", workers.call_once, self.model.save, folder,
-                    on_done=lambda p: self.statusBar().showMessage(f"Saved to {p}.", 8000))
+    def save_model(self, folder: str) -> workers.Job:
+        """Save the current model in the worker; a failed save leaves the folder's checkpoint as it was."""
+        return self.run_job("save", workers.call_once, self.model.save, folder,
+                            on_done=lambda p: self.statusBar().showMessage(f"Saved to {p}.", 8000))
 
     def _ask_export(self) -> None:
         if self.model is None:
@@ -388,6 +411,56 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Reading {Path(path).name}…")
         job = self.run_job("open-vectors", vector_files.open_steps, path, on_done=done,
                            on_progress=lambda ev: self._file_progress(ev, "Reading"))
+        job.ended.connect(self.file_progress.hide)
+        return job
+
+    # --- sessions --------------------------------------------------------------------------
+    def _ask_save_session(self) -> None:
+        if not window_session.has_anything(self):
+            self.show_error("There is nothing to save in a session yet: train or open a model first.")
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Save the session", "session" + SESSION_SUFFIX,
+                                              SESSION_FILTER)
+        if path:
+            self.save_session(path if path.endswith(SESSION_SUFFIX) else path + SESSION_SUFFIX)
+
+    def _ask_open_session(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open a session", "", SESSION_FILTER)
+        if path:
+            self.open_session(path)
+
+    def save_session(self, path: str | Path) -> workers.Job | None:
+        """Save every model of this window, its map layouts and selections to one file, in the
+        worker; the previous file at ``path`` stays whole until the new one is complete."""
+        if "session" in self.jobs:
+            self.statusBar().showMessage("A session is being saved or opened: wait for it to end.", 8000)
+            return None
+        snapshot = window_session.capture(self)     # in the GUI thread: the views are not thread-safe
+
+        def done(saved: Path):
+            self.statusBar().showMessage(f"Saved the session to {saved}.", 10000)
+
+        return self._session_job(window_session.save_steps, path, snapshot, on_done=done, verb="Saving")
+
+    def open_session(self, path: str | Path) -> workers.Job | None:
+        """Read a session file in the worker; only a whole, valid file replaces what the window shows."""
+        if "session" in self.jobs:
+            self.statusBar().showMessage("A session is being saved or opened: wait for it to end.", 8000)
+            return None
+
+        def done(snapshot: window_session.Snapshot):
+            window_session.restore(self, snapshot)
+            self.setWindowTitle(f"Embedding Explorer · {Path(path).name}")
+            self.statusBar().showMessage(f"Opened the session {Path(path).name}: "
+                                         f"{len(snapshot.models) + len(snapshot.results)} model(s).", 10000)
+
+        return self._session_job(window_session.open_steps, path, on_done=done, verb="Opening")
+
+    def _session_job(self, func, *args, on_done, verb: str) -> workers.Job:
+        self.file_progress.setValue(0)
+        self.file_progress.show()
+        job = self.run_job("session", func, *args, on_done=on_done,
+                           on_progress=lambda ev: self._file_progress(ev, verb))
         job.ended.connect(self.file_progress.hide)
         return job
 

@@ -10,6 +10,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from models.core.checkpoint import Checkpoint, disk_error, write_failure
+from models.errors import VectorFileError
 from models.vector_formats import open_vectors_steps, sniff_format, write_vectors_steps
 from models.vectors import WordVectors
 
@@ -36,10 +38,24 @@ class OpenedVectors:
     format: str
     stats: dict = field(default_factory=dict)     # seconds to read, rows per second
 
+    KIND = "vectors"      # its checkpoint's model name, beside the registry's trained models
+
     @property
     def counts(self):
         """Files keep word order (most frequent first for word2vec-style files) but no counts."""
         return None
+
+    def checkpoint(self) -> Checkpoint:
+        """The vectors as a checkpoint, so that a session holds them as it holds trained models."""
+        return Checkpoint(self.KIND, {}, {"matrix": self.vectors.matrix},
+                          {"words": self.vectors.words, "metadata": self.vectors.metadata,
+                           "path": str(self.path), "format": self.format, "stats": self.stats})
+
+    @classmethod
+    def from_checkpoint(cls, ckpt: Checkpoint) -> "OpenedVectors":
+        e = ckpt.extra
+        return cls(WordVectors(list(e["words"]), ckpt.tensors["matrix"], e.get("metadata") or {}),
+                   Path(e["path"]), str(e["format"]), dict(e.get("stats") or {}))
 
 
 def open_steps(path: str | Path):
@@ -53,7 +69,14 @@ def open_steps(path: str | Path):
 
 
 def export_steps(vectors: WordVectors, path: str | Path, fmt: str):
-    return (yield from write_vectors_steps(vectors, projector_name(path, fmt), fmt))
+    try:
+        return (yield from write_vectors_steps(vectors, projector_name(path, fmt), fmt))
+    except VectorFileError as e:
+        # A full disk and a denied rename call for different advice; the writer gives one for both.
+        cause = disk_error(e)
+        if cause is None:
+            raise
+        raise VectorFileError(*write_failure(cause, str(path), "a file already there is")) from None
 
 
 def projector_name(path: str | Path, fmt: str) -> Path:

@@ -4,7 +4,9 @@ Every trainer has the signature ``train(config, corpus) -> Generator[Progress, A
 Text models get the loaded :class:`~models.text.corpus.Corpus`; models that bring their own data
 (``uses_corpus=False``, e.g. audio) get ``None`` and generate or read what they need themselves.
 A text model's result is a :class:`~models.text.embedding.TrainedEmbedding`; other results have
-a ``save(folder)`` method and a ``stats`` dict.
+a ``save(folder)`` method and a ``stats`` dict. Every result turns into a
+:class:`~models.core.checkpoint.Checkpoint` (``result.checkpoint()``) and back
+(:func:`result_from_checkpoint`), which is how model folders and sessions hold it.
 """
 from __future__ import annotations
 
@@ -22,7 +24,10 @@ class ModelSpec:
     train: Callable
     description: str = ""
     uses_corpus: bool = True
-    result_cls: type | None = None   # a TrainedEmbedding subclass to load text results as (None: the base)
+    # The result's class, built by ``result_cls.from_checkpoint(ckpt, config_cls)`` (None: TrainedEmbedding).
+    result_cls: type | None = None
+    # The trainer takes ``resume=`` (a result it returned earlier) and continues it.
+    resumable: bool = False
 
 
 _REGISTRY: dict[str, ModelSpec] = {}
@@ -38,9 +43,11 @@ def _load_builtin() -> None:
     from models.text import word2vec
 
     register(ModelSpec("sgns", "Skip-gram (negative sampling)", word2vec.SGNSConfig, word2vec.train,
-                       "Predict each context word from the centre word, against random negatives."))
+                       "Predict each context word from the centre word, against random negatives.",
+                       resumable=True))
     register(ModelSpec("cbow", "CBOW (negative sampling)", word2vec.CBOWConfig, word2vec.train,
-                       "Predict the centre word from the mean of its context, against random negatives."))
+                       "Predict the centre word from the mean of its context, against random negatives.",
+                       resumable=True))
     from models.text import cooc, fasttext, glove, onehot, softmax
 
     register(ModelSpec("onehot", "One-hot (baseline)", onehot.OneHotConfig, onehot.train,
@@ -63,7 +70,7 @@ def _load_builtin() -> None:
     from models.audio import deep_clustering as dc
 
     register(ModelSpec("dc", "Deep clustering (separate two voices)", dc.DeepClusteringConfig, dc.train,
-                       dc.DESCRIPTION, uses_corpus=False))
+                       dc.DESCRIPTION, uses_corpus=False, result_cls=dc.DeepClusteringModel))
     from models.siamese import model as siamese
     from models.text import mlm
 
@@ -71,10 +78,11 @@ def _load_builtin() -> None:
                        "A twin CNN maps log-mel excerpts to unit vectors, trained with the pair loss "
                        "-y log s(z.z') - (1-y) log(1 - s(z.z')) on a synthesized database of melodies "
                        "with one recording each; matches noisy, re-performed excerpts to their source.",
-                       uses_corpus=False))
+                       uses_corpus=False, result_cls=siamese.SiameseMatcher))
     register(ModelSpec("mlm", "Masked language model (contextual vectors)", mlm.MLMConfig, mlm.train,
                        "A small Transformer encoder that predicts masked words (BERT's 80/10/10 trick); "
-                       "gives one vector per word occurrence, so a word's vector depends on its sentence."))
+                       "gives one vector per word occurrence, so a word's vector depends on its sentence.",
+                       result_cls=mlm.TrainedMLM))
 
 
 def get(name: str) -> ModelSpec:
@@ -83,6 +91,14 @@ def get(name: str) -> ModelSpec:
         return _REGISTRY[name]
     except KeyError:
         raise UserError(f"Unknown model '{name}'.", f"Known models: {', '.join(_REGISTRY)}.") from None
+
+
+def result_from_checkpoint(ckpt):
+    """The trained result a checkpoint holds, of the class its model's spec names."""
+    from models.text.embedding import TrainedEmbedding
+
+    spec = get(ckpt.model)
+    return (spec.result_cls or TrainedEmbedding).from_checkpoint(ckpt, spec.config_cls)
 
 
 def all_models() -> list[ModelSpec]:

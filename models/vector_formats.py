@@ -339,7 +339,9 @@ def _parse_values_slowly(rests: list[str], places: list[str], dim: int) -> np.nd
     return values
 
 
-_NUMBER = re.compile(r"[+-]?(\d+\.?\d*([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?|nan|inf|infinity)", re.IGNORECASE)
+# Digits before and after an optional point are matched so that they cannot trade places: with
+# "\d+\.?\d*" a run of n digits that ends in a letter backtracks n^2 times (8,000 digits: 6 s).
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?|nan|inf|infinity)", re.IGNORECASE)
 
 
 def _is_number(token: str) -> bool:
@@ -561,7 +563,10 @@ def _npy_header(path: Path) -> tuple[tuple[int, int], np.dtype, int]:
             reader = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
             shape, _fortran, dtype = reader(f)
         except Exception as e:  # noqa: BLE001 - NumPy's header parser raises many kinds on garbage
-            raise VectorFileError(f"{path}, byte 0: not a valid .npy file ({e}).",
+            # NumPy quotes the whole header, which on a damaged file is any bytes at any length.
+            reason = " ".join(str(e).split())
+            reason = reason if len(reason) <= 80 else reason[:77] + "..."
+            raise VectorFileError(f"{path}, byte 0: not a valid .npy file ({reason!r}).",
                                   "Save the matrix with numpy.save.") from None
         offset = f.tell()
     if dtype.hasobject or dtype.kind not in "fiu" or dtype.fields is not None:

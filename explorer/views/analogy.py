@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QCompleter, QFileDi
                                QSplitter, QTableWidget, QTableWidgetItem, QTreeWidget, QTreeWidgetItem,
                                QVBoxLayout, QWidget)
 
-from explorer.views.projection_map import ANALOGY, GROUP
+from explorer.views.projection_map import ANALOGY, GROUP, Layout
 from models.evaluation import DEFAULT_ANALOGIES, analogy, evaluate_analogies_steps
 
 METHODS = {"3CosAdd": "3cosadd", "3CosMul": "3cosmul"}
@@ -274,10 +274,9 @@ class AnalogyView(QWidget):
         w._job_do("projection", "cancel")
         n = min(w.map.count_box.value(), len(vectors))
         coords = vectors.unit[:n] @ dirs
-        w.map_layout = "axes"
-        w.map.set_points(vectors.words[:n], coords, f"{n:,} words on custom axes: x = {xa} → {xb}, y = {ya} → {yb}",
-                         fit=True)
-        w.map.set_axis_labels(f"cosine with {xa} → {xb}", f"cosine with {ya} → {yb}")
+        w.show_layout("axes", Layout(vectors.words[:n], np.ascontiguousarray(coords, dtype=np.float32),
+                                     f"{n:,} words on custom axes: x = {xa} → {xb}, y = {ya} → {yb}",
+                                     (f"cosine with {xa} → {xb}", f"cosine with {ya} → {yb}")))
         extra = {v: vectors.unit[vectors.index[v]] @ dirs for v in words if v not in w.map._index}
         w.map.show_overlay({xa: ANALOGY[0], xb: ANALOGY[0], ya: ANALOGY[1], yb: ANALOGY[1]},
                            [(xa, xb), (ya, yb)], extra)

@@ -206,6 +206,24 @@ class CompareView(QWidget):
         self.refresh_maps()
         self.refresh_table()
 
+    def restore(self, entries: list[SessionModel], left: int, right: int, selected: str | None) -> None:
+        """Show a saved session's models in place of this window's: names, times and scores as they were."""
+        self.session = list(entries)
+        for box, index in ((self.a_box, left), (self.b_box, right)):
+            box.blockSignals(True)
+            box.clear()
+            box.addItems([e.name for e in self.session])
+            box.setCurrentIndex(index)
+            box.blockSignals(False)
+        self.selected = selected
+        if not self.session:
+            self.words, self.overlap = [], np.zeros(0)
+            self.map_a.set_points([], np.zeros((0, 2)), "")
+            self.map_b.set_points([], np.zeros((0, 2)), "")
+            self.overlap_label.setText("Train or open two models to compare them.")
+        self.refresh_maps()
+        self.refresh_table()
+
     def pair(self) -> tuple[SessionModel, SessionModel] | None:
         a, b = self.a_box.currentIndex(), self.b_box.currentIndex()
         if a < 0 or b < 0:

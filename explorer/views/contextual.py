@@ -156,6 +156,11 @@ class ContextualView(QWidget):
         elif self.report is None:
             self.static_note.setText("")
 
+    @property
+    def trained_model(self) -> TrainedMLM | None:
+        """The trained model this view shows: a saved session keeps it and gives it back to :meth:`set_model`."""
+        return self.mlm
+
     def ask_model(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Open a masked language model folder")
         if folder:

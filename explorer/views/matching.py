@@ -179,6 +179,11 @@ class MatchingView(QWidget):
         if isinstance(result, SiameseMatcher):
             self.set_model(result)
 
+    @property
+    def trained_model(self) -> SiameseMatcher | None:
+        """The trained model this view shows: a saved session keeps it and gives it back to :meth:`set_model`."""
+        return self.matcher
+
     def ask_model(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Open a Siamese matcher folder")
         if folder:
@@ -254,16 +259,17 @@ class MatchingView(QWidget):
         """Read a recording (mono, resampled to the matcher's rate) in the background, then match it."""
         path = Path(path)
 
-        def done(wave):
-            self.add_query(path.name, wave)
+        def done(recording):
+            self.add_query(path.name, recording.samples, note=recording.note)
 
         job = self.window.run_job("matching-wav", workers.call_once, load_wav, path, on_done=done)
         job.failed.connect(lambda err: self.status.setText(err.message))
         return job
 
-    def add_query(self, name: str, wave: np.ndarray, truth: int | None = None) -> workers.Job | None:
-        """Offer audio at the database's rate as a query (``truth``: its item, when known) and match it."""
-        self.query_box.addItem(name, explore.Query(name, np.asarray(wave, np.float32), truth))
+    def add_query(self, name: str, wave: np.ndarray, truth: int | None = None, note: str = "") -> workers.Job | None:
+        """Offer audio at the database's rate as a query (``truth``: its item, when known; ``note``: what
+        reading its file changed, shown with its matches) and match it."""
+        self.query_box.addItem(name, explore.Query(name, np.asarray(wave, np.float32), truth, note))
         self.query_box.setCurrentIndex(self.query_box.count() - 1)
         return self.match_current()
 
@@ -283,7 +289,7 @@ class MatchingView(QWidget):
 
     def show_result(self, result: explore.MatchResult) -> None:
         self.result = result
-        self.status.setText("")
+        self.status.setText(result.query.note)
         for baseline in (False, True):
             self._fill(baseline)
         self._draw_query()

@@ -6,6 +6,8 @@ marked words first and, once few points are in view, to the points nearby.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, Signal
@@ -67,6 +69,15 @@ def show_labels(plot, items: list, wanted: list[tuple[str, str]], position) -> N
         view = vb.mapSceneToView(pg.Point(*spot))
         item.setPos(view.x(), view.y())
         item.show()
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A finished placement of words on the map: a projection's result, or the custom axes."""
+    words: list[str]
+    coords: np.ndarray                                       # (len(words), 2) float32
+    caption: str
+    axis_labels: tuple[str | None, str | None] = (None, None)   # shown where position means something
 
 
 class MapView(QWidget):
@@ -191,6 +202,10 @@ class MapView(QWidget):
         self._refresh_marks()
         if fit:
             self.plot.autoRange(padding=0.05)
+
+    def show_layout(self, layout: Layout) -> None:
+        self.set_points(layout.words, layout.coords, layout.caption, fit=True)
+        self.set_axis_labels(*layout.axis_labels)
 
     def clear(self) -> None:
         self.words, self._index, self.coords = [], {}, np.zeros((0, 2), dtype=np.float32)

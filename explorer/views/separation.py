@@ -200,6 +200,11 @@ class SeparationView(QWidget):
         if self.live and self.report is not None:
             self._show_report_scatter()
 
+    @property
+    def trained_model(self) -> DeepClusteringModel | None:
+        """The trained model this view shows: a saved session keeps it and gives it back to :meth:`set_model`."""
+        return self.model
+
     def ask_model(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Open a deep clustering model folder")
         if folder:
@@ -279,7 +284,7 @@ class SeparationView(QWidget):
 
     def show_report(self, report: explore.SeparationReport) -> None:
         self.report = report
-        self.status.setText("")
+        self.status.setText(report.note)
         rate, refs = report.sample_rate, report.references
         self.mixture.show(report.mixture_db, report.levels, report.hop_seconds, report.bin_hz)
         self._show_mask(self.mask_box.isChecked())

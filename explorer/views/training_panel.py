@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 
 import pyqtgraph as pg
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QProgressBar,
                                QPushButton, QScrollArea, QVBoxLayout, QWidget)
 
@@ -36,6 +36,7 @@ def describe_progress(ev: Progress) -> str:
 
 
 SHOW_DOTS = 30
+REFRESH_MS = 100         # the panel redraws progress at most this often
 
 
 def axis_label(unit: str) -> str:
@@ -68,9 +69,9 @@ class LossPlot(pg.PlotWidget):
         self.setLabel("bottom", axis_label(unit or "words"))
         self.setTitle(None)
         self.enableAutoRange(x=True)
-        self._draw()
+        self.redraw()
 
-    def add(self, step: float, loss: float, unit: str = "words") -> None:
+    def add(self, step: float, loss: float, unit: str = "words", draw: bool = True) -> None:
         if not math.isfinite(loss):
             return
         if self.unit is None:
@@ -80,9 +81,10 @@ class LossPlot(pg.PlotWidget):
             return   # a closing summary in another unit (a factorisation's "steps") would land at the wrong x
         self._x.append(float(step))
         self._y.append(float(loss))
-        self._draw()
+        if draw:
+            self.redraw()
 
-    def _draw(self) -> None:
+    def redraw(self) -> None:
         # Dots only while there are few points: a one-shot factorisation has a single loss.
         dots = len(self._x) <= SHOW_DOTS
         if dots != self._dots:
@@ -114,6 +116,7 @@ def describe_result(stats: dict) -> str:
 
 class TrainingPanel(QWidget):
     train_requested = Signal(object, object)   # ModelSpec, config
+    continue_requested = Signal(object, object)   # ModelSpec, config: go on training the current model
     stop_requested = Signal()
     corpus_chosen = Signal(str)
 
@@ -139,7 +142,14 @@ class TrainingPanel(QWidget):
         self.train_button.setDefault(True)
         self.stop_button = QPushButton("Stop")
         self.stop_button.setEnabled(False)
+        self.continue_button = QPushButton("Continue")
+        self.continue_button.setToolTip("Go on training the current model from where it stopped; "
+                                        "raise Epochs to train a finished model further")
+        self.continue_button.setEnabled(False)
+        self._resumable = None          # the current model, when this panel can continue it
+        self._running = False
         self.train_button.clicked.connect(self._train)
+        self.continue_button.clicked.connect(self._continue)
         self.stop_button.clicked.connect(self.stop_requested)
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
@@ -147,12 +157,18 @@ class TrainingPanel(QWidget):
         self.progress.setTextVisible(False)
         self.status = QLabel("Ready.", wordWrap=True)
         self.loss_plot = LossPlot()
+        # Progress is drawn at most every REFRESH_MS: a small corpus can send fifty events a
+        # second, and redrawing the bar, the status and the plot for each kept the event loop busy.
+        self._latest: Progress | None = None
+        self._refresh = QTimer(self, singleShot=True, interval=REFRESH_MS)
+        self._refresh.timeout.connect(self._show_latest)
 
         corpus_row = QHBoxLayout()
         corpus_row.addWidget(self.corpus_edit, 1)
         corpus_row.addWidget(browse)
         buttons = QHBoxLayout()
         buttons.addWidget(self.train_button)
+        buttons.addWidget(self.continue_button)
         buttons.addWidget(self.stop_button)
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("<b>Model</b>"))
@@ -180,6 +196,7 @@ class TrainingPanel(QWidget):
     def _model_changed(self) -> None:
         self.form.set_config_class(self.spec.config_cls)
         self.description.setText(self.spec.description)
+        self._update_continue()
 
     def _browse(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open a corpus", "",
@@ -187,13 +204,30 @@ class TrainingPanel(QWidget):
         if path:
             self.corpus_chosen.emit(path)
 
-    def _train(self) -> None:
+    def _train(self, signal=None) -> None:
         try:
             config = self.form.config()
         except (ValueError, TypeError) as e:
             self.show_status(f"Check the parameters: {e}", error=True)
             return
-        self.train_requested.emit(self.spec, config)
+        (signal or self.train_requested).emit(self.spec, config)
+
+    def _continue(self) -> None:
+        self._train(self.continue_requested)
+
+    def set_resumable(self, model) -> None:
+        """Offer Continue for ``model`` (None: nothing to continue), with its settings in the form."""
+        spec = self._specs.get(getattr(model, "model", None))
+        self._resumable = model if spec is not None and spec.resumable and getattr(model, "state", None) else None
+        if self._resumable is not None and not self._running:
+            self.select_model(spec.name)
+            for name, value in vars(model.config).items():
+                self.form.set_value(name, value)
+        self._update_continue()
+
+    def _update_continue(self) -> None:
+        ok = self._resumable is not None and self._resumable.model == self.spec.name and not self._running
+        self.continue_button.setEnabled(ok)
 
     # --- what the window tells the panel --------------------------------------------------
     def set_corpus(self, path: str, info: str) -> None:
@@ -201,8 +235,11 @@ class TrainingPanel(QWidget):
         self.corpus_info.setText(info)
 
     def set_running(self, running: bool) -> None:
+        self._drop_pending()
+        self._running = running
         self.train_button.setEnabled(not running)
         self.stop_button.setEnabled(running)
+        self._update_continue()
         self.model_box.setEnabled(not running)
         self.form.setEnabled(not running)
         if running:
@@ -213,10 +250,20 @@ class TrainingPanel(QWidget):
         self.train_button.setEnabled(ok)
 
     def on_progress(self, ev: Progress) -> None:
+        self.loss_plot.add(ev.step, ev.loss, ev.unit, draw=False)
+        self._latest = ev
+        if not self._refresh.isActive():
+            self._refresh.start()
+
+    def _show_latest(self) -> None:
+        self._refresh.stop()
+        ev, self._latest = self._latest, None
+        if ev is None:
+            return
         self.progress.setValue(int(1000 * ev.fraction))
         self.status.setText(describe_progress(ev))
         self.status.setStyleSheet("")
-        self.loss_plot.add(ev.step, ev.loss, ev.unit)
+        self.loss_plot.redraw()
 
     def show_result(self, headline: str, model) -> None:
         """The finished run's figures; its whole loss history when the events carried none (a
@@ -232,6 +279,13 @@ class TrainingPanel(QWidget):
             if not losses:
                 self.loss_plot.setTitle("No loss: this model learns nothing", color="#555", size="9pt")
 
+    def _drop_pending(self) -> None:
+        """Forget a progress event not yet shown (a result or an error replaces it), keeping its loss."""
+        self._refresh.stop()
+        self._latest = None
+        self.loss_plot.redraw()
+
     def show_status(self, text: str, error: bool = False) -> None:
+        self._drop_pending()
         self.status.setText(text)
         self.status.setStyleSheet("color: #b00020;" if error else "")

@@ -270,18 +270,25 @@ class DeepClusteringModel:
         return save_run(folder, self.checkpoint(), _jsonable(self.stats))
 
     @classmethod
-    def load(cls, folder: str | Path) -> "DeepClusteringModel":
-        ckpt = load_checkpoint_of(folder, NAME, "a deep clustering one")
-        config = from_dict(DeepClusteringConfig, ckpt.config)
+    def from_checkpoint(cls, ckpt: Checkpoint, config_cls=DeepClusteringConfig) -> "DeepClusteringModel":
+        config = from_dict(config_cls, ckpt.config)
         net = _build_net(config)
         try:
             net.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in ckpt.tensors.items()})
         except RuntimeError as e:
-            raise CheckpointError(f"The weights in {folder} do not fit its config.json ({e}).",
+            raise CheckpointError(f"The weights do not fit the model's config ({e}).",
                                   "Re-train or re-save the model.") from e
         extra = ckpt.extra
         return cls(config, net.eval(), int(extra.get("sample_rate", 8000)), extra.get("stats", {}),
                    [tuple(x) for x in extra.get("losses", [])], [tuple(x) for x in extra.get("valid_losses", [])])
+
+    @classmethod
+    def load(cls, folder: str | Path) -> "DeepClusteringModel":
+        ckpt = load_checkpoint_of(folder, NAME, "a deep clustering one")
+        try:
+            return cls.from_checkpoint(ckpt)
+        except CheckpointError as e:
+            raise CheckpointError(f"{folder}: {e.problem}", e.hint) from e
 
 
 load_model = DeepClusteringModel.load

@@ -30,6 +30,8 @@ class MixtureInput:
     name: str
     mixture: np.ndarray                  # (samples,) float32 at the model's rate
     references: np.ndarray | None = None  # (2, samples): the two voices alone, when known
+    clipped: int = 0                      # samples of its file beyond [-1, 1], clipped on reading
+    note: str = ""                        # what reading its file had to change, for the status line
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,7 @@ class SeparationReport:
     truth: np.ndarray | None            # (n,) int64: louder reference in each point's bin
     hop_seconds: float
     bin_hz: float
+    note: str = ""                      # what reading the mixture's file had to change (clipping)
 
     @property
     def sample_rate(self) -> int:
@@ -95,7 +98,8 @@ def load_mixture_steps(source, sample_rate: int):
         m = data.test[source.index]
         return MixtureInput(source.name, m.mixture, m.sources)
     path = Path(source)
-    return MixtureInput(path.name, wav.read_mono(path, sample_rate))
+    rec = wav.read_mono(path, sample_rate)
+    return MixtureInput(path.name, rec.samples, clipped=rec.clipped, note=rec.note)
 
 
 @contextlib.contextmanager
@@ -124,6 +128,7 @@ def separate_steps(model: DeepClusteringModel, source, max_points: int = MAX_POI
         truth_bins = _dominant_reference(refs, model) if refs is not None else None
     yield Progress(3, STEPS, unit="steps", message="Projecting the embeddings (PCA)")
     report = _report(model, item.name, sep, refs, scores, order, truth_bins, max_points)
+    report.note = item.note
     yield Progress(STEPS, STEPS, unit="steps", message="Done")
     return report
 

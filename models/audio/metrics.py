@@ -15,6 +15,8 @@ import numpy as np
 import scipy.linalg
 import scipy.signal
 
+from models.core.blas import one_blas_thread
+
 EPS = 1e-10
 
 
@@ -80,7 +82,7 @@ class BssEval:
     def __init__(self, references: np.ndarray, flen: int = 512):
         self.refs = np.atleast_2d(np.asarray(references, np.float64))
         self.flen = flen
-        with _one_blas_thread():
+        with one_blas_thread():
             self.all_refs = _Projector(self.refs, flen)
             self.own = [_Projector(self.refs[j:j + 1], flen) for j in range(len(self.refs))]
 
@@ -88,7 +90,7 @@ class BssEval:
         """SDR of every estimate against every reference: (n_est, n_ref) in dB."""
         ests = _pad_to(estimates, self.refs.shape[1])
         out = np.zeros((len(ests), len(self.refs)))
-        with _one_blas_thread():
+        with one_blas_thread():
             for e, est in enumerate(ests):
                 full = self.all_refs(est)
                 est_pad = np.r_[est, np.zeros(self.flen - 1)]
@@ -98,14 +100,6 @@ class BssEval:
                     artif = est_pad - full
                     out[e, j] = 10 * np.log10((np.sum(target ** 2) + EPS) / (np.sum((interf + artif) ** 2) + EPS))
         return out
-
-
-def _one_blas_thread():
-    """The factorisations here are small: threaded BLAS only fights other work for the cores
-    (ten times slower on a busy two-core machine)."""
-    from threadpoolctl import threadpool_limits
-
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 def bss_sdr_matrix(estimates: np.ndarray, references: np.ndarray, flen: int = 512) -> np.ndarray:

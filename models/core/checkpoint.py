@@ -1,21 +1,25 @@
 """Checkpoints: safetensors weights whose header also carries the JSON config and vocabulary.
 
 One file holds everything needed to load a model, so replacing it is a single atomic rename: a
-save that dies half-way leaves the previous checkpoint as it was. ``config.json`` beside it is a
-readable copy for people and scripts. Nothing here unpickles anything.
+save that dies half-way leaves the previous checkpoint as it was. ``config.json`` and ``run.json``
+beside it are readable copies for people and scripts; they are written first and the checkpoint
+last, so a save that fails at any file (a full disk, a denied rename) leaves the file that loading
+reads untouched. Nothing here unpickles anything.
 """
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
-import torch
 from safetensors import SafetensorError
-from safetensors.numpy import load_file as np_load_file
+from safetensors.numpy import load as np_load
 from safetensors.numpy import save as np_save
 
 from models.errors import UserError
@@ -24,6 +28,8 @@ WEIGHTS = "model.safetensors"
 CONFIG = "config.json"
 RUN = "run.json"
 FORMAT_VERSION = 1
+_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+_DENIED = {errno.EACCES, errno.EPERM, errno.EROFS}
 
 
 class CheckpointError(UserError):
@@ -60,35 +66,93 @@ def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
+def write_failure(e: OSError, what: str, kept: str) -> tuple[str, str]:
+    """(problem, hint) for a UserError when writing ``what`` failed with ``e``: what happened and
+    what to do; ``kept`` says what is unchanged, with its verb ("the previous checkpoint is"):
+    atomic writes leave the previous file as it was."""
+    if e.errno in _FULL:
+        hint = "The disk is full: free some space or choose another folder"
+    elif isinstance(e, PermissionError) or e.errno in _DENIED:
+        hint = "Writing there is not allowed: choose another folder, or one you have write permission for"
+    else:
+        hint = "Try again, or choose another folder"
+    return f"Could not save {what}: {e.strerror or e}.", f"{hint}; {kept} unchanged."
+
+
+def disk_error(e: UserError) -> OSError | None:
+    """The OSError a writer's UserError stands for (raised while handling it), if any: so that a
+    caller can report a full disk or a denied rename with :func:`write_failure`'s advice."""
+    return e.__context__ if isinstance(e.__context__, OSError) else None
+
+
+@contextlib.contextmanager
+def _reported(folder: Path):
+    """An OSError while saving a model into ``folder`` becomes a CheckpointError a person can act on."""
+    try:
+        yield
+    except OSError as e:
+        raise CheckpointError(*write_failure(e, f"the model to {folder}", "the previous checkpoint is")) from e
+
+
 def _as_numpy(t) -> np.ndarray:
-    if isinstance(t, torch.Tensor):
+    # A torch tensor is known by its methods, not by isinstance: without a torch import, a script
+    # that only reads or writes checkpoints and sessions starts in a fraction of the time.
+    if hasattr(t, "detach"):
         t = t.detach().to("cpu").numpy()
     return np.ascontiguousarray(t)
 
 
+def checkpoint_bytes(ckpt: Checkpoint) -> bytes:
+    """The checkpoint as the bytes of a safetensors file: tensors, with model, config and extra in its header."""
+    meta = {"format_version": str(FORMAT_VERSION), "model": ckpt.model,
+            "config": json.dumps(ckpt.config), "extra": json.dumps(ckpt.extra)}
+    return np_save({k: _as_numpy(v) for k, v in ckpt.tensors.items()}, metadata=meta)
+
+
+def checkpoint_from_bytes(blob: bytes, source: str) -> Checkpoint:
+    """Read bytes made by :func:`checkpoint_bytes`; a CheckpointError naming ``source`` when they are not."""
+    try:
+        tensors = np_load(blob)          # checks the header and that the data covers every tensor
+        size = int.from_bytes(blob[:8], "little")
+        meta = json.loads(blob[8:8 + size]).get("__metadata__") or {}
+        ckpt = Checkpoint(model=meta["model"], config=json.loads(meta["config"]), tensors=tensors,
+                          extra=json.loads(meta.get("extra", "{}")))
+        if not (isinstance(ckpt.model, str) and isinstance(ckpt.config, dict) and isinstance(ckpt.extra, dict)):
+            raise ValueError("its header is not a model's")
+        return ckpt
+    except (SafetensorError, KeyError, ValueError, TypeError, AttributeError) as e:
+        raise CheckpointError(f"{source} is not a valid Embedding Explorer model ({e}).",
+                              "Re-train or re-save the model.") from e
+
+
 def save_checkpoint(folder: Path, ckpt: Checkpoint) -> Path:
     folder = Path(folder)
-    try:
+    with _reported(folder):
         folder.mkdir(parents=True, exist_ok=True)
-        meta = {"format_version": str(FORMAT_VERSION), "model": ckpt.model,
-                "config": json.dumps(ckpt.config), "extra": json.dumps(ckpt.extra)}
-        blob = np_save({k: _as_numpy(v) for k, v in ckpt.tensors.items()}, metadata=meta)
-        atomic_write_bytes(folder / WEIGHTS, blob)
         atomic_write_text(folder / CONFIG, json.dumps({"model": ckpt.model, "config": ckpt.config},
                                                       indent=2, sort_keys=True))
-    except OSError as e:
-        raise CheckpointError(f"Could not save the model to {folder}: {e.strerror or e}.",
-                              "Free some disk space or choose another folder; "
-                              "the previous checkpoint is unchanged.") from e
+        atomic_write_bytes(folder / WEIGHTS, checkpoint_bytes(ckpt))     # last: see the module's docstring
     return folder / WEIGHTS
 
 
-def save_run(folder: Path, ckpt: Checkpoint, stats: dict) -> Path:
-    """Save a trained model: its checkpoint, and ``run.json`` with the run's figures for people and
-    scripts (seconds, losses, test scores)."""
+def save_run(folder: Path, ckpt: Checkpoint, stats: dict, copies: Callable[[Path], None] | None = None) -> Path:
+    """Save a trained model: ``run.json`` with the run's figures for people and scripts (seconds,
+    losses, test scores), whatever ``copies(folder)`` writes (a model's readable vectors), and its
+    checkpoint last."""
     folder = Path(folder)
+    with _reported(folder):
+        folder.mkdir(parents=True, exist_ok=True)
+        if copies is not None:
+            try:
+                copies(folder)
+            except UserError as e:
+                # The person is saving the model: a copy's disk error is reported as the model's.
+                cause = disk_error(e)
+                if cause is None:
+                    raise
+                raise cause from None
+        atomic_write_text(folder / RUN, json.dumps(stats, indent=2, sort_keys=True))
     save_checkpoint(folder, ckpt)
-    atomic_write_text(folder / RUN, json.dumps(stats, indent=2, sort_keys=True))
     return folder
 
 
@@ -108,13 +172,7 @@ def load_checkpoint(folder: Path) -> Checkpoint:
         raise CheckpointError(f"No model found at {path}.",
                               "Point to a folder written by 'explorer train' or the app's Save.")
     try:
-        tensors = np_load_file(str(path))
-        from safetensors import safe_open
-
-        with safe_open(str(path), framework="numpy") as f:
-            meta = f.metadata() or {}
-        return Checkpoint(model=meta["model"], config=json.loads(meta["config"]), tensors=tensors,
-                          extra=json.loads(meta.get("extra", "{}")))
-    except (SafetensorError, KeyError, ValueError, OSError) as e:
-        raise CheckpointError(f"{path} is not a valid Embedding Explorer model ({e}).",
-                              "Re-train or re-save the model.") from e
+        blob = path.read_bytes()
+    except OSError as e:
+        raise CheckpointError(f"Cannot read {path}: {e.strerror or e}.", "Check the file and try again.") from e
+    return checkpoint_from_bytes(blob, str(path))

@@ -37,11 +37,11 @@ class Progress:
 class Rate:
     """Items per second and time left, smoothed so the ETA does not jump from batch to batch."""
 
-    def __init__(self, total: int, smoothing: float = 0.3):
+    def __init__(self, total: int, smoothing: float = 0.3, done: int = 0):
         self.total = total
         self.start = time.perf_counter()
         self._last_t = self.start
-        self._last_done = 0
+        self._last_done = done          # a resumed run starts part-way
         self._rate = 0.0
         self._smoothing = smoothing
 

@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from math import gcd
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from models.audio.features import STFTConfig, as_tensor, stft
-from models.errors import UserError
+from models.audio.wav import Recording, read_mono
 from models.siamese.music import SAMPLE_RATE
 
 STFT = STFTConfig(n_fft=1024, hop=256)   # 128 ms windows resolve low notes; 32 ms frames
@@ -71,32 +70,7 @@ def windows(features: torch.Tensor, length: int, hop: int) -> tuple[torch.Tensor
     return features.unfold(-1, length, 1)[:, starts].permute(1, 0, 2).contiguous(), starts
 
 
-def to_mono(data: np.ndarray) -> np.ndarray:
-    return data.mean(axis=1) if data.ndim == 2 else data
-
-
-def resample(wave: np.ndarray, sr: int, target: int = SAMPLE_RATE) -> np.ndarray:
-    if sr == target:
-        return wave.astype(np.float32)
-    from scipy.signal import resample_poly
-
-    g = gcd(int(sr), int(target))
-    return resample_poly(wave, target // g, int(sr) // g).astype(np.float32)
-
-
-def load_wav(path: str | Path, target: int = SAMPLE_RATE) -> np.ndarray:
-    """Any file soundfile reads (WAV, FLAC, OGG), as mono float32 at ``target`` Hz."""
-    import soundfile as sf
-
-    path = Path(path)
-    if not path.is_file():
-        raise UserError(f"Audio file not found: {path}.", "Check the path.")
-    try:
-        data, sr = sf.read(str(path), dtype="float32", always_2d=False)
-    except (sf.LibsndfileError, RuntimeError) as e:
-        raise UserError(f"Could not read {path} as audio ({e}).",
-                        "Use a WAV, FLAC or OGG file.") from e
-    wave = resample(to_mono(np.asarray(data)), sr, target)
-    if wave.size == 0 or not np.isfinite(wave).all():
-        raise UserError(f"{path} holds no usable audio.", "Use a recording of at least a second.")
-    return wave
+def load_wav(path: str | Path, target: int = SAMPLE_RATE) -> Recording:
+    """Any file soundfile reads (WAV, FLAC, OGG), as mono float32 at ``target`` Hz, checked and
+    clipped as :func:`models.audio.wav.read_mono` does (``.samples``; ``.note`` says what was clipped)."""
+    return read_mono(path, target)

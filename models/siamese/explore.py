@@ -28,6 +28,7 @@ class Query:
     name: str
     wave: np.ndarray          # float32 mono at the database's rate
     truth: int | None         # the item it was made from, when known
+    note: str = ""            # what reading its file had to change (clipping), for the status line
 
 
 @dataclass

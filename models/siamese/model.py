@@ -188,24 +188,28 @@ class SiameseMatcher:
         order = np.argsort(-s, kind="stable")[:k]
         return [(self.names[i], float(s[i])) for i in order]
 
-    def save(self, folder: str | Path) -> Path:
-        """Write model.safetensors, config.json and run.json into ``folder``."""
-        folder = Path(folder)
+    def checkpoint(self) -> Checkpoint:
         tensors = {f"net.{k}": v for k, v in self.state.items()}
         tensors["gallery.embeddings"] = self.gallery
         tensors["gallery.items"] = self.gallery_item
-        return save_run(folder, Checkpoint(NAME, to_dict(self.config), tensors,
-                                           {"names": self.names, "stats": self.stats, "losses": self.losses}),
-                        self.stats)
+        return Checkpoint(NAME, to_dict(self.config), tensors,
+                          {"names": self.names, "stats": self.stats, "losses": self.losses})
+
+    def save(self, folder: str | Path) -> Path:
+        """Write model.safetensors, config.json and run.json into ``folder``."""
+        return save_run(folder, self.checkpoint(), self.stats)
+
+    @classmethod
+    def from_checkpoint(cls, ckpt: Checkpoint, config_cls=SiameseConfig) -> "SiameseMatcher":
+        t = ckpt.tensors
+        state = {k[4:]: v for k, v in t.items() if k.startswith("net.")}
+        return cls(from_dict(config_cls, ckpt.config), state, t["gallery.embeddings"], t["gallery.items"],
+                   list(ckpt.extra["names"]), ckpt.extra.get("stats", {}),
+                   [tuple(x) for x in ckpt.extra.get("losses", [])])
 
     @classmethod
     def load(cls, folder: str | Path) -> "SiameseMatcher":
-        ckpt = load_checkpoint_of(folder, NAME, "a Siamese matcher")
-        t = ckpt.tensors
-        state = {k[4:]: v for k, v in t.items() if k.startswith("net.")}
-        return cls(from_dict(SiameseConfig, ckpt.config), state, t["gallery.embeddings"], t["gallery.items"],
-                   list(ckpt.extra["names"]), ckpt.extra.get("stats", {}),
-                   [tuple(x) for x in ckpt.extra.get("losses", [])])
+        return cls.from_checkpoint(load_checkpoint_of(folder, NAME, "a Siamese matcher"))
 
     def summary(self) -> str:
         s = self.stats

@@ -1,8 +1,9 @@
 """Reading a corpus: a plain-text or gzip file, one sentence or document per line.
 
-Bad files (missing, a folder, empty, binary, too few words) raise :class:`CorpusError` naming the
-file and what to do. Text that is not UTF-8 is decoded as Windows-1252 (a superset of Latin-1 that
-covers most legacy English text) and the fallback is reported, not hidden.
+Bad files (missing, a folder, empty, binary: control characters at the start or a NUL byte
+anywhere, too few words) raise :class:`CorpusError` naming the file and what to do. Text that is
+not UTF-8 is decoded as Windows-1252 (a superset of Latin-1 that covers most legacy English text)
+and the fallback is reported, not hidden.
 """
 from __future__ import annotations
 
@@ -82,9 +83,13 @@ def read_corpus_steps(path: str | Path, max_tokens: int | None = None):
     except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as e:
         raise CorpusError(f"Could not read {path}: {e}.",
                           "If it is compressed, check the .gz file is complete.") from e
-    if _looks_binary(raw[:_SNIFF]):
-        raise CorpusError(f"{path} looks like a binary file, not text.",
-                          "Choose a plain-text file (.txt or .txt.gz), one sentence per line.")
+    # Control characters are judged on the first 64 KB; a NUL byte anywhere means binary (or UTF-16),
+    # not text with a stray character, and is cheap to look for in the whole file.
+    nul = raw.find(b"\x00")
+    if nul >= 0 or _looks_binary(raw[:_SNIFF]):
+        where = f" (a NUL byte at byte {nul:,} of its text)" if nul >= 0 else ""
+        raise CorpusError(f"{path} looks like a binary file, not text{where}.",
+                          "Choose a plain-text file (.txt or .txt.gz), one sentence per line, saved as UTF-8.")
     text, encoding = _decode(path, raw)
     del raw
     lines = text.splitlines()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from models.core.checkpoint import Checkpoint, load_checkpoint, save_run
+from models.core.checkpoint import Checkpoint, CheckpointError, load_checkpoint, save_run
 from models.core.params import from_dict, to_dict
 from models.text.vocab import Vocabulary
 from models.vectors import WordVectors
@@ -22,6 +22,7 @@ class TrainedEmbedding:
     tensors: dict[str, np.ndarray]     # every weight needed to resume or reload ("input" = word vectors)
     stats: dict = field(default_factory=dict)   # seconds, words_per_second, final_loss, device, ...
     losses: list[tuple[int, float]] = field(default_factory=list)  # (step, loss) as trained
+    state: dict = field(default_factory=dict)   # where training stood, for trainers that can continue
 
     @property
     def vectors(self) -> WordVectors:
@@ -31,25 +32,29 @@ class TrainedEmbedding:
 
     def checkpoint(self) -> Checkpoint:
         return Checkpoint(self.model, to_dict(self.config), self.tensors,
-                          {"vocab": self.vocab.to_json(), "stats": self.stats, "losses": self.losses})
+                          {"vocab": self.vocab.to_json(), "stats": self.stats, "losses": self.losses,
+                           "state": self.state})
 
     def save(self, folder: str | Path) -> Path:
         """Write model.safetensors, config.json, vectors.txt and run.json into ``folder``."""
-        folder = Path(folder)
-        save_run(folder, self.checkpoint(), self.stats)
-        self.vectors.save_word2vec_text(folder / VECTORS_TXT)
-        return folder
+        return save_run(folder, self.checkpoint(), self.stats,
+                        copies=lambda f: self.vectors.save_word2vec_text(f / VECTORS_TXT))
 
     @classmethod
     def from_checkpoint(cls, ckpt: Checkpoint, config_cls) -> "TrainedEmbedding":
         extra = ckpt.extra
         return cls(ckpt.model, from_dict(config_cls, ckpt.config), Vocabulary.from_json(extra["vocab"]),
-                   dict(ckpt.tensors), extra.get("stats", {}), [tuple(x) for x in extra.get("losses", [])])
+                   dict(ckpt.tensors), extra.get("stats", {}), [tuple(x) for x in extra.get("losses", [])],
+                   extra.get("state", {}))
 
 
 def load_embedding(folder: str | Path) -> TrainedEmbedding:
-    from models.registry import get
+    """The word model saved in ``folder`` (any result with word vectors: the masked LM's too)."""
+    from models.registry import result_from_checkpoint
 
     ckpt = load_checkpoint(Path(folder))
-    spec = get(ckpt.model)
-    return (spec.result_cls or TrainedEmbedding).from_checkpoint(ckpt, spec.config_cls)
+    result = result_from_checkpoint(ckpt)
+    if not hasattr(result, "vectors"):
+        raise CheckpointError(f"{folder} holds a '{ckpt.model}' model, which has no word vectors.",
+                              "Open it from the view that uses it (separation or matching).")
+    return result

@@ -174,18 +174,22 @@ class TrainedMLM:
 
         return WordVectors(list(self.vocab.words), self.state["tok.weight"][len(SPECIALS):])
 
+    def checkpoint(self) -> Checkpoint:
+        return Checkpoint(NAME, to_dict(self.config), self.state,
+                          {"vocab": self.vocab.to_json(), "stats": self.stats, "losses": self.losses})
+
     def save(self, folder: str | Path) -> Path:
-        folder = Path(folder)
-        return save_run(folder, Checkpoint(NAME, to_dict(self.config), self.state,
-                                           {"vocab": self.vocab.to_json(), "stats": self.stats,
-                                            "losses": self.losses}), self.stats)
+        return save_run(folder, self.checkpoint(), self.stats)
+
+    @classmethod
+    def from_checkpoint(cls, ckpt: Checkpoint, config_cls=MLMConfig) -> "TrainedMLM":
+        return cls(from_dict(config_cls, ckpt.config), Vocabulary.from_json(ckpt.extra["vocab"]),
+                   dict(ckpt.tensors), ckpt.extra.get("stats", {}),
+                   [tuple(x) for x in ckpt.extra.get("losses", [])])
 
     @classmethod
     def load(cls, folder: str | Path) -> "TrainedMLM":
-        ckpt = load_checkpoint_of(folder, NAME, "a masked language model")
-        return cls(from_dict(MLMConfig, ckpt.config), Vocabulary.from_json(ckpt.extra["vocab"]),
-                   dict(ckpt.tensors), ckpt.extra.get("stats", {}),
-                   [tuple(x) for x in ckpt.extra.get("losses", [])])
+        return cls.from_checkpoint(load_checkpoint_of(folder, NAME, "a masked language model"))
 
     def summary(self) -> str:
         s = self.stats

@@ -73,11 +73,18 @@ def prepare_steps(sentences, min_count: int = 5, max_size: int = 0, source: str 
             counts.update(s)
         yield Progress(a, 2 * n, unit="lines", message="Counting words")
     vocab = _choose(counts, min_count, max_size, source)
+    data = yield from encode_steps(sentences, vocab, every, done=n, total=2 * n)
+    return vocab, data
+
+
+def encode_steps(sentences, vocab: "Vocabulary", every: int = 20_000, done: int = 0, total: int = 0):
+    """Encode the corpus with a given vocabulary, yielding progress; returns an EncodedCorpus."""
+    n = len(sentences)
     parts = []
     for a in range(0, n, every):
         parts.append(encode(sentences[a:a + every], vocab))
-        yield Progress(n + a, 2 * n, unit="lines", message="Encoding the corpus")
-    return vocab, _concat(parts)
+        yield Progress(done + a, total or n, unit="lines", message="Encoding the corpus")
+    return _concat(parts)
 
 
 def _concat(parts: list["EncodedCorpus"]) -> "EncodedCorpus":

@@ -8,7 +8,7 @@ Two kernels do the same arithmetic:
   pairs at once and added back with ``index_add_``.
 
 Both apply the same rules: frequent-word subsampling, a window shrunk at random per word,
-negatives from the unigram^0.75 table, a learning rate decayed linearly to 1e-4 of its start.
+negatives from the unigram^0.75 distribution, a learning rate decayed linearly to 1e-4 of its start.
 The loss reported is the mean negative-sampling loss per positive pair,
 -log s(u.v) - sum_k log s(-u.n_k), computed exactly (not a running sum that overflows).
 """
@@ -25,14 +25,16 @@ import torch
 from models.core.device import resolve_device, seed_everything, set_threads
 from models.core.events import STOP, Every, Progress, Rate, stage
 from models.core.params import param, validate
+from models.errors import CorpusError
+from models.text.common import MAP_WORDS, SNAPSHOT_SECONDS
 from models.text.corpus import Corpus
 from models.text.embedding import TrainedEmbedding
-from models.text.sampling import keep_probabilities, noise_table
-from models.text.vocab import EncodedCorpus, prepare_steps
+from models.text.resume import LossCurve, ResumeState, check_resumable
+from models.text.sampling import alias_table, keep_probabilities, noise_table
+from models.text.vocab import EncodedCorpus, encode_steps, prepare_steps
 
-MAP_WORDS = 1000          # rows of the live-map snapshot: the most frequent words
-SNAPSHOT_SECONDS = 1.0    # the live map redraws about once a second
 CHUNK_SECONDS = 0.15      # work between two yields: Stop and progress take effect this often
+FIRST_CHUNK = 2000        # sentences in the first call, before CHUNK_SECONDS has been measured
 LR_FLOOR = 1e-4
 
 
@@ -69,6 +71,14 @@ def _next(state):
     return (state * np.uint64(25214903917) + np.uint64(11)) & np.uint64(0xFFFFFFFFFFFF)
 
 
+@numba.njit(inline="always")
+def _sentence_state(seed, s):
+    """The random state a sentence starts from: a function of (seed, sentence index) only, so the
+    result does not depend on how the corpus is cut into calls, and a resumed run draws what an
+    uninterrupted one would have."""
+    return _next(_next(np.uint64(seed) ^ (np.uint64(s) * np.uint64(0x9E3779B97F4A7C15))))
+
+
 # Sigmoid and loss from tables, as word2vec.c does: three transcendental functions per dot
 # product cost as much as the dot product itself. Scores beyond +-MAX_EXP saturate the sigmoid
 # (an error under 0.0025); the loss there is taken exactly (0, or -z when very wrong).
@@ -81,49 +91,94 @@ SOFTPLUS_TABLE = np.log1p(np.exp(-_GRID)).astype(np.float32)      # -log s(z)
 
 @numba.njit(inline="always", fastmath=True)
 def _sigmoid_and_loss(f, label):
-    """s(f) and the pair's loss -log s(f) (label 1) or -log s(-f) (label 0)."""
-    scale = (TABLE - 1) / (2.0 * MAX_EXP)
+    """s(f) and the pair's loss -log s(f) (label 1) or -log s(-f) (label 0), as float32: a
+    float64 here would turn the gradient step and the vector loops after it into float64 too."""
+    scale = np.float32((TABLE - 1) / (2.0 * MAX_EXP))
     if f >= MAX_EXP:
-        s = 1.0
+        s = np.float32(1.0)
     elif f <= -MAX_EXP:
-        s = 0.0
+        s = np.float32(0.0)
     else:
-        s = SIGMOID_TABLE[int((f + MAX_EXP) * scale)]
+        s = SIGMOID_TABLE[int((f + np.float32(MAX_EXP)) * scale)]
     z = f if label > 0 else -f
     if z >= MAX_EXP:
-        loss = 0.0
+        loss = np.float32(0.0)
     elif z <= -MAX_EXP:
-        loss = -z
+        loss = np.float32(-z)
     else:
-        loss = SOFTPLUS_TABLE[int((z + MAX_EXP) * scale)]
+        loss = SOFTPLUS_TABLE[int((z + np.float32(MAX_EXP)) * scale)]
     return s, loss
 
 
-@numba.njit(parallel=True, fastmath=True, nogil=True, cache=True)
-def _train_chunk(W, C, ids, starts, s0, s1, keep, table, window, negative, cbow, lr0, lr1, seeds,
-                 loss_out, pairs_out):
-    """Train on sentences [s0, s1): ``len(seeds)`` threads, each on a contiguous share of them.
+@numba.njit(inline="always", fastmath=True)
+def _score(u, v, dim):
+    """u . v in float32, which the compiler turns into SIMD (a float64 sum would not vectorise)."""
+    f = np.float32(0.0)
+    for k in range(dim):
+        f += u[k] * v[k]
+    return f
 
-    Returns nothing; per-thread loss sums and pair counts land in ``loss_out`` and ``pairs_out``.
-    The learning rate falls linearly from lr0 to lr1 across each thread's share.
+
+@numba.njit(inline="always")
+def draw_noise(prob, alias, state):
+    """A noise word from the alias tables (see :func:`models.text.sampling.alias_table`) and the
+    advanced random state: the slot from one draw's high 32 bits, the coin from the next's top 24
+    (an LCG's low bits repeat with short periods)."""
+    state = _next(state)
+    slot = ((state >> np.uint64(16)) * np.uint64(prob.shape[0])) >> np.uint64(32)
+    state = _next(state)
+    coin = np.float32(state >> np.uint64(24)) * np.float32(1.0 / 16777216.0)
+    return (np.int64(slot) if coin < prob[slot] else np.int64(alias[slot])), state
+
+
+@numba.njit(inline="always", fastmath=True)
+def negative_sampling_step(u, C, center, negative, prob, alias, lr, grad, state):
+    """One positive pair (input vector ``u``, output row ``center``) and ``negative`` noise rows:
+    update the output rows of C in place, add the gradient for u into ``grad``. Returns the
+    advanced random state and the summed loss. A noise word equal to the centre is skipped."""
+    dim = u.shape[0]
+    loss_sum = 0.0
+    for d in range(negative + 1):
+        if d == 0:
+            target, label = np.int64(center), np.float32(1.0)
+        else:
+            target, state = draw_noise(prob, alias, state)
+            label = np.float32(0.0)
+            if target == center:
+                continue
+        row = C[target]
+        sig, loss = _sigmoid_and_loss(_score(u, row, dim), label)
+        loss_sum += loss
+        g = (label - sig) * lr
+        for k in range(dim):
+            grad[k] += g * row[k]
+            row[k] += g * u[k]
+    return state, loss_sum
+
+
+@numba.njit(parallel=True, fastmath=True, nogil=True, cache=True)
+def _train_chunk(W, C, ids, starts, s0, s1, keep, prob, alias, window, negative, cbow, lr, tok_before, total,
+                 seed, n_threads, loss_out, pairs_out):
+    """Train on sentences [s0, s1) with ``n_threads`` threads, each on a contiguous share of them.
+
+    Sentence s trains at the learning rate of its place in the whole run,
+    lr * max(LR_FLOOR, 1 - (tok_before + starts[s]) / total), and draws its random numbers from
+    :func:`_sentence_state`: with one thread, cutting the run into calls changes nothing.
+    Sentence s's loss sum and pair count land in ``loss_out[s - s0]`` and ``pairs_out[s - s0]``.
     """
-    n_threads = seeds.shape[0]
     dim = W.shape[1]
-    table_size = table.shape[0]
     span = s1 - s0
     for t in numba.prange(n_threads):
         a = s0 + span * t // n_threads
         b = s0 + span * (t + 1) // n_threads
-        tok0, tok1 = starts[a], starts[b]
-        total = max(tok1 - tok0, 1)
-        state = np.uint64(seeds[t])
         neu1 = np.empty(dim, dtype=np.float32)
         neu1e = np.empty(dim, dtype=np.float32)
         sent = np.empty(1024, dtype=np.int32)
-        loss_sum = 0.0
-        pairs = 0
         for s in range(a, b):
-            lr = np.float32(lr0 + (lr1 - lr0) * (starts[s] - tok0) / total)
+            rate = np.float32(lr * max(LR_FLOOR, 1.0 - (tok_before + starts[s]) / total))
+            state = _sentence_state(seed, s)
+            loss_sum = 0.0
+            pairs = 0
             n = 0
             for i in range(starts[s], starts[s + 1]):       # subsampling of frequent words
                 w = ids[i]
@@ -143,78 +198,52 @@ def _train_chunk(W, C, ids, starts, s0, s1, keep, table, window, negative, cbow,
                     neu1[:] = 0.0
                     for j in range(lo, hi):
                         if j != pos:
+                            row = W[sent[j]]
                             for k in range(dim):
-                                neu1[k] += W[sent[j], k]
+                                neu1[k] += row[k]
                             count += 1
                     if count == 0:
                         continue
+                    inv = np.float32(1.0 / count)
                     for k in range(dim):
-                        neu1[k] /= count
+                        neu1[k] *= inv
                     neu1e[:] = 0.0
-                    for d in range(negative + 1):
-                        if d == 0:
-                            target, label = center, 1
-                        else:
-                            state = _next(state)
-                            target, label = table[(state >> np.uint64(16)) % np.uint64(table_size)], 0
-                            if target == center:
-                                continue
-                        f = 0.0
-                        for k in range(dim):
-                            f += neu1[k] * C[target, k]
-                        sig, loss = _sigmoid_and_loss(f, label)
-                        loss_sum += loss
-                        g = (label - sig) * lr
-                        for k in range(dim):
-                            neu1e[k] += g * C[target, k]
-                            C[target, k] += g * neu1[k]
+                    state, loss = negative_sampling_step(neu1, C, center, negative, prob, alias, rate, neu1e, state)
+                    loss_sum += loss
                     for j in range(lo, hi):
                         if j != pos:
+                            row = W[sent[j]]
                             for k in range(dim):
-                                W[sent[j], k] += neu1e[k]
+                                row[k] += neu1e[k]
                     pairs += 1
                 else:
                     for j in range(lo, hi):
                         if j == pos:
                             continue
-                        src = sent[j]
+                        row = W[sent[j]]
                         neu1e[:] = 0.0
-                        for d in range(negative + 1):
-                            if d == 0:
-                                target, label = center, 1
-                            else:
-                                state = _next(state)
-                                target, label = table[(state >> np.uint64(16)) % np.uint64(table_size)], 0
-                                if target == center:
-                                    continue
-                            f = 0.0
-                            for k in range(dim):
-                                f += W[src, k] * C[target, k]
-                            sig, loss = _sigmoid_and_loss(f, label)
-                            loss_sum += loss
-                            g = (label - sig) * lr
-                            for k in range(dim):
-                                neu1e[k] += g * C[target, k]
-                                C[target, k] += g * W[src, k]
+                        state, loss = negative_sampling_step(row, C, center, negative, prob, alias, rate, neu1e, state)
+                        loss_sum += loss
                         for k in range(dim):
-                            W[src, k] += neu1e[k]
+                            row[k] += neu1e[k]
                         pairs += 1
-        loss_out[t] = loss_sum
-        pairs_out[t] = pairs
+            loss_out[s - s0] = loss_sum
+            pairs_out[s - s0] = pairs
 
 
 class _CpuKernel:
-    def __init__(self, W: np.ndarray, C: np.ndarray, data: EncodedCorpus, keep, table, cfg, cbow, threads):
-        self.W, self.C, self.data, self.keep, self.table = W, C, data, keep, table
+    def __init__(self, W: np.ndarray, C: np.ndarray, data: EncodedCorpus, keep, counts, cfg, cbow, threads):
+        self.W, self.C, self.data, self.keep = W, C, data, keep
+        self.prob, self.alias = alias_table(counts)
         self.cfg, self.cbow, self.threads = cfg, cbow, threads
 
-    def run(self, s0: int, s1: int, lr0: float, lr1: float, rng: np.random.Generator) -> tuple[float, int]:
-        t = max(1, min(self.threads, s1 - s0))
-        loss, pairs = np.zeros(t), np.zeros(t, dtype=np.int64)
-        seeds = rng.integers(1, 2**47, size=t, dtype=np.uint64)
-        _train_chunk(self.W, self.C, self.data.ids, self.data.starts, s0, s1, self.keep, self.table,
-                     self.cfg.window, self.cfg.negative, self.cbow, lr0, lr1, seeds, loss, pairs)
-        return float(loss.sum()), int(pairs.sum())
+    def run(self, s0: int, s1: int, tok_before: int, total: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """Train sentences [s0, s1); their loss sums and pair counts, one entry per sentence."""
+        loss, pairs = np.zeros(s1 - s0), np.zeros(s1 - s0, dtype=np.int64)
+        _train_chunk(self.W, self.C, self.data.ids, self.data.starts, s0, s1, self.keep, self.prob, self.alias,
+                     self.cfg.window, self.cfg.negative, self.cbow, self.cfg.lr, tok_before, total,
+                     np.uint64(seed), max(1, min(self.threads, s1 - s0)), loss, pairs)
+        return loss, pairs
 
     def weights(self) -> tuple[np.ndarray, np.ndarray]:
         return self.W, self.C
@@ -268,28 +297,31 @@ def _add_mean(weights: torch.Tensor, rows: torch.Tensor, updates: torch.Tensor) 
 class _TorchKernel:
     BATCH = 4096
 
-    def __init__(self, W: np.ndarray, C: np.ndarray, data: EncodedCorpus, keep, table, cfg, cbow,
+    def __init__(self, W: np.ndarray, C: np.ndarray, data: EncodedCorpus, keep, counts, cfg, cbow,
                  device: torch.device):
         self.device, self.data, self.keep, self.cfg, self.cbow = device, data, keep, cfg, cbow
         self.W = torch.from_numpy(W).to(device)
         self.C = torch.from_numpy(C).to(device)
-        self.table = torch.from_numpy(table.astype(np.int64)).to(device)
+        self.table = torch.from_numpy(noise_table(counts).astype(np.int64)).to(device)
         self.gen = torch.Generator(device=device)
         # Every row gets at most one (scaled) update per batch, so a small vocabulary needs small
         # batches to get enough updates; a large one fills the GPU.
         self.batch = int(min(self.BATCH, max(256, 8 * W.shape[0])))
 
-    def run(self, s0: int, s1: int, lr0: float, lr1: float, rng: np.random.Generator) -> tuple[float, int]:
+    def run(self, s0: int, s1: int, tok_before: int, total: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """Train sentences [s0, s1). Batches mix sentences, so the chunk's loss sum and pair count
+        are booked on its last sentence."""
         cfg = self.cfg
+        rng = np.random.default_rng((seed, s0))
         centers, ctx, where = _draw_examples(self.data.ids, self.data.starts, s0, s1, self.keep, cfg.window,
                                              int(rng.integers(2**31)))
         self.gen.manual_seed(int(rng.integers(2**62)))
-        span = max(int(self.data.starts[s1] - self.data.starts[s0]), 1)
+        first = tok_before + int(self.data.starts[s0])
         loss_sum, pairs = 0.0, 0
         for b in range(0, len(centers), self.batch):
             cen = torch.from_numpy(centers[b:b + self.batch]).to(self.device)
             con = torch.from_numpy(ctx[b:b + self.batch]).to(self.device)
-            lr = lr0 + (lr1 - lr0) * float(where[b]) / span
+            lr = cfg.lr * max(LR_FLOOR, 1 - (first + float(where[b])) / total)
             if self.cbow:
                 loss, n = self._cbow_step(cen, con, lr)
             else:
@@ -297,7 +329,9 @@ class _TorchKernel:
                 loss, n = self._sg_step(con[mask], cen[:, None].expand_as(con)[mask], lr)
             loss_sum += loss
             pairs += n
-        return loss_sum, pairs
+        losses, counts = np.zeros(s1 - s0), np.zeros(s1 - s0, dtype=np.int64)
+        losses[-1], counts[-1] = loss_sum, pairs
+        return losses, counts
 
     def _negatives(self, n: int) -> torch.Tensor:
         idx = torch.randint(len(self.table), (n, self.cfg.negative), device=self.device, generator=self.gen)
@@ -349,64 +383,90 @@ def _copy(weights) -> tuple[np.ndarray, ...]:
     return tuple(np.array(w, dtype=np.float32, copy=True) for w in weights)
 
 
-def train(config: SGNSConfig, corpus: Corpus):
+def _epoch_seed(seed: int, epoch: int) -> int:
+    """Each epoch's random stream, a function of (seed, epoch) only, so a resumed run gets the same."""
+    return int(np.random.default_rng((seed, epoch)).integers(1, 2**47))
+
+
+def _start(config: SGNSConfig, name: str, corpus: Corpus, resume: TrainedEmbedding | None):
+    """Vocabulary, encoded corpus, weights and where to begin: fresh, or from ``resume``'s state."""
+    if resume is None:
+        (vocab, data), stopped = yield from stage(
+            prepare_steps(corpus.sentences, config.min_count, config.max_vocab, source=corpus.path.name))
+        if data.n_tokens == 0:
+            raise CorpusError(f"{corpus.path.name} has no sentence of two or more known words.",
+                              "Use a larger corpus or lower the minimum count.")
+        rng = seed_everything(config.seed)
+        W = ((rng.random((len(vocab), config.dim), dtype=np.float32) - 0.5) / config.dim).astype(np.float32)
+        return vocab, data, W, np.zeros_like(W), ResumeState(), [], stopped
+    state = check_resumable(resume, name, config)
+    vocab = resume.vocab
+    data, stopped = yield from stage(encode_steps(corpus.sentences, vocab))
+    if (data.n_sentences, data.n_tokens) != (state.corpus_sentences, state.corpus_tokens):
+        raise CorpusError(
+            f"{corpus.path.name} is not the corpus this model was trained on: it gives {data.n_sentences:,} "
+            f"sentences and {data.n_tokens:,} known words, the model's run had {state.corpus_sentences:,} "
+            f"and {state.corpus_tokens:,}.",
+            f"Continue on the same corpus ({resume.stats.get('corpus', 'see run.json')}), or train a new model.")
+    seed_everything(config.seed)
+    return (vocab, data, resume.tensors["input"].copy(), resume.tensors["output"].copy(), state,
+            list(resume.losses), stopped)
+
+
+def train(config: SGNSConfig, corpus: Corpus, resume: TrainedEmbedding | None = None):
     """Train skip-gram (SGNSConfig) or CBOW (CBOWConfig) on ``corpus``; a generator of
-    :class:`Progress` that returns a :class:`TrainedEmbedding`. Send STOP to finish early."""
+    :class:`Progress` that returns a :class:`TrainedEmbedding`. Send STOP to finish early.
+
+    ``resume``: a model this trainer returned earlier (stopped early, or to train for more
+    epochs), continued from where it ended. With one CPU thread and the same seed, a run
+    stopped and resumed gives the same weights and loss curve as one run straight through."""
     validate(config)
     cbow = isinstance(config, CBOWConfig)
     name = "cbow" if cbow else "sgns"
     device = resolve_device(config.device)
     threads = set_threads(config.threads)        # numba's thread count is per calling thread
-    rng = seed_everything(config.seed)
 
-    (vocab, data), stopped = yield from stage(
-        prepare_steps(corpus.sentences, config.min_count, config.max_vocab, source=corpus.path.name))
-    if data.n_tokens == 0:
-        from models.errors import CorpusError
-        raise CorpusError(f"{corpus.path.name} has no sentence of two or more known words.",
-                          "Use a larger corpus or lower the minimum count.")
+    vocab, data, W, C, state, losses, stopped = yield from _start(config, name, corpus, resume)
     keep = keep_probabilities(vocab.counts, config.sample)
-    table = noise_table(vocab.counts)
-    W = ((rng.random((len(vocab), config.dim), dtype=np.float32) - 0.5) / config.dim).astype(np.float32)
-    C = np.zeros_like(W)
     if device.type == "cpu":
-        kernel = _CpuKernel(W, C, data, keep, table, config, cbow, threads)
+        kernel = _CpuKernel(W, C, data, keep, vocab.counts, config, cbow, threads)
     else:
-        kernel = _TorchKernel(W, C, data, keep, table, config, cbow, device)
+        kernel = _TorchKernel(W, C, data, keep, vocab.counts, config, cbow, device)
 
     labels = tuple(vocab.words[:MAP_WORDS])
     n_sent, n_tok = data.n_sentences, data.n_tokens
     total = config.epochs * n_tok
-    rate, snap_due = Rate(total), Every(SNAPSHOT_SECONDS)
-    losses: list[tuple[int, float]] = []
-    done, epoch = 0, 0
-    chunk = max(1, min(n_sent, 2000))          # sentences per call, tuned to CHUNK_SECONDS below
-    last_loss = float("nan")
+    epoch, s = state.epoch, state.sentence
+    start = done = epoch * n_tok + int(data.starts[s])
+    curve = LossCurve(data.starts, losses, state.bin_loss, state.bin_pairs)
+    rate, snap_due = Rate(total, done=start), Every(SNAPSHOT_SECONDS)
+    chunk = max(1, min(n_sent, FIRST_CHUNK))   # sentences per call, tuned to CHUNK_SECONDS below
+    last_loss = losses[-1][1] if losses else float("nan")
     # A copy of the weights, refreshed with each map snapshot: what is kept if training diverges.
-    good, good_at, diverged = _copy(kernel.weights()), 0, None
+    good, good_at, diverged = _copy(kernel.weights()), done, None
     where = f"{threads} thread(s)" if device.type == "cpu" else str(device)
-    stopped |= (yield Progress(0, total, 1, config.epochs, message=f"Training {name} on {where}",
+    verb = "Continuing" if resume is not None else "Training"
+    stopped |= (yield Progress(done, total, epoch + 1, config.epochs, last_loss,
+                               message=f"{verb} {name} on {where}",
                                snapshot=_snapshot(kernel.W, MAP_WORDS), labels=labels)) == STOP
     while epoch < config.epochs and not stopped:
-        s = 0
+        seed = _epoch_seed(config.seed, epoch)
         while s < n_sent:
             s1 = min(n_sent, s + chunk)
-            words = int(data.starts[s1] - data.starts[s])
-            lr0 = config.lr * max(LR_FLOOR, 1 - done / total)
-            lr1 = config.lr * max(LR_FLOOR, 1 - (done + words) / total)
             t0 = time.perf_counter()
-            loss_sum, pairs = kernel.run(s, s1, lr0, lr1, rng)
+            sent_loss, sent_pairs = kernel.run(s, s1, epoch * n_tok, total, seed)
             took = time.perf_counter() - t0
             chunk = max(1, min(n_sent, int(chunk * min(4.0, max(0.25, CHUNK_SECONDS / max(took, 1e-4))))))
-            done += words
-            s = s1
-            if pairs and not math.isfinite(loss_sum / pairs):
-                diverged = done
+            pairs = int(sent_pairs.sum())
+            if pairs and not math.isfinite(float(sent_loss.sum())):
+                diverged = epoch * n_tok + int(data.starts[s1])
                 stopped = True
                 break
+            curve.add(epoch * n_tok, s, sent_loss, sent_pairs)
+            done = epoch * n_tok + int(data.starts[s1])
+            s = s1
             if pairs:
-                last_loss = loss_sum / pairs
-                losses.append((done, last_loss))
+                last_loss = float(sent_loss.sum()) / pairs
             speed, eta = rate.update(done)
             snap = None
             if snap_due():
@@ -417,17 +477,25 @@ def train(config: SGNSConfig, corpus: Corpus):
             if reply == STOP:
                 stopped = True
                 break
-        epoch += 0 if stopped else 1
+        if s >= n_sent:
+            epoch, s = epoch + 1, 0
 
     W, C = good if diverged is not None else kernel.weights()
     seconds = rate.elapsed
-    stats = {"model": name, "seconds": seconds, "words_per_second": done / seconds if seconds > 0 else 0.0,
+    stats = {"model": name, "seconds": seconds + (resume.stats.get("seconds", 0.0) if resume else 0.0),
+             "words_per_second": (done - start) / seconds if seconds > 0 else 0.0,
              "final_loss": last_loss, "device": device.type, "threads": threads if device.type == "cpu" else 0,
-             "epochs_done": epoch, "words_done": done, "stopped_early": stopped, "vocab_size": len(vocab),
-             "corpus_tokens": n_tok, "corpus": str(corpus.path)}
+             "epochs_done": epoch, "words_done": done, "stopped_early": epoch < config.epochs,
+             "vocab_size": len(vocab), "corpus_tokens": n_tok, "corpus": str(corpus.path)}
+    if resume is not None:
+        stats["resumed_at_words"] = start
     if diverged is not None:
         stats["diverged"] = (f"The loss became infinite or NaN after {diverged:,} words; training stopped "
                              f"and kept the last finite weights, from {good_at:,} words. "
                              "Lower the learning rate and train again.")
+        # the kept weights are from an earlier point than the position reached: not resumable
+        state_out = None
+    else:
+        state_out = ResumeState(epoch, s, curve.bin_loss, curve.bin_pairs, n_sent, n_tok)
     return TrainedEmbedding(name, config, vocab, {"input": np.ascontiguousarray(W), "output": np.ascontiguousarray(C)},
-                            stats, losses)
+                            stats, curve.points, state_out.to_json() if state_out else {})

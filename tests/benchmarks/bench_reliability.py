@@ -6,7 +6,8 @@
    while thread is still running" messages, and the time the close took.
 2. 50 start/stop cycles of training in one window: Python thread count and resident memory before
    and after, and how long each Stop took to give the model back.
-3. Kill a process 20 times while it keeps re-saving a model: does the folder still load?
+3. Kill a process 20 times while it keeps re-saving a model, and 20 times while it keeps re-saving
+   a session: does the folder still load, does the session file still open?
 """
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import numpy as np  # noqa: E402
 
 from tests.explorer.conftest import planted_corpus  # noqa: E402
-from tests.explorer.reliability import close_during_training, kill_during_save  # noqa: E402
+from tests.explorer.reliability import (close_during_training, kill_during_save,  # noqa: E402
+                                        kill_during_session_save)
 
 
 def rss_mb() -> float:
@@ -91,6 +93,8 @@ def drill_cycles(tmp: Path, cycles: int = 50) -> None:
 def drill_kill(tmp: Path, rng, rounds: int = 20) -> None:
     ok = sum(kill_during_save(tmp / "model", float(d)) for d in rng.uniform(0.2, 3.0, size=rounds))
     print(f"killed during saves {rounds} times: the model folder loaded {ok}/{rounds} times")
+    ok = sum(kill_during_session_save(tmp / "s.eesession", float(d)) for d in rng.uniform(0.2, 3.0, size=rounds))
+    print(f"killed during session saves {rounds} times: the session file opened {ok}/{rounds} times")
 
 
 def main() -> int:

@@ -1,5 +1,6 @@
 """Fault drills shared by the CI test (a few rounds) and tests/benchmarks/bench_reliability.py (many):
-closing the window at a random moment of training, start/stop cycles, and killing a save.
+closing the window at a random moment of training, start/stop cycles, and killing a save of a
+model or of a session (at random moments, and at every step of a session save in turn).
 
 Each drill that can crash a process runs in a child process (``python -m tests.explorer.reliability
 DRILL ...``), so an abort is seen as an exit code, not as the end of the test run.
@@ -7,6 +8,7 @@ DRILL ...``), so an abort is seen as an exit code, not as the end of the test ru
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -50,6 +52,91 @@ def kill_during_save(folder: Path, delay: float) -> bool:
             proc.kill()
     model = load_embedding(folder)
     return model.tensors["input"].shape[0] == len(model.vocab)
+
+
+def drill_session(seed: int, n: int = 20_000):
+    """A session as the window saves one: a 20,000-word skip-gram checkpoint, its map layout and
+    selections (built directly, so that a child process starts without Torch or numba)."""
+    import numpy as np
+
+    from models.core.checkpoint import Checkpoint
+    from models.core.session import SavedModel, Session
+
+    rng = np.random.default_rng(seed)
+    vocab = {"words": [f"w{i}" for i in range(n)], "counts": list(range(n, 0, -1))}
+    model = Checkpoint("sgns", {"dim": 50}, {"input": rng.random((n, 50), dtype=np.float32),
+                                             "output": rng.random((n, 50), dtype=np.float32)}, {"vocab": vocab})
+    return Session([SavedModel(model, {"name": f"1 · sgns {seed}"})],
+                   {"layout.pca": rng.random((1000, 2), dtype=np.float32)},
+                   {"current": 0, "selected": f"w{seed}", "tab": "Map"})
+
+
+def kill_session_save_at(path: Path, point: int) -> str | None:
+    """Save :func:`drill_session` (seed 1) over the session file at ``path`` in a child process
+    that kills itself (SIGKILL, which nothing can catch) at the ``point``-th step of the save: each
+    progress event, the flush of the temporary file to disk, and the rename into place (just
+    before each). Returns the step it was killed at ("progress", "fsync" or "replace"), or None
+    when the save has fewer steps than ``point`` and finished."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, "-m", "tests.explorer.reliability", "session-step", str(path), str(point)],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    if done.returncode == -signal.SIGKILL:
+        return done.stdout.split()[-1]
+    assert done.returncode == 0, done.stderr[-2000:]
+    return None
+
+
+def kill_during_session_save(path: Path, delay: float) -> bool:
+    """Kill a process that keeps re-saving a session to ``path`` after ``delay`` seconds; True when
+    the file still opens afterwards, as one of the sessions saved."""
+    from models.core.session import read_session
+
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    with subprocess.Popen([sys.executable, "-m", "tests.explorer.reliability", "session-loop", str(path)], cwd=ROOT,
+                          env=env, stdout=subprocess.PIPE, text=True) as proc:
+        assert proc.stdout.readline().strip() == "saving"
+        try:
+            proc.wait(timeout=delay)
+            raise AssertionError(f"the saving process ended by itself with code {proc.returncode}")
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    back = read_session(path)
+    return back.models[0].checkpoint.tensors["input"].shape == (20_000, 50) and back.state["current"] == 0
+
+
+def _run_session_step(path: str, point: int) -> int:
+    from models.core.session import save_session_steps
+
+    steps = 0
+
+    def step(kind: str) -> None:
+        nonlocal steps
+        steps += 1
+        if steps == point:
+            print(kind, flush=True)
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    def before(func):
+        def wrapped(*args, **kwargs):
+            step(func.__name__)
+            return func(*args, **kwargs)
+        return wrapped
+
+    os.fsync, os.replace = before(os.fsync), before(os.replace)
+    for _event in save_session_steps(path, drill_session(1)):
+        step("progress")
+    return 0
+
+
+def _run_session_loop(path: str) -> int:
+    from models.core.session import save_session
+
+    session = drill_session(0)
+    save_session(path, session)
+    print("saving", flush=True)
+    while True:
+        session.models[0].checkpoint.tensors["input"] += 1.0      # a new session each time
+        save_session(path, session)
 
 
 def _run_close(corpus: str, delay: float) -> int:
@@ -100,4 +187,6 @@ def _run_save(folder: str) -> int:
 
 if __name__ == "__main__":
     drill, *rest = sys.argv[1:]
-    sys.exit(_run_close(rest[0], float(rest[1])) if drill == "close" else _run_save(rest[0]))
+    sys.exit({"close": lambda: _run_close(rest[0], float(rest[1])), "save": lambda: _run_save(rest[0]),
+              "session-step": lambda: _run_session_step(rest[0], int(rest[1])),
+              "session-loop": lambda: _run_session_loop(rest[0])}[drill]())

@@ -1,6 +1,7 @@
 """Playback through a real PortAudio stream (CI's ALSA default device is of type null)."""
 import numpy as np
 import pytest
+import scipy.signal
 import soundfile
 
 from explorer import audio
@@ -120,3 +121,81 @@ def test_without_an_output_device_the_player_says_so(qtbot, monkeypatch):
     with pytest.raises(audio.AudioUnavailable, match="No audio output: no default output device"):
         audio.Player().play(tone(), RATE)
     assert audio.open_streams() == 0
+
+
+# --- every common rate reaches the device at a rate it takes, and nothing out of range ------------
+RATES = (8000, 22050, 44100, 48000, 96000)
+
+
+def full_scale_square(rate, seconds=0.2):
+    """A 441 Hz square wave at exactly full scale, with every 997th sample beyond it. Resampled, a
+    square rings past [-1, 1] (Gibbs), so only a clip after resampling keeps the stream in range."""
+    t = np.arange(int(seconds * rate)) / rate
+    x = np.sign(np.sin(2 * np.pi * 441 * t) + 1e-9).astype(np.float32)
+    x[::997] *= 1.5
+    return x
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    """Every block the PortAudio callback hands to the device, copied as it leaves."""
+    blocks = []
+    feed = audio._Feed.__call__
+
+    def recording(self, outdata, frames, time_info, status):
+        try:
+            feed(self, outdata, frames, time_info, status)
+        finally:
+            blocks.append(outdata[:, 0].copy())
+
+    monkeypatch.setattr(audio._Feed, "__call__", recording)
+    return blocks
+
+
+@pytest.mark.parametrize("device", ["takes every rate", "takes only its default rate"])
+@pytest.mark.parametrize("rate", RATES)
+def test_common_rates_play_at_a_rate_the_device_takes_and_no_sample_beyond_full_scale_reaches_it(
+        qtbot, player, sent, monkeypatch, rate, device):
+    sd, info = audio.output_device()
+    default = int(info["default_samplerate"])
+    if device == "takes only its default rate":
+        # CI's ALSA null device takes any rate; a sound card that takes only its own is arranged here.
+        check = sd.check_output_settings
+
+        def only_default(**kw):
+            if kw.get("samplerate") != default:
+                raise sd.PortAudioError("Invalid sample rate")
+            return check(**kw)
+
+        monkeypatch.setattr(sd, "check_output_settings", only_default)
+    x = full_scale_square(rate)
+    with qtbot.waitSignal(player.finished, timeout=10_000):
+        started = player.play(x, rate)
+    plays_at = rate if device == "takes every rate" else default
+    assert started.device_rate == plays_at and ("resampled" in started.note()) == (plays_at != rate)
+    assert started.clipped == np.count_nonzero(np.abs(x) > 1) > 0
+    fed = player._feed.samples
+    assert len(fed) == pytest.approx(len(x) * plays_at / rate, abs=2)
+    out = np.concatenate(sent)
+    assert len(out) >= len(fed) and np.array_equal(out[:len(fed)], fed)      # what was sent is the clip
+    assert np.isfinite(out).all() and np.abs(out).max() == 1.0
+    if plays_at != rate:     # the resampler does overshoot here, so the line above tests the clip
+        assert np.abs(scipy.signal.resample_poly(np.clip(x, -1, 1), plays_at, rate)).max() > 1.01
+
+
+def test_a_device_that_opens_at_no_rate_is_refused_clearly_and_nothing_is_sent(qtbot, player, sent, monkeypatch):
+    """A device refusing every rate cannot be arranged with the null device, so the rate check and
+    the stream fail the way PortAudio's do then."""
+    sd, _ = audio.output_device()
+
+    def invalid_rate(*a, **kw):
+        raise sd.PortAudioError("Invalid sample rate [PaErrorCode -9997]")
+
+    monkeypatch.setattr(sd, "check_output_settings", invalid_rate)
+    monkeypatch.setattr(sd, "OutputStream", invalid_rate)
+    with qtbot.assertNotEmitted(player.started):
+        with pytest.raises(audio.AudioUnavailable, match="No audio output: the device would not open .*Invalid sample"):
+            player.play(full_scale_square(96000), 96000)
+        with pytest.raises(audio.BadAudio, match="sample rate of 0 Hz"):
+            player.play(full_scale_square(8000), 0)
+    assert not sent and audio.open_streams() == 0 and not player.playing

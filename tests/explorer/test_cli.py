@@ -64,3 +64,35 @@ def test_out_of_range_parameter_is_refused_before_training(tmp_path, capsys):
     assert main(["train", "cbow", "--corpus", str(corpus), "--dim", "0", "--out", str(tmp_path / "o")]) != 0
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "dim" in err[0]
+
+
+def test_ctrl_c_saves_the_model_so_far_and_resume_finishes_it_as_the_straight_run_would(tmp_path, capsys):
+    import signal
+
+    from models.text.embedding import load_embedding
+
+    corpus = planted_corpus(tmp_path / "c.txt", lines=800)
+    common = ["--corpus", str(corpus), "--min-count", "1", "--threads", "1", "--seed", "5", "--epochs", "300"]
+    assert main(["train", "cbow", *common, "--dim", "12", "--out", str(tmp_path / "straight")]) == 0
+    with subprocess.Popen([sys.executable, "-m", "explorer", "train", "cbow", *common, "--dim", "12",
+                           "--out", str(tmp_path / "cut")], stderr=subprocess.PIPE, text=True) as run:
+        for line in run.stderr:          # the CLI says when training starts and Ctrl+C means "stop and save"
+            if "Ctrl+C stops" in line:
+                run.send_signal(signal.SIGINT)
+                break
+        err = run.stderr.read()
+        assert run.wait(timeout=120) == 130 and "interrupted: saved the model trained so far" in err, err
+    cut = load_embedding(tmp_path / "cut")
+    assert cut.stats["stopped_early"] and cut.state
+    # --dim is not given again: the resumed run keeps the saved model's 12 dimensions
+    assert main(["train", "cbow", "--resume", str(tmp_path / "cut"), "--corpus", str(corpus),
+                 "--out", str(tmp_path / "done")]) == 0
+    straight, done = load_embedding(tmp_path / "straight"), load_embedding(tmp_path / "done")
+    assert done.config.dim == 12 and done.stats["epochs_done"] == 300 and not done.stats["stopped_early"]
+    assert [s for s, _ in done.losses] == [s for s, _ in straight.losses]
+    assert max(abs(a - b) for (_, a), (_, b) in zip(done.losses, straight.losses)) < 1e-6
+    capsys.readouterr()
+    assert main(["train", "cbow", "--resume", str(tmp_path / "done"), "--corpus", str(corpus),
+                 "--out", str(tmp_path / "again")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "Raise Epochs" in err[0]

@@ -76,7 +76,17 @@ def test_separate_without_references_writes_only_the_sources(tiny_model, tmp_pat
     assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["mix_source1.wav", "mix_source2.wav"]
 
 
-@pytest.mark.parametrize("case", ["missing", "garbage", "empty"])
+def test_separate_says_how_many_samples_of_a_loud_mixture_it_clipped(tiny_model, tmp_path, capsys):
+    model_dir, m = tiny_model
+    loud = m.mixture * (1.5 / np.abs(m.mixture).max())
+    over = int(np.count_nonzero(np.abs(loud) > 1))
+    soundfile.write(tmp_path / "loud.wav", loud, 8000, subtype="FLOAT")
+    assert main(["separate", str(tmp_path / "loud.wav"), "--model", str(model_dir), "--out", str(tmp_path / "o")]) == 0
+    notes = [line for line in capsys.readouterr().err.splitlines() if line.startswith("note:")]
+    assert over > 0 and notes == [f"note: {over:,} samples of loud.wav were outside [-1, 1] and were clipped"]
+
+
+@pytest.mark.parametrize("case", ["missing", "garbage", "empty", "nan"])
 def test_a_bad_wav_is_a_one_line_error_naming_the_file(tiny_model, tmp_path, capsys, case):
     model_dir, _ = tiny_model
     path = tmp_path / f"{case}.wav"
@@ -84,6 +94,8 @@ def test_a_bad_wav_is_a_one_line_error_naming_the_file(tiny_model, tmp_path, cap
         path.write_bytes(b"not a wav at all" * 10)
     elif case == "empty":
         soundfile.write(path, np.zeros(0, np.float32), 8000)
+    elif case == "nan":
+        soundfile.write(path, np.array([0.1, np.nan, 0.2] * 100, np.float32), 8000, subtype="FLOAT")
     code = main(["separate", str(path), "--model", str(model_dir), "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err.strip().splitlines()
     assert code != 0 and len(err) == 1 and err[0].startswith("error:") and str(path) in err[0], err

@@ -92,6 +92,16 @@ def test_a_loaded_wav_is_matched_with_its_true_source_unknown(qtbot, view, tmp_p
     assert "unknown" in view.rank_notes[False].text() and view.map_counts()[1] == 1
 
 
+def test_a_recording_beyond_full_scale_is_matched_clipped_and_the_view_says_how_many(qtbot, view, tmp_path):
+    loud = exact_excerpt(view, 3) * 50.0
+    over = int(np.count_nonzero(np.abs(loud) > 1))
+    sf.write(tmp_path / "loud.wav", loud, SAMPLE_RATE, subtype="FLOAT")
+    with qtbot.waitSignal(view.matched, timeout=10_000):
+        view.load_file(tmp_path / "loud.wav")
+    assert over > 0 and f"{over:,} samples of loud.wav were outside [-1, 1] and were clipped" in view.status.text()
+    assert np.abs(view.query_box.currentData().wave).max() <= 1.0
+
+
 def test_a_missing_wav_or_model_folder_is_said_in_the_view(qtbot, view, tmp_path):
     job = view.load_file(tmp_path / "missing.wav")
     with qtbot.waitSignal(job.ended, timeout=10_000):

@@ -205,6 +205,21 @@ def test_a_stereo_wav_at_another_rate_is_read_as_mono_at_the_model_rate(qtbot, w
     assert not view.play_buttons[("reference", 0)].isEnabled()
     drawn = [c.data["x"].size for c in view.clouds]
     assert drawn == [int(np.sum(r.cluster == k)) for k in (0, 1)]
+    assert r.note == "" and view.status.text() == ""
+
+
+def test_a_mixture_beyond_full_scale_is_separated_clipped_and_the_status_says_how_many(qtbot, window, tmp_path):
+    view = window.views["Separation"]
+    window.trained.emit(tiny_model())
+    loud = two_sources(0.5).sum(0) * 3.0
+    over = int(np.count_nonzero(np.abs(loud) > 1))
+    soundfile.write(tmp_path / "loud.wav", loud, RATE, subtype="FLOAT")
+    view.add_file(tmp_path / "loud.wav")
+    with qtbot.waitSignal(view.separated, timeout=30_000):
+        view.separate()
+    assert over > 0 and view.report.note == f"{over:,} samples of loud.wav were outside [-1, 1] and were clipped"
+    assert view.status.text() == view.report.note
+    assert np.abs(view.report.separation.mixture).max() <= 1.0
 
 
 def test_umap_of_the_bin_embeddings_runs_in_the_background_on_demand(qtbot, shown):

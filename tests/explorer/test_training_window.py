@@ -52,6 +52,31 @@ def test_stop_midway_keeps_a_usable_model_within_a_second(qtbot, window):
     assert len(window.neighbours.neighbour_words()) == 10
 
 
+def test_continue_goes_on_from_where_stop_left_the_model(qtbot, window):
+    window.panel.select_model("cbow")
+    set_params(window, dim=20, epochs=40, min_count=1, sample=0.0)
+    assert not window.panel.continue_button.isEnabled()        # nothing to continue yet
+    window.panel.train_button.click()
+    with qtbot.waitSignal(window.jobs["train"].progress, timeout=30_000,
+                          check_params_cb=lambda ev: ev.epochs > 0 and ev.step > 0):
+        pass
+    with qtbot.waitSignal(window.model_ready, timeout=30_000) as stopped:
+        window.panel.stop_button.click()
+    first = stopped.args[0]
+    assert first.stats["stopped_early"] and window.panel.continue_button.isEnabled()
+    with qtbot.waitSignal(window.model_ready, timeout=60_000) as ready:
+        window.panel.continue_button.click()
+    model = ready.args[0]
+    assert model.stats["epochs_done"] == 40 and not model.stats["stopped_early"]
+    assert model.stats["resumed_at_words"] == first.stats["words_done"] > 0
+    assert model.losses[:len(first.losses)] == first.losses
+    assert window.panel.loss_plot.points() > len(first.losses)
+    # finished: continuing again needs more epochs, and the panel says so
+    window.panel.continue_button.click()
+    qtbot.waitUntil(lambda: "Raise Epochs" in window.panel.status.text(), timeout=10_000)
+    assert window.panel.train_button.isEnabled()
+
+
 def test_closing_the_window_during_training_leaves_no_thread_running(qtbot, corpus_file):
     w = MainWindow(corpus_path=corpus_file, warm_up=False)
     qtbot.addWidget(w)
@@ -71,7 +96,7 @@ def test_closing_the_window_during_training_leaves_no_thread_running(qtbot, corp
 
 def test_the_event_loop_keeps_running_while_training(qtbot, window):
     """A 10 ms timer probe: the longest gap between ticks while the trainer runs in the pool."""
-    set_params(window, dim=50, epochs=30, min_count=1)
+    set_params(window, dim=50, epochs=300, min_count=1)
     gaps, last = [], [time.perf_counter()]
 
     def tick():

@@ -40,6 +40,13 @@ def test_bad_corpus_files_raise_a_clear_error_naming_the_file(tmp_path, make, ph
     assert phrase in str(info.value) and str(path) in str(info.value)
 
 
+def test_a_nul_byte_past_the_first_64_kb_still_makes_the_file_binary(tmp_path):
+    text = b"The cat sat on the mat.\n" * 4000          # 96 KB: past the window control characters are judged on
+    (tmp_path / "c.txt").write_bytes(text[:90_000] + b"\x00" + text[90_000:])
+    with pytest.raises(CorpusError, match=r"c.txt looks like a binary file, not text \(a NUL byte at byte 90,000"):
+        read_corpus(tmp_path / "c.txt")
+
+
 def test_text_that_is_not_utf8_is_read_as_cp1252_and_says_so(tmp_path):
     (tmp_path / "latin.txt").write_bytes("café au lait\nnaïve résumé\n".encode("cp1252"))
     corpus = read_corpus(tmp_path / "latin.txt")

@@ -1,5 +1,6 @@
 import os
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -164,6 +165,25 @@ def test_bad_input_names_the_file_and_place_and_offers_a_way_out(tmp_path, fmt, 
     message = str(info.value)
     assert phrase in message and str(tmp_path) in message
     assert info.value.hint, "every error says what to do"
+
+
+def test_a_value_of_many_digits_ending_in_a_letter_is_refused_at_once(tmp_path):
+    # The number pattern once backtracked quadratically on such a token: 50,000 digits took minutes.
+    (tmp_path / "g.txt").write_bytes(b"a 1 2\nb 3 " + b"9" * 50_000 + b"x\n")
+    t0 = time.perf_counter()
+    with pytest.raises(VectorFileError, match="line 2: a value is not a number"):
+        read_vectors(tmp_path / "g.txt", "glove")
+    assert time.perf_counter() - t0 < 5
+
+
+def test_a_garbled_npy_header_gives_a_short_message_not_numpy_quoting_the_header(tmp_path):
+    header = b"{'descr': 'garbage', 'fortran_order': False, 'shape': (2, 2), }" + bytes(range(256)) * 16
+    (tmp_path / "v.npy").write_bytes(b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header)
+    (tmp_path / "v.txt").write_text("a\nb\n")
+    with pytest.raises(VectorFileError, match="byte 0: not a valid .npy file") as info:
+        read_vectors(tmp_path / "v.npy")
+    message = str(info.value)
+    assert len(message) < 300 and message.isprintable() and str(tmp_path) in message
 
 
 def test_a_missing_empty_or_folder_path_is_a_clear_error(tmp_path):

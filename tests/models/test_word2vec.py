@@ -29,7 +29,9 @@ def test_training_separates_the_planted_groups_and_the_loss_falls(corpus, config
     model = drain(word2vec.train(config_cls(dim=20, epochs=3, min_count=1, sample=0.0, threads=2), corpus))
     assert group_gap(model.vectors) > 0.3
     losses = [loss for _, loss in model.losses]
-    assert len(losses) >= 2 and losses[-1] < losses[0]
+    # Two threads train two halves of the corpus at once, so the curve's untrained start (a loss
+    # near 6 log 2 = 4.2) may sit at either half's first block; the end is far below it.
+    assert len(losses) >= 2 and max(losses[:len(losses) // 3]) > losses[-1] + 1.0
     assert model.stats["words_done"] == 3 * model.stats["corpus_tokens"]
     assert 0 < model.stats["final_loss"] < 10
 
@@ -45,11 +47,10 @@ def test_the_batched_torch_kernel_learns_the_same_groups(corpus, cbow):
     rng = np.random.default_rng(0)
     W = ((rng.random((len(vocab), 20), dtype=np.float32) - 0.5) / 20).astype(np.float32)
     kernel = word2vec._TorchKernel(W, np.zeros_like(W), data, keep_probabilities(vocab.counts, 0.0),
-                                   noise_table(vocab.counts), cfg, cbow, torch.device("cpu"))
+                                   vocab.counts, cfg, cbow, torch.device("cpu"))
     for epoch in range(3):
-        lr0, lr1 = cfg.lr * (1 - epoch / 3), cfg.lr * (1 - (epoch + 1) / 3)
-        loss, pairs = kernel.run(0, data.n_sentences, lr0, max(lr1, 1e-4 * cfg.lr), rng)
-        assert pairs > 0 and np.isfinite(loss)
+        loss, pairs = kernel.run(0, data.n_sentences, epoch * data.n_tokens, 3 * data.n_tokens, 100 + epoch)
+        assert pairs.sum() > 0 and np.isfinite(loss.sum())
     from models.vectors import WordVectors
 
     assert group_gap(WordVectors(vocab.words, kernel.weights()[0])) > 0.3
@@ -102,6 +103,32 @@ def test_the_noise_table_follows_the_unigram_distribution_to_the_three_quarters(
     np.testing.assert_allclose(share, noise_distribution(counts), atol=1e-3)
 
 
+def test_the_kernels_noise_draws_follow_the_unigram_distribution_to_the_three_quarters():
+    """The CPU kernel's draws, through its own numba sampler, over a skewed 1,000-word vocabulary."""
+    import numba
+
+    from models.text.sampling import alias_table
+
+    counts = np.maximum(1, (1e6 / np.arange(1, 1001) ** 1.1)).astype(np.int64)     # Zipf-like
+    prob, alias = alias_table(counts)
+
+    @numba.njit
+    def draws(n):
+        out = np.zeros(len(prob), dtype=np.int64)
+        state = np.uint64(12345)
+        for _ in range(n):
+            w, state = word2vec.draw_noise(prob, alias, state)
+            out[w] += 1
+        return out
+
+    n = 2_000_000
+    share = draws(n) / n
+    expected = noise_distribution(counts)
+    # within 4 binomial standard deviations for every word, and in total variation under 1%
+    assert np.all(np.abs(share - expected) < 4 * np.sqrt(expected * (1 - expected) / n) + 1e-6)
+    assert 0.5 * np.abs(share - expected).sum() < 0.01
+
+
 def test_a_diverging_run_stops_and_keeps_the_last_finite_weights(corpus, monkeypatch):
     """The kernel's loss is clipped, so no setting makes it overflow on this small corpus; the test
     poisons the weights with NaN after a few chunks, as an overflow would."""
@@ -112,7 +139,7 @@ def test_a_diverging_run_stops_and_keeps_the_last_finite_weights(corpus, monkeyp
         calls.append(1)
         if len(calls) == 40:
             self.W[:] = np.nan
-            return float("nan"), pairs
+            return np.full_like(loss, np.nan), pairs
         return loss, pairs
     monkeypatch.setattr(word2vec._CpuKernel, "run", run)
     monkeypatch.setattr(word2vec, "CHUNK_SECONDS", 0.002)    # many small chunks

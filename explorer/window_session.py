@@ -1,0 +1,230 @@
+"""File > Save Session and Open Session: what the window keeps, into a session file and back.
+
+A session holds every word model of the window (trained, opened from a folder, or read from a
+vector file), in the Compare table's order with their names, times and scores; which one is
+current; the map's finished layouts (PCA, t-SNE, UMAP, custom axes: coordinates and words); the
+trained model each audio or contextual view shows; and the selections: the selected word, the
+highlighted group, the map's search, the compared pair and the open tab. The file itself is
+:mod:`models.core.session`.
+
+The window is read in the GUI thread (:func:`capture`: references to the models, which are never
+changed once made, and copies of the rest), the file is written and read in the worker
+(:func:`save_steps`, :func:`open_steps`, which also checks everything a restore relies on), and
+the window is put back in the GUI thread (:func:`restore`) without recomputing what the file holds.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from explorer.vector_files import OpenedVectors
+from explorer.views.compare import SessionModel
+from explorer.views.projection_map import METHODS, Layout
+from models.core.checkpoint import Checkpoint
+from models.core.session import SavedModel, Session, SessionError, read_session_steps, save_session_steps
+from models.errors import UserError
+from models.registry import result_from_checkpoint
+
+COMPARE = "Compare"
+# The views that show one trained model of their own (``view.trained_model``, given back through
+# ``view.set_model``), with the registry name of the model each takes.
+RESULT_VIEWS = {"Separation": "dc", "Matching": "siamese", "Contextual": "mlm"}
+
+
+@dataclass
+class Snapshot:
+    """What a session holds, as the window uses it."""
+    models: list[SessionModel] = field(default_factory=list)   # word models, in the Compare table's order
+    current: int | None = None                  # index in ``models`` of the window's current model
+    results: dict[str, object] = field(default_factory=dict)   # view title -> the trained model it shows
+    layouts: dict[str, Layout] = field(default_factory=dict)   # the current model's, by name
+    shown: str = "pca"                          # the layout on the map
+    selected: str | None = None
+    group: tuple[str, list[str]] | None = None  # (name, words) of the highlighted group
+    search: str = ""
+    count: int = 1000                           # words on the map
+    tab: str = "Map"
+    compare: tuple[int, int, str | None] = (0, 0, None)   # left, right, selected word
+    corpus: str | None = None
+
+
+def has_anything(window) -> bool:
+    return window.model is not None or any(_trained_models(window).values())
+
+
+def _trained_models(window) -> dict[str, object]:
+    return {title: window.views[title].trained_model for title in RESULT_VIEWS}
+
+
+# --- the window into a snapshot and back (GUI thread) ------------------------------------------
+def capture(window) -> Snapshot:
+    compare = window.views[COMPARE]
+    models = list(compare.session)
+    current = next((i for i, e in enumerate(models) if e.model is window.model), None)
+    if window.model is not None and current is None:    # a current model the table never saw
+        models.append(SessionModel(f"{len(models) + 1} · current", window.model, ""))
+        current = len(models) - 1
+    pair = compare.pair()
+    return Snapshot(
+        models=models, current=current,
+        results={title: m for title, m in _trained_models(window).items() if m is not None},
+        layouts=dict(window.layouts) if window.model is not None else {},
+        shown=window.map_layout, selected=window.selected,
+        group=window.highlighted if window.model is not None else None,
+        search=window.map.search.text(), count=window.map.count_box.value(),
+        tab=window.tabs.tabText(window.tabs.currentIndex()),
+        compare=(compare.a_box.currentIndex(), compare.b_box.currentIndex(), compare.selected) if pair else (0, 0, None),
+        corpus=str(window.corpus.path) if window.corpus is not None else None)
+
+
+def restore(window, s: Snapshot) -> None:
+    """Show ``s`` in ``window``: its word models replace the window's, its layouts are drawn as saved."""
+    window._job_do("projection", "cancel")
+    window.selected, window.group, window.highlighted = None, {}, None
+    window.neighbours.show_message("Click a point on the map or search for a word.")
+    window.neighbours.group_note.setText("")
+    window.neighbours.groups.setCurrentIndex(0)
+    window.views[COMPARE].restore(s.models, *s.compare)
+    if s.current is None:
+        window.model, window.layouts = None, {}
+        window.map.clear()
+    else:
+        window.make_current(s.models[s.current].model, s.layouts)
+        window.map.count_box.setValue(s.count)
+        method = {v: k for k, v in METHODS.items()}.get(s.shown)
+        if method:
+            window.map.method_box.setCurrentText(method)
+        if s.shown in s.layouts:
+            window.show_layout(s.shown, s.layouts[s.shown])
+        else:       # saved before any layout of this model was finished: the one thing to compute
+            window.project(window.map.method, s.count)
+        window.map.search.setText(s.search)
+        if s.group:
+            window.highlight_group(*s.group)
+            index = window.neighbours.groups.findData(s.group[0])
+            window.neighbours.groups.setCurrentIndex(max(index, 0))
+        if s.selected:
+            window.select_word(s.selected)
+        window._mark()          # the marks of the selection and group put back, or none
+    for title, model in s.results.items():
+        window.views[title].set_model(model)
+    for i in range(window.tabs.count()):
+        if window.tabs.tabText(i) == s.tab:
+            window.tabs.setCurrentIndex(i)
+    if s.corpus and Path(s.corpus).is_file() and (window.corpus is None or str(window.corpus.path) != s.corpus):
+        window.open_corpus(s.corpus)
+
+
+# --- the snapshot into a file and back (worker) ------------------------------------------------
+def save_steps(path: str | Path, s: Snapshot):
+    """Write the snapshot to ``path`` (a session file), yielding progress; returns the path."""
+    saved = [SavedModel(e.model.checkpoint(), {"name": e.name, "added": e.added, "scores": _floats(e.scores)})
+             for e in s.models]
+    saved += [SavedModel(m.checkpoint(), {"view": title}) for title, m in s.results.items()]
+    arrays = {f"layout.{name}": layout.coords for name, layout in s.layouts.items()}
+    state = {
+        "current": s.current, "shown": s.shown, "selected": s.selected, "search": s.search, "count": s.count,
+        "group": {"name": s.group[0], "words": s.group[1]} if s.group else None,
+        "tab": s.tab, "compare": list(s.compare), "corpus": s.corpus,
+        "layouts": {name: {"words": layout.words, "caption": layout.caption, "axis_labels": list(layout.axis_labels)}
+                    for name, layout in s.layouts.items()},
+    }
+    return (yield from save_session_steps(path, Session(saved, arrays, state)))
+
+
+def open_steps(path: str | Path):
+    """Read a session file into a :class:`Snapshot`, yielding progress. Anything a restore could
+    trip on is a :class:`SessionError` naming the file, raised here, before the window changes."""
+    path = Path(path)
+    session = yield from read_session_steps(path)
+    try:
+        return _snapshot(session)
+    except SessionError:
+        raise
+    except UserError as e:          # a model's own check (an unknown model name, a bad config value)
+        raise SessionError(f"The session file {path} holds a model that cannot be rebuilt: {e.problem}",
+                           "Open another copy of it, or an earlier session.") from None
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError, RuntimeError) as e:
+        why = str(e) if type(e) is ValueError else f"{type(e).__name__}: {e}"     # ValueError: from _check
+        raise SessionError(f"The session file {path} is damaged ({why}).",
+                           "Open another copy of it, or an earlier session.") from None
+
+
+def _model(ckpt: Checkpoint):
+    return OpenedVectors.from_checkpoint(ckpt) if ckpt.model == OpenedVectors.KIND else result_from_checkpoint(ckpt)
+
+
+def _snapshot(session: Session) -> Snapshot:
+    st = session.state
+    s = Snapshot()
+    for saved in session.models:
+        note, model = saved.note, _model(saved.checkpoint)
+        if "view" in note:
+            _check(RESULT_VIEWS.get(note["view"]) == saved.checkpoint.model, f"the view {note['view']!r}")
+            s.results[note["view"]] = model
+        else:
+            _check(hasattr(model, "vectors"), f"'{saved.checkpoint.model}' has no word vectors")
+            scores = note.get("scores")
+            _check(scores is None or isinstance(scores, dict), "a model's scores")
+            s.models.append(SessionModel(_text(note.get("name")), model, _text(note.get("added")), scores))
+    s.current = st.get("current")
+    _check(s.current is None or (_is_int(s.current) and 0 <= s.current < len(s.models)), "the current model")
+    known = s.models[s.current].model.vectors.index if s.current is not None else {}
+    for name, kept in _dict(st.get("layouts")).items():
+        words = _words(_dict(kept).get("words"))
+        _check(all(w in known for w in words), f"the {name} layout's words (not the current model's)")
+        coords = session.arrays[f"layout.{name}"]
+        _check(coords.shape == (len(words), 2) and coords.dtype == np.float32
+               and bool(np.isfinite(coords).all()), f"the {name} layout's coordinates")
+        labels = kept.get("axis_labels") or [None, None]
+        _check(isinstance(labels, list) and len(labels) == 2, f"the {name} layout's axes")
+        s.layouts[name] = Layout(words, coords, _text(kept.get("caption")), (_optional_text(labels[0]),
+                                                                            _optional_text(labels[1])))
+    s.shown = _text(st.get("shown", "pca"))
+    s.selected = _optional_text(st.get("selected"))
+    group = st.get("group")
+    s.group = None if group is None else (_text(_dict(group).get("name")), _words(group.get("words")))
+    s.search, s.tab = _text(st.get("search", "")), _text(st.get("tab", "Map"))
+    s.count = st.get("count", 1000)
+    _check(_is_int(s.count), "the number of words on the map")
+    left, right, chosen = st.get("compare", [0, 0, None])
+    _check(all(_is_int(i) and (0 <= i < len(s.models) or not s.models) for i in (left, right)), "the compared pair")
+    s.compare = (left, right, _optional_text(chosen))
+    s.corpus = _optional_text(st.get("corpus"))
+    return s
+
+
+def _floats(scores: dict | None) -> dict | None:
+    """Benchmark figures as plain floats for JSON (NumPy scalars are not all serialisable)."""
+    return None if scores is None else {k: float(v) for k, v in scores.items()}
+
+
+def _check(ok: bool, what: str) -> None:
+    if not ok:
+        raise ValueError(f"malformed: {what}")
+
+
+def _is_int(x) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def _text(x) -> str:
+    _check(isinstance(x, str), "a text field")
+    return x
+
+
+def _optional_text(x) -> str | None:
+    return None if x is None else _text(x)
+
+
+def _dict(x) -> dict:
+    _check(isinstance(x, dict), "a record")
+    return x
+
+
+def _words(x) -> list[str]:
+    _check(isinstance(x, list) and all(isinstance(w, str) for w in x), "a word list")
+    return x
+

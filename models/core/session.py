@@ -1,0 +1,172 @@
+"""Session files: every model a person trained or opened, and what was shown of them, in one file.
+
+A session file (``NAME.eesession``) is a zip archive of
+
+- ``session.json``: the format's name and version, one JSON note per model, and the state of the
+  program that saved it (which model is current, selections: anything JSON holds);
+- ``models/N.safetensors``: each model as its checkpoint, the same bytes a model folder's
+  ``model.safetensors`` holds (tensors, with the model name, config and vocabulary in the header);
+- ``arrays.safetensors``: named arrays kept beside the models (map coordinates, say).
+
+Only JSON and safetensors are read back: nothing is unpickled. The archive is built in memory and
+written by :func:`~models.core.checkpoint.atomic_write_bytes` (a temporary file in the same
+folder, fsynced, then renamed over the old one), so a save cut short at any point, by a kill, a
+full disk or a denied rename, leaves the previous session file as it was.
+"""
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from safetensors import SafetensorError
+from safetensors.numpy import load as np_load
+from safetensors.numpy import save as np_save
+
+from models.core.checkpoint import (Checkpoint, CheckpointError, atomic_write_bytes, checkpoint_bytes,
+                                    checkpoint_from_bytes, write_failure)
+from models.core.events import Progress, drain
+from models.errors import UserError
+
+SUFFIX = ".eesession"
+FORMAT = "embedding-explorer-session"
+VERSION = 1
+INDEX = "session.json"
+ARRAYS = "arrays.safetensors"
+
+
+class SessionError(UserError):
+    """A session file that cannot be read or written."""
+
+
+@dataclass
+class SavedModel:
+    checkpoint: Checkpoint
+    note: dict = field(default_factory=dict)   # what the program knows of the model besides its weights (JSON)
+
+
+@dataclass
+class Session:
+    models: list[SavedModel] = field(default_factory=list)
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    state: dict = field(default_factory=dict)   # JSON
+
+
+# --- writing -----------------------------------------------------------------------------------
+def save_session_steps(path: str | Path, session: Session):
+    """Write ``session`` to ``path``, yielding :class:`Progress` (one step per model, then the
+    arrays, then the write); returns the path. Closing the generator early writes nothing."""
+    path = Path(path)
+    total = len(session.models) + 2
+    buffer = io.BytesIO()
+    notes = []
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for i, saved in enumerate(session.models):
+            yield Progress(i, total, unit="parts", message=f"saving model {i + 1} of {len(session.models)}")
+            name = f"models/{i}.safetensors"
+            # Stored, not deflated: float weights barely compress and storing is many times faster.
+            archive.writestr(name, checkpoint_bytes(saved.checkpoint), zipfile.ZIP_STORED)
+            notes.append({"file": name, "note": saved.note})
+        yield Progress(total - 2, total, unit="parts", message="saving the map")
+        arrays = {k: np.ascontiguousarray(v) for k, v in session.arrays.items()}
+        archive.writestr(ARRAYS, np_save(arrays), zipfile.ZIP_STORED)
+        index = {"format": FORMAT, "version": VERSION, "models": notes, "state": session.state}
+        archive.writestr(INDEX, json.dumps(index), zipfile.ZIP_DEFLATED)
+    yield Progress(total - 1, total, unit="parts", message=f"writing {path.name}")
+    try:
+        atomic_write_bytes(path, buffer.getbuffer())
+    except OSError as e:
+        raise SessionError(*write_failure(e, f"the session to {path}", "a session file already there is")) from e
+    return path
+
+
+def save_session(path: str | Path, session: Session) -> Path:
+    return drain(save_session_steps(path, session))
+
+
+# --- reading -----------------------------------------------------------------------------------
+def _foreign(path: Path, why: str) -> SessionError:
+    return SessionError(f"{path} is not an Embedding Explorer session file ({why}).",
+                        "Choose a file saved with File > Save Session.")
+
+
+def _damaged(path: Path, why: str) -> SessionError:
+    return SessionError(f"The session file {path} is damaged ({why}).",
+                        "Open another copy of it, or an earlier session.")
+
+
+def _read_index(path: Path, archive: zipfile.ZipFile) -> dict:
+    try:
+        index = json.loads(archive.read(INDEX))
+    except KeyError:
+        raise _foreign(path, f"it has no {INDEX}") from None
+    except ValueError as e:         # broken JSON or UTF-8
+        raise _damaged(path, f"{INDEX}: {e}") from None
+    if not isinstance(index, dict) or index.get("format") != FORMAT:
+        raise _foreign(path, f"its {INDEX} is another program's")
+    version = index.get("version")
+    if not isinstance(version, int) or version > VERSION:
+        raise SessionError(f"{path} was saved by a newer Embedding Explorer (session format {version}).",
+                           "Update Embedding Explorer to open it.")
+    models, state = index.get("models"), index.get("state")
+    if not isinstance(models, list) or not isinstance(state, dict) or not all(
+            isinstance(m, dict) and isinstance(m.get("file"), str) and isinstance(m.get("note"), dict)
+            for m in models):
+        raise _damaged(path, f"{INDEX} lacks its list of models or its state")
+    return index
+
+
+def read_session_steps(path: str | Path):
+    """Read a session file, yielding :class:`Progress` (one step per model); returns a
+    :class:`Session`. Anything but a whole session file written by :func:`save_session_steps` is
+    a :class:`SessionError` naming the file."""
+    path = Path(path)
+    try:
+        file = open(path, "rb")
+    except FileNotFoundError:
+        raise SessionError(f"{path}: file not found.", "Check the path.") from None
+    except IsADirectoryError:
+        raise SessionError(f"{path} is a folder, not a session file.", f"Choose a {SUFFIX} file.") from None
+    except OSError as e:
+        raise SessionError(f"Cannot read {path}: {e.strerror or e}.", "Check the file and try again.") from None
+    try:
+        with file, zipfile.ZipFile(file) as archive:
+            index = _read_index(path, archive)
+            models = []
+            for i, entry in enumerate(index["models"]):
+                yield Progress(i, len(index["models"]) + 1, unit="parts",
+                               message=f"reading model {i + 1} of {len(index['models'])}")
+                ckpt = checkpoint_from_bytes(archive.read(entry["file"]), entry["file"])
+                models.append(SavedModel(ckpt, entry["note"]))
+            arrays = np_load(archive.read(ARRAYS))
+    except zipfile.BadZipFile as e:
+        # A zip cut short has lost its directory, at the end, but still starts as a zip does.
+        if _starts_as_zip(path):
+            raise _damaged(path, f"cut short or altered: {e}") from None
+        raise _foreign(path, "it is not a zip archive") from None
+    except KeyError as e:           # a member the index names is missing
+        raise _damaged(path, f"{e.args[0]}") from None
+    except CheckpointError as e:
+        raise _damaged(path, e.problem.rstrip(".")) from None
+    except SafetensorError as e:
+        raise _damaged(path, f"{ARRAYS}: {e}") from None
+    except zlib.error as e:
+        raise _damaged(path, f"compressed data is corrupt: {e}") from None
+    except (OSError, EOFError, zipfile.LargeZipFile, NotImplementedError, ValueError) as e:
+        # What zipfile raises for altered archives besides BadZipFile: a cut stream, an unknown
+        # compression method, a header field pointing outside the file.
+        raise _damaged(path, f"{type(e).__name__}: {e}") from None
+    return Session(models, arrays, index["state"])
+
+
+def _starts_as_zip(path: Path) -> bool:
+    with open(path, "rb") as f:
+        return f.read(4) == b"PK\x03\x04"
+
+
+def read_session(path: str | Path) -> Session:
+    return drain(read_session_steps(path))
