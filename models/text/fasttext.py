@@ -8,9 +8,10 @@ training still gets a vector: the mean of its n-gram rows. That is why the resul
 :class:`FastTextEmbedding`, whose vectors answer for any word.
 
 The CPU kernel follows :func:`models.text.word2vec._train_chunk` (Hogwild numba threads, word2vec's
-subsampling, shrinking window, unigram^0.75 negatives and linear learning-rate decay), with one
-change for speed: the rows of a centre word receive the gradient summed over its context words
-once per centre, as CBOW does, instead of once per context word.
+subsampling, shrinking window, unigram^0.75 negatives and linear learning-rate decay) and shares
+its negative-sampling step (:mod:`models.text.sgns_kernel`). It takes the same SGD steps as
+gensim's FastText skip-gram, one per (centre, context) pair; see :func:`_train_chunk` for how it
+keeps a centre's n-gram rows from being read and written once per pair.
 """
 from __future__ import annotations
 
@@ -27,8 +28,10 @@ from models.errors import UnknownWordError
 from models.text.common import MAP_WORDS, SNAPSHOT_SECONDS, check_finite, prepare, run_stats, snapshot
 from models.text.corpus import Corpus
 from models.text.embedding import TrainedEmbedding
-from models.text.sampling import keep_probabilities, noise_table
-from models.text.word2vec import CHUNK_SECONDS, LR_FLOOR, _next, _sigmoid_and_loss
+from models.text.sampling import keep_probabilities
+from models.text.sgns_kernel import (draw, kept, negative_sampling_step, next_random, noise_sampler, prefetch_rows,
+                                     sentence_state)
+from models.text.word2vec import CHUNK_SECONDS, LR_FLOOR
 from models.vectors import WordVectors
 
 
@@ -99,79 +102,96 @@ def _compose(W, ptr, idx, out):
 # --- the CPU kernel --------------------------------------------------------------------------
 
 @numba.njit(parallel=True, fastmath=True, nogil=True, cache=True)
-def _train_chunk(W, C, ptr, idx, ids, starts, s0, s1, keep, table, window, negative, lr0, lr1, seed,
+def _train_chunk(W, C, ptr, idx, ids, starts, s0, s1, keep, sampler, window, negative, lr0, lr1, seed,
                  loss_out, pairs_out):
-    """Skip-gram over sentences [s0, s1) with subword inputs, ``len(loss_out)`` threads; word2vec.py's
-    kernel otherwise. The random stream restarts from (seed, sentence index) at every sentence, so
-    one thread gives the same result however the corpus is cut into calls."""
+    """Skip-gram over sentences [s0, s1) with subword inputs, as gensim's FastText trains it.
+
+    ``len(loss_out)`` threads each take a contiguous share of the sentences (Hogwild: no locks).
+    The learning rate falls linearly from lr0 to lr1 with the sentence's token offset in [s0, s1),
+    and each sentence's random stream starts from (seed, sentence index), so one thread gives the
+    same result however the corpus is cut into calls. Thread t's loss sum and pair count land in
+    ``loss_out[t]`` and ``pairs_out[t]``.
+
+    The input vector of a centre word is the sum of its rows (its own and its n-grams') over the
+    number of n-grams (or 1). Every (centre, context) pair is one SGD step, as in fastText and gensim: the
+    gradient for the input goes to every row, which moves the input by a known multiple of it
+    (exactly, unless a row is listed twice, which a hash collision can do). So rather than writing
+    all the rows after each pair (or recomputing the input from them, as gensim does), the kernel
+    moves the input it holds, and writes the rows once per centre with the sum of its pairs'
+    gradients: the same steps, with the rows touched three times per centre instead of three
+    times per pair.
+    """
     n_threads = loss_out.shape[0]
     dim = W.shape[1]
-    table_size = table.shape[0]
     span = s1 - s0
+    tok0 = starts[s0]
+    tokens = max(starts[s1] - tok0, 1)
     for t in numba.prange(n_threads):
         a = s0 + span * t // n_threads
         b = s0 + span * (t + 1) // n_threads
-        tok0, tok1 = starts[a], starts[b]
-        total = max(tok1 - tok0, 1)
         hidden = np.empty(dim, dtype=np.float32)
+        hidden0 = np.empty(dim, dtype=np.float32)
         grad = np.empty(dim, dtype=np.float32)
         sent = np.empty(1024, dtype=np.int32)
         loss_sum = 0.0
         pairs = 0
         for s in range(a, b):
-            lr = np.float32(lr0 + (lr1 - lr0) * (starts[s] - tok0) / total)
-            state = _next(_next(np.uint64(seed) ^ (np.uint64(s) * np.uint64(0x9E3779B97F4A7C15))))
+            lr = np.float32(lr0 + (lr1 - lr0) * (starts[s] - tok0) / tokens)
+            state = sentence_state(seed, s)
             n = 0
-            for i in range(starts[s], starts[s + 1]):
+            for i in range(starts[s], starts[s + 1]):       # subsampling of frequent words
                 w = ids[i]
-                state = _next(state)
-                if keep[w] >= 1.0 or keep[w] > (state & np.uint64(0xFFFF)) / 65536.0:
-                    if n < sent.shape[0]:
-                        sent[n] = w
-                        n += 1
+                state = next_random(state)
+                if kept(state, keep[w]) and n < sent.shape[0]:
+                    sent[n] = w
+                    n += 1
+            if n > 0:
+                prefetch_rows(W, idx, ptr[sent[0]], ptr[sent[0] + 1])
             for pos in range(n):
-                state = _next(state)
-                reduced = np.int64(state % np.uint64(window))
+                if pos + 1 < n:         # the next centre's rows load while this one trains
+                    prefetch_rows(W, idx, ptr[sent[pos + 1]], ptr[sent[pos + 1] + 1])
+                state = next_random(state)
+                reduced = draw(state, window)
                 lo = max(0, pos - window + reduced)
                 hi = min(n, pos + window - reduced + 1)
                 if hi - lo < 2:
                     continue
                 center = sent[pos]
                 p0, p1 = ptr[center], ptr[center + 1]
-                hidden[:] = 0.0
-                for p in range(p0, p1):
-                    for k in range(dim):
-                        hidden[k] += W[idx[p], k]
+                row = W[idx[p0]]
                 for k in range(dim):
-                    hidden[k] /= p1 - p0
-                grad[:] = 0.0
+                    hidden[k] = row[k]
+                for p in range(p0 + 1, p1):
+                    row = W[idx[p]]
+                    for k in range(dim):
+                        hidden[k] += row[k]
+                # The rows' sum divided by the number of n-grams, not of rows, as gensim trains
+                # (fastText divides by the rows): short words, the frequent ones, get a longer input
+                # vector. On the benchmark it lifts analogy accuracy from 0.379 to 0.398 (gensim:
+                # 0.388; five runs each) and brings the vectors' spread to gensim's.
+                inv = np.float32(1.0) / np.float32(max(1, p1 - p0 - 1))
+                grow = np.float32(p1 - p0) * inv    # how far the input moves when every row moves by 1
+                for k in range(dim):
+                    hidden[k] *= inv
+                    hidden0[k] = hidden[k]
                 for j in range(lo, hi):
                     if j == pos:
                         continue
-                    context = sent[j]
-                    for d in range(negative + 1):
-                        if d == 0:
-                            target, label = context, 1
-                        else:
-                            state = _next(state)
-                            target, label = table[(state >> np.uint64(16)) % np.uint64(table_size)], 0
-                            if target == context:
-                                continue
-                        f = 0.0
-                        for k in range(dim):
-                            f += hidden[k] * C[target, k]
-                        sig, loss = _sigmoid_and_loss(f, label)
-                        loss_sum += loss
-                        g = (label - sig) * lr
-                        for k in range(dim):
-                            grad[k] += g * C[target, k]
-                            C[target, k] += g * hidden[k]
-                    pairs += 1
-                # Every row gets the whole gradient, as fastText does: the mean then moves as far
-                # as a plain word vector would, whatever the number of n-grams.
-                for p in range(p0, p1):
                     for k in range(dim):
-                        W[idx[p], k] += grad[k]
+                        grad[k] = 0.0
+                    state, loss = negative_sampling_step(hidden, C, sent[j], negative, sampler, lr, grad, state)
+                    for k in range(dim):
+                        hidden[k] += grow * grad[k]
+                    loss_sum += loss
+                    pairs += 1
+                # Every row gets the whole gradient of each pair, as in fastText and gensim.
+                shrink = np.float32(1.0) / grow
+                for k in range(dim):
+                    grad[k] = (hidden[k] - hidden0[k]) * shrink
+                for p in range(p0, p1):
+                    row = W[idx[p]]
+                    for k in range(dim):
+                        row[k] += grad[k]
         loss_out[t] = loss_sum
         pairs_out[t] = pairs
 
@@ -214,9 +234,9 @@ class FastTextEmbedding(TrainedEmbedding):
 # --- the trainer -----------------------------------------------------------------------------
 
 class _Kernel:
-    def __init__(self, words: list[str], data, config: FastTextConfig, keep, table, threads, rng):
+    def __init__(self, words: list[str], data, config: FastTextConfig, keep, sampler, threads, rng):
         self.n_words, self.data, self.config = len(words), data, config
-        self.keep, self.table, self.threads = keep, table, threads
+        self.keep, self.sampler, self.threads = keep, sampler, threads
         self.ptr, self.idx = subword_table(words, config) if config.max_n >= config.min_n else (
             np.arange(len(words) + 1, dtype=np.int64), np.arange(len(words), dtype=np.int32))
         rows = self.n_words + config.buckets
@@ -229,7 +249,7 @@ class _Kernel:
         loss, pairs = np.zeros(t), np.zeros(t, dtype=np.int64)
         cfg = self.config
         _train_chunk(self.W, self.C, self.ptr, self.idx, self.data.ids, self.data.starts, s0, s1, self.keep,
-                     self.table, cfg.window, cfg.negative, lr0, lr1, np.uint64(seed), loss, pairs)
+                     self.sampler, cfg.window, cfg.negative, lr0, lr1, np.uint64(seed), loss, pairs)
         return float(loss.sum()), int(pairs.sum())
 
     def word_vectors(self) -> np.ndarray:
@@ -258,7 +278,7 @@ def train(config: FastTextConfig, corpus: Corpus):
     yield Progress(0, 0, message="Building the vocabulary and n-grams")
     vocab, data = prepare(corpus, config.min_count, config.max_vocab)
     kernel = _Kernel(vocab.words, data, config, keep_probabilities(vocab.counts, config.sample),
-                     noise_table(vocab.counts), threads, rng)
+                     noise_sampler(vocab.counts), threads, rng)
     labels = tuple(vocab.words[:MAP_WORDS])
     n_sent, total = data.n_sentences, config.epochs * data.n_tokens
     rate, snap_due = Rate(total), Every(SNAPSHOT_SECONDS)

@@ -34,25 +34,6 @@ def noise_table(counts: np.ndarray, power: float = 0.75, size: int = 10_000_000)
     return np.searchsorted(cum, slots).clip(0, len(counts) - 1).astype(np.int32)
 
 
-def alias_table(counts: np.ndarray, power: float = 0.75) -> tuple[np.ndarray, np.ndarray]:
-    """Walker's alias tables for the noise distribution: draw a slot i uniformly, keep it with
-    probability ``prob[i]``, else take ``alias[i]``. Exact, and two arrays the size of the
-    vocabulary stay in cache, where a 10-million-slot :func:`noise_table` misses it on every
-    draw (measured: the skip-gram kernel runs about twice as fast)."""
-    q = noise_distribution(counts, power) * len(counts)
-    prob = np.ones(len(counts), dtype=np.float64)
-    alias = np.arange(len(counts), dtype=np.int32)
-    small = [i for i in range(len(q)) if q[i] < 1.0]
-    large = [i for i in range(len(q)) if q[i] >= 1.0]
-    while small and large:
-        s, g = small.pop(), large.pop()
-        prob[s], alias[s] = q[s], g
-        q[g] -= 1.0 - q[s]
-        (small if q[g] < 1.0 else large).append(g)
-    # whatever is left is 1 up to rounding: those slots keep their own word
-    return prob.astype(np.float32), alias
-
-
 def linear_lr(start: float, progress: float, floor: float = 1e-4) -> float:
     """Learning rate decayed linearly from ``start`` to ``start * floor`` as progress goes 0 -> 1."""
     return start * max(floor, 1.0 - progress)

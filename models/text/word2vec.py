@@ -30,7 +30,8 @@ from models.text.common import MAP_WORDS, SNAPSHOT_SECONDS
 from models.text.corpus import Corpus
 from models.text.embedding import TrainedEmbedding
 from models.text.resume import LossCurve, ResumeState, check_resumable
-from models.text.sampling import alias_table, keep_probabilities, noise_table
+from models.text.sampling import keep_probabilities, noise_table
+from models.text.sgns_kernel import draw, kept, negative_sampling_step, next_random, noise_sampler, sentence_state
 from models.text.vocab import EncodedCorpus, encode_steps, prepare_steps
 
 CHUNK_SECONDS = 0.15      # work between two yields: Stop and progress take effect this often
@@ -65,105 +66,15 @@ class CBOWConfig(SGNSConfig):
 
 # --- the CPU kernel --------------------------------------------------------------------------
 
-@numba.njit(inline="always", fastmath=True)
-def _next(state):
-    """word2vec.c's linear congruential generator: cheap, and per thread, so no locks."""
-    return (state * np.uint64(25214903917) + np.uint64(11)) & np.uint64(0xFFFFFFFFFFFF)
-
-
-@numba.njit(inline="always")
-def _sentence_state(seed, s):
-    """The random state a sentence starts from: a function of (seed, sentence index) only, so the
-    result does not depend on how the corpus is cut into calls, and a resumed run draws what an
-    uninterrupted one would have."""
-    return _next(_next(np.uint64(seed) ^ (np.uint64(s) * np.uint64(0x9E3779B97F4A7C15))))
-
-
-# Sigmoid and loss from tables, as word2vec.c does: three transcendental functions per dot
-# product cost as much as the dot product itself. Scores beyond +-MAX_EXP saturate the sigmoid
-# (an error under 0.0025); the loss there is taken exactly (0, or -z when very wrong).
-MAX_EXP = 6.0
-TABLE = 4096
-_GRID = np.linspace(-MAX_EXP, MAX_EXP, TABLE)
-SIGMOID_TABLE = (1.0 / (1.0 + np.exp(-_GRID))).astype(np.float32)
-SOFTPLUS_TABLE = np.log1p(np.exp(-_GRID)).astype(np.float32)      # -log s(z)
-
-
-@numba.njit(inline="always", fastmath=True)
-def _sigmoid_and_loss(f, label):
-    """s(f) and the pair's loss -log s(f) (label 1) or -log s(-f) (label 0), as float32: a
-    float64 here would turn the gradient step and the vector loops after it into float64 too."""
-    scale = np.float32((TABLE - 1) / (2.0 * MAX_EXP))
-    if f >= MAX_EXP:
-        s = np.float32(1.0)
-    elif f <= -MAX_EXP:
-        s = np.float32(0.0)
-    else:
-        s = SIGMOID_TABLE[int((f + np.float32(MAX_EXP)) * scale)]
-    z = f if label > 0 else -f
-    if z >= MAX_EXP:
-        loss = np.float32(0.0)
-    elif z <= -MAX_EXP:
-        loss = np.float32(-z)
-    else:
-        loss = SOFTPLUS_TABLE[int((z + np.float32(MAX_EXP)) * scale)]
-    return s, loss
-
-
-@numba.njit(inline="always", fastmath=True)
-def _score(u, v, dim):
-    """u . v in float32, which the compiler turns into SIMD (a float64 sum would not vectorise)."""
-    f = np.float32(0.0)
-    for k in range(dim):
-        f += u[k] * v[k]
-    return f
-
-
-@numba.njit(inline="always")
-def draw_noise(prob, alias, state):
-    """A noise word from the alias tables (see :func:`models.text.sampling.alias_table`) and the
-    advanced random state: the slot from one draw's high 32 bits, the coin from the next's top 24
-    (an LCG's low bits repeat with short periods)."""
-    state = _next(state)
-    slot = ((state >> np.uint64(16)) * np.uint64(prob.shape[0])) >> np.uint64(32)
-    state = _next(state)
-    coin = np.float32(state >> np.uint64(24)) * np.float32(1.0 / 16777216.0)
-    return (np.int64(slot) if coin < prob[slot] else np.int64(alias[slot])), state
-
-
-@numba.njit(inline="always", fastmath=True)
-def negative_sampling_step(u, C, center, negative, prob, alias, lr, grad, state):
-    """One positive pair (input vector ``u``, output row ``center``) and ``negative`` noise rows:
-    update the output rows of C in place, add the gradient for u into ``grad``. Returns the
-    advanced random state and the summed loss. A noise word equal to the centre is skipped."""
-    dim = u.shape[0]
-    loss_sum = 0.0
-    for d in range(negative + 1):
-        if d == 0:
-            target, label = np.int64(center), np.float32(1.0)
-        else:
-            target, state = draw_noise(prob, alias, state)
-            label = np.float32(0.0)
-            if target == center:
-                continue
-        row = C[target]
-        sig, loss = _sigmoid_and_loss(_score(u, row, dim), label)
-        loss_sum += loss
-        g = (label - sig) * lr
-        for k in range(dim):
-            grad[k] += g * row[k]
-            row[k] += g * u[k]
-    return state, loss_sum
-
-
 @numba.njit(parallel=True, fastmath=True, nogil=True, cache=True)
-def _train_chunk(W, C, ids, starts, s0, s1, keep, prob, alias, window, negative, cbow, lr, tok_before, total,
+def _train_chunk(W, C, ids, starts, s0, s1, keep, sampler, window, negative, cbow, lr, tok_before, total,
                  seed, n_threads, loss_out, pairs_out):
     """Train on sentences [s0, s1) with ``n_threads`` threads, each on a contiguous share of them.
 
     Sentence s trains at the learning rate of its place in the whole run,
     lr * max(LR_FLOOR, 1 - (tok_before + starts[s]) / total), and draws its random numbers from
-    :func:`_sentence_state`: with one thread, cutting the run into calls changes nothing.
+    :func:`~models.text.sgns_kernel.sentence_state`: with one thread, cutting the run into calls
+    changes nothing.
     Sentence s's loss sum and pair count land in ``loss_out[s - s0]`` and ``pairs_out[s - s0]``.
     """
     dim = W.shape[1]
@@ -176,20 +87,20 @@ def _train_chunk(W, C, ids, starts, s0, s1, keep, prob, alias, window, negative,
         sent = np.empty(1024, dtype=np.int32)
         for s in range(a, b):
             rate = np.float32(lr * max(LR_FLOOR, 1.0 - (tok_before + starts[s]) / total))
-            state = _sentence_state(seed, s)
+            state = sentence_state(seed, s)
             loss_sum = 0.0
             pairs = 0
             n = 0
             for i in range(starts[s], starts[s + 1]):       # subsampling of frequent words
                 w = ids[i]
-                state = _next(state)
-                if keep[w] >= 1.0 or keep[w] > (state & np.uint64(0xFFFF)) / 65536.0:
+                state = next_random(state)
+                if kept(state, keep[w]):
                     if n < sent.shape[0]:
                         sent[n] = w
                         n += 1
             for pos in range(n):
-                state = _next(state)
-                reduced = np.int64(state % np.uint64(window))
+                state = next_random(state)
+                reduced = draw(state, window)
                 lo = max(0, pos - window + reduced)
                 hi = min(n, pos + window - reduced + 1)
                 center = sent[pos]
@@ -208,7 +119,7 @@ def _train_chunk(W, C, ids, starts, s0, s1, keep, prob, alias, window, negative,
                     for k in range(dim):
                         neu1[k] *= inv
                     neu1e[:] = 0.0
-                    state, loss = negative_sampling_step(neu1, C, center, negative, prob, alias, rate, neu1e, state)
+                    state, loss = negative_sampling_step(neu1, C, center, negative, sampler, rate, neu1e, state)
                     loss_sum += loss
                     for j in range(lo, hi):
                         if j != pos:
@@ -222,7 +133,7 @@ def _train_chunk(W, C, ids, starts, s0, s1, keep, prob, alias, window, negative,
                             continue
                         row = W[sent[j]]
                         neu1e[:] = 0.0
-                        state, loss = negative_sampling_step(row, C, center, negative, prob, alias, rate, neu1e, state)
+                        state, loss = negative_sampling_step(row, C, center, negative, sampler, rate, neu1e, state)
                         loss_sum += loss
                         for k in range(dim):
                             row[k] += neu1e[k]
@@ -234,13 +145,13 @@ def _train_chunk(W, C, ids, starts, s0, s1, keep, prob, alias, window, negative,
 class _CpuKernel:
     def __init__(self, W: np.ndarray, C: np.ndarray, data: EncodedCorpus, keep, counts, cfg, cbow, threads):
         self.W, self.C, self.data, self.keep = W, C, data, keep
-        self.prob, self.alias = alias_table(counts)
+        self.sampler = noise_sampler(counts)
         self.cfg, self.cbow, self.threads = cfg, cbow, threads
 
     def run(self, s0: int, s1: int, tok_before: int, total: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
         """Train sentences [s0, s1); their loss sums and pair counts, one entry per sentence."""
         loss, pairs = np.zeros(s1 - s0), np.zeros(s1 - s0, dtype=np.int64)
-        _train_chunk(self.W, self.C, self.data.ids, self.data.starts, s0, s1, self.keep, self.prob, self.alias,
+        _train_chunk(self.W, self.C, self.data.ids, self.data.starts, s0, s1, self.keep, self.sampler,
                      self.cfg.window, self.cfg.negative, self.cbow, self.cfg.lr, tok_before, total,
                      np.uint64(seed), max(1, min(self.threads, s1 - s0)), loss, pairs)
         return loss, pairs

@@ -28,20 +28,23 @@ from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 
-def wait_for(signal, timeout_s: float) -> bool:
+def wait_for(signal, timeout_s: float, arg=None) -> bool:
+    """Wait for ``signal`` (carrying ``arg``, when given)."""
     loop, fired = QEventLoop(), []
-    signal.connect(lambda *a: (fired.append(1), loop.quit()))
+    signal.connect(lambda *a: (fired.append(1), loop.quit()) if arg is None or a[:1] == (arg,) else None)
     QTimer.singleShot(int(timeout_s * 1000), loop.quit)
     loop.exec()
     return bool(fired)
 
 
 def umap_click_to_picture(window, words: int) -> float:
+    while not window.map.apply_button.isEnabled():      # the PCA drawn after training: Project is off meanwhile
+        QApplication.processEvents(QEventLoop.AllEvents, 50)
     window.map.count_box.setValue(words)
     window.map.method_box.setCurrentText("UMAP")
     t0 = time.perf_counter()
     window.map.apply_button.click()
-    wait_for(window.projection_done, 600)
+    wait_for(window.projection_done, 600, "umap")
     return time.perf_counter() - t0
 
 

@@ -63,7 +63,8 @@ def test_continue_goes_on_from_where_stop_left_the_model(qtbot, window):
     with qtbot.waitSignal(window.model_ready, timeout=30_000) as stopped:
         window.panel.stop_button.click()
     first = stopped.args[0]
-    assert first.stats["stopped_early"] and window.panel.continue_button.isEnabled()
+    assert first.stats["stopped_early"]
+    qtbot.waitUntil(window.panel.continue_button.isEnabled, timeout=10_000)     # once the job has ended
     with qtbot.waitSignal(window.model_ready, timeout=60_000) as ready:
         window.panel.continue_button.click()
     model = ready.args[0]
@@ -72,9 +73,10 @@ def test_continue_goes_on_from_where_stop_left_the_model(qtbot, window):
     assert model.losses[:len(first.losses)] == first.losses
     assert window.panel.loss_plot.points() > len(first.losses)
     # finished: continuing again needs more epochs, and the panel says so
+    qtbot.waitUntil(window.panel.continue_button.isEnabled, timeout=10_000)     # once the job has ended
     window.panel.continue_button.click()
     qtbot.waitUntil(lambda: "Raise Epochs" in window.panel.status.text(), timeout=10_000)
-    assert window.panel.train_button.isEnabled()
+    qtbot.waitUntil(window.panel.train_button.isEnabled, timeout=10_000)
 
 
 def test_closing_the_window_during_training_leaves_no_thread_running(qtbot, corpus_file):
@@ -136,3 +138,32 @@ def test_too_few_words_for_the_min_count_is_reported_in_the_panel(qtbot, window)
     assert dialog.isVisible()
     dialog.close()
     qtbot.waitUntil(lambda: window.panel.train_button.isEnabled(), timeout=5000)
+
+
+def test_a_bug_inside_the_trainer_shows_the_details_within_a_second_and_the_app_stays_usable(
+        qtbot, window, monkeypatch):
+    """A bug is planted in the kernel (a ZeroDivisionError on its first call): the real code has
+    none to trigger on purpose."""
+    from models.text import word2vec
+
+    real_run, raised = word2vec._CpuKernel.run, []
+
+    def broken(self, *args):
+        raised.append(time.perf_counter())
+        raise ZeroDivisionError("planted bug")
+    monkeypatch.setattr(word2vec._CpuKernel, "run", broken)
+    set_params(window, dim=20, epochs=2, min_count=1)
+    window.panel.train_button.click()
+    qtbot.waitUntil(lambda: (d := window.findChild(QMessageBox, "error_dialog")) is not None and d.isVisible(),
+                    timeout=10_000)
+    shown = time.perf_counter()
+    dialog = window.findChild(QMessageBox, "error_dialog")
+    assert shown - raised[0] < 1.0
+    assert dialog.icon() == QMessageBox.Critical and "planted bug" in dialog.text()
+    assert "Traceback" in dialog.detailedText() and "broken" in dialog.detailedText()
+    dialog.close()
+    qtbot.waitUntil(lambda: window.panel.train_button.isEnabled(), timeout=5000)
+    monkeypatch.setattr(word2vec._CpuKernel, "run", real_run)
+    with qtbot.waitSignal(window.model_ready, timeout=60_000) as ready:
+        window.panel.train_button.click()
+    assert ready.args[0].stats["epochs_done"] == 2

@@ -103,32 +103,6 @@ def test_the_noise_table_follows_the_unigram_distribution_to_the_three_quarters(
     np.testing.assert_allclose(share, noise_distribution(counts), atol=1e-3)
 
 
-def test_the_kernels_noise_draws_follow_the_unigram_distribution_to_the_three_quarters():
-    """The CPU kernel's draws, through its own numba sampler, over a skewed 1,000-word vocabulary."""
-    import numba
-
-    from models.text.sampling import alias_table
-
-    counts = np.maximum(1, (1e6 / np.arange(1, 1001) ** 1.1)).astype(np.int64)     # Zipf-like
-    prob, alias = alias_table(counts)
-
-    @numba.njit
-    def draws(n):
-        out = np.zeros(len(prob), dtype=np.int64)
-        state = np.uint64(12345)
-        for _ in range(n):
-            w, state = word2vec.draw_noise(prob, alias, state)
-            out[w] += 1
-        return out
-
-    n = 2_000_000
-    share = draws(n) / n
-    expected = noise_distribution(counts)
-    # within 4 binomial standard deviations for every word, and in total variation under 1%
-    assert np.all(np.abs(share - expected) < 4 * np.sqrt(expected * (1 - expected) / n) + 1e-6)
-    assert 0.5 * np.abs(share - expected).sum() < 0.01
-
-
 def test_a_diverging_run_stops_and_keeps_the_last_finite_weights(corpus, monkeypatch):
     """The kernel's loss is clipped, so no setting makes it overflow on this small corpus; the test
     poisons the weights with NaN after a few chunks, as an overflow would."""
