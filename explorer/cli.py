@@ -21,7 +21,7 @@ from pathlib import Path
 from explorer.cli_audio import AUDIO_COMMANDS, add_audio_commands
 from explorer.cli_matching import MATCHING_COMMANDS, add_matching_commands
 from explorer.cli_vectors import VECTOR_COMMANDS, add_vector_commands
-from models.core.events import STOP, Progress
+from models.core.events import STOP, Progress, relay
 from models.core.params import describe, validate
 from models.errors import UserError
 from models.registry import all_models, get
@@ -129,18 +129,16 @@ def run_with_bar(gen, desc: str, stop: threading.Event | None = None):
 
 
 def _say_at_first_epoch(gen, text: str):
-    """``gen``'s events passed through (and replies passed back); ``text`` goes to stderr when the
-    first training event arrives, after the corpus stages, whose errors must stay one line."""
-    reply, said = None, False
-    while True:
-        try:
-            ev = gen.send(reply)
-        except StopIteration as end:
-            return end.value
+    """``gen``'s events, with ``text`` written to stderr when the first training event arrives:
+    after the corpus stages, whose errors must stay one line."""
+    said = []
+
+    def watch(ev):
         if not said and getattr(ev, "epochs", 0):
             print(text, file=sys.stderr, flush=True)
-            said = True
-        reply = yield ev
+            said.append(True)
+        return ev
+    return relay(gen, watch)
 
 
 def cmd_train(args) -> int:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from models import projection
-from models.core.events import Progress
+from models.core.events import Progress, relay
 
 
 @dataclass(frozen=True)
@@ -29,18 +29,17 @@ def with_map_coords(gen):
     """``gen``'s events (replies such as STOP passed back in), each snapshot of three or more
     labelled rows turned into a :class:`MapProgress`: PCA, then turned to match the previous frame
     so only real motion shows."""
-    previous, reply = None, None
-    while True:
-        try:
-            ev = gen.send(reply)
-        except StopIteration as end:
-            return end.value
-        if isinstance(ev, Progress) and ev.snapshot is not None and ev.labels is not None and len(ev.labels) >= 3:
-            coords = unit_spread(projection.pca(ev.snapshot))
-            if previous is not None and len(previous) == len(coords):
-                # Procrustes would also shrink a frame that matches the last one poorly (early in
-                # training), until the map is a dot; every frame keeps the same spread instead.
-                coords = unit_spread(projection.align(previous, coords))
-            previous = coords
-            ev = MapProgress(**{f.name: getattr(ev, f.name) for f in dataclasses.fields(ev)}, coords=coords)
-        reply = yield ev
+    previous = []
+
+    def add_coords(ev):
+        if not (isinstance(ev, Progress) and ev.snapshot is not None and ev.labels is not None
+                and len(ev.labels) >= 3):
+            return ev
+        coords = unit_spread(projection.pca(ev.snapshot))
+        if previous and len(previous[0]) == len(coords):
+            # Procrustes would also shrink a frame that matches the last one poorly (early in
+            # training), until the map is a dot; every frame keeps the same spread instead.
+            coords = unit_spread(projection.align(previous[0], coords))
+        previous[:] = [coords]
+        return MapProgress(**{f.name: getattr(ev, f.name) for f in dataclasses.fields(ev)}, coords=coords)
+    return relay(gen, add_coords)

@@ -84,6 +84,18 @@ def drain(gen):
             return stop.value
 
 
+def relay(gen, change):
+    """``gen``'s events passed on as ``change(event)`` returns them, and the replies sent in (STOP)
+    passed back to ``gen``; returns ``gen``'s result. For a layer that watches or adds to events."""
+    reply = None
+    while True:
+        try:
+            ev = gen.send(reply)
+        except StopIteration as end:
+            return end.value
+        reply = yield change(ev)
+
+
 def stage(gen):
     """``yield from gen`` for one stage of a longer job, remembering whether STOP was sent meanwhile
     (a plain ``yield from`` hands STOP to a stage that has no use for it). Returns (result, stopped)."""
