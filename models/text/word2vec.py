@@ -26,7 +26,7 @@ from models.core.device import resolve_device, seed_everything, set_threads
 from models.core.events import STOP, Every, Progress, Rate, stage
 from models.core.params import param, validate
 from models.errors import CorpusError
-from models.text.common import MAP_WORDS, SNAPSHOT_SECONDS
+from models.text.common import MAP_WORDS, SNAPSHOT_SECONDS, snapshot
 from models.text.corpus import Corpus
 from models.text.embedding import TrainedEmbedding
 from models.text.resume import LossCurve, ResumeState, check_resumable
@@ -285,11 +285,6 @@ class _TorchKernel:
 
 # --- the trainer -----------------------------------------------------------------------------
 
-def _snapshot(W, n: int) -> np.ndarray:
-    rows = W[:n]
-    return (rows.cpu().numpy() if isinstance(rows, torch.Tensor) else rows).copy()
-
-
 def _copy(weights) -> tuple[np.ndarray, ...]:
     return tuple(np.array(w, dtype=np.float32, copy=True) for w in weights)
 
@@ -359,7 +354,7 @@ def train(config: SGNSConfig, corpus: Corpus, resume: TrainedEmbedding | None = 
     verb = "Continuing" if resume is not None else "Training"
     stopped |= (yield Progress(done, total, epoch + 1, config.epochs, last_loss,
                                message=f"{verb} {name} on {where}",
-                               snapshot=_snapshot(kernel.W, MAP_WORDS), labels=labels)) == STOP
+                               snapshot=snapshot(kernel.W), labels=labels)) == STOP
     while epoch < config.epochs and not stopped:
         seed = _epoch_seed(config.seed, epoch)
         while s < n_sent:
@@ -381,7 +376,7 @@ def train(config: SGNSConfig, corpus: Corpus, resume: TrainedEmbedding | None = 
             speed, eta = rate.update(done)
             snap = None
             if snap_due():
-                snap = _snapshot(kernel.W, MAP_WORDS)
+                snap = snapshot(kernel.W)
                 good, good_at = _copy(kernel.weights()), done
             reply = yield Progress(done, total, epoch + 1, config.epochs, last_loss, speed, eta,
                                    snapshot=snap, labels=labels if snap is not None else None)

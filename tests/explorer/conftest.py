@@ -24,3 +24,14 @@ def window(qtbot, corpus_file):
 def set_params(window, **values):
     for name, value in values.items():
         window.panel.form.set_value(name, value)
+
+
+def window_showing(qtbot, model, tab: str) -> MainWindow:
+    """A window without a corpus, ``model`` current with its map drawn, on ``tab``."""
+    w = MainWindow(corpus_path=None, warm_up=False)
+    qtbot.addWidget(w)
+    w.show()
+    with qtbot.waitSignal(w.projection_done, timeout=30_000):
+        w.set_model(model)
+    w.tabs.setCurrentWidget(w.views[tab])
+    return w

@@ -3,13 +3,13 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from explorer.main_window import MainWindow
 from explorer.views.analogy import FAILURE
 from models.evaluation import analogy, evaluate_analogies
 from models.projection import pca
 from models.text.embedding import TrainedEmbedding
 from models.text.vocab import Vocabulary
 from models.text.word2vec import SGNSConfig
+from tests.explorer.conftest import window_showing
 
 CAPITALS = [("athens", "greece"), ("paris", "france"), ("rome", "italy"), ("berlin", "germany")]
 
@@ -35,13 +35,7 @@ def planted_analogies(n_extra=120, seed=0):
 
 @pytest.fixture
 def window(qtbot):
-    w = MainWindow(corpus_path=None, warm_up=False)
-    qtbot.addWidget(w)
-    w.show()
-    with qtbot.waitSignal(w.projection_done, timeout=30_000):
-        w.set_model(planted_analogies())
-    w.tabs.setCurrentWidget(w.views["Analogies"])
-    return w
+    return window_showing(qtbot, planted_analogies(), "Analogies")
 
 
 def ask(view, a, b, c, method="3CosAdd"):

@@ -3,21 +3,15 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
 
-from explorer.main_window import MainWindow
 from explorer.views.heatmap import read_csv_matrix
 from models.similarity import cluster_order, cosine_matrix
+from tests.explorer.conftest import window_showing
 from tests.explorer.test_map import known_embedding
 
 
 @pytest.fixture
 def window(qtbot):
-    w = MainWindow(corpus_path=None, warm_up=False)
-    qtbot.addWidget(w)
-    w.show()
-    with qtbot.waitSignal(w.projection_done, timeout=30_000):
-        w.set_model(known_embedding())
-    w.tabs.setCurrentWidget(w.views["Heatmap"])
-    return w
+    return window_showing(qtbot, known_embedding(), "Heatmap")
 
 
 def test_default_words_show_their_cosines_and_name_the_missing_one(window):
