@@ -22,7 +22,9 @@ def test_training_from_the_window_learns_the_planted_groups(qtbot, window):
     assert within > across + 0.2
     assert window.panel.loss_plot.points() > 0
     assert "Trained" in window.panel.status.text()
-    assert window.panel.train_button.isEnabled() and not window.panel.stop_button.isEnabled()
+    # the buttons change when the job has ended, which comes just after the model
+    qtbot.waitUntil(lambda: window.panel.train_button.isEnabled() and not window.panel.stop_button.isEnabled(),
+                    timeout=10_000)
 
 
 def test_cbow_trains_from_the_window_too(qtbot, window):
