@@ -24,7 +24,7 @@ from explorer.cli_vectors import VECTOR_COMMANDS, add_vector_commands
 from models.core.events import STOP, Progress, relay
 from models.core.params import describe, validate
 from models.errors import UserError
-from models.registry import all_models, get
+from models.registry import all_models, check_resumable, get
 from models.text.corpus import DEFAULT_CORPUS
 
 
@@ -60,8 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
         mp.add_argument("--out", type=Path, required=True, help="folder for the model, vectors and run.json")
         if spec.resumable:
             mp.add_argument("--resume", type=Path, metavar="DIR",
-                            help="continue the model saved in DIR (stopped early, or for more --epochs); its "
-                                 "settings are kept unless given here")
+                            help="continue the model saved in DIR (stopped early, or for more --epochs or "
+                                 "--steps); its settings are kept unless given here")
         _add_config_flags(mp, spec.config_cls)
     nb = sub.add_parser("neighbours", help="print the nearest words of a word with cosine similarities")
     nb.add_argument("model", type=Path, help="model folder written by 'train'")
@@ -148,17 +148,16 @@ def cmd_train(args) -> int:
     given = {k[4:]: v for k, v in vars(args).items() if k.startswith("cfg_")}
     resume = None
     if getattr(args, "resume", None) is not None:
-        from models.text.embedding import load_embedding
+        from models.core.checkpoint import load_checkpoint
+        from models.registry import result_from_checkpoint
 
-        resume = load_embedding(args.resume)
+        resume = result_from_checkpoint(load_checkpoint(args.resume))
         config = dataclasses.replace(resume.config, **given) if resume.model == spec.name else spec.config_cls(**given)
     else:
         config = spec.config_cls(**given)
     validate(config)      # before the corpus is read: a typo costs no waiting
     if resume is not None:
-        from models.text.resume import check_resumable
-
-        check_resumable(resume, spec.name, config)
+        check_resumable(spec, resume, config)
     corpus = run_with_bar(read_corpus_steps(args.corpus), "reading corpus") if spec.uses_corpus else None
     for note in corpus.notes if corpus else []:
         print(f"note: {note}", file=sys.stderr)

@@ -6,6 +6,7 @@ It owns the session's state (corpus, current model) and starts every long task t
 from __future__ import annotations
 
 import functools
+import gc
 from pathlib import Path
 
 import numpy as np
@@ -43,12 +44,23 @@ def extra_views() -> list[type]:
     return [AnalogyView, HeatmapView, SeparationView, CompareView, MatchingView, ContextualView]
 
 
+def _settle_heap() -> None:
+    """Put every object alive now beyond the garbage collector's reach (they are still freed when
+    their last reference goes). The imported libraries and a loaded corpus are some 750,000
+    container objects, and a full collection walked them all while holding the GIL: 0.4-0.8 s
+    each, several while a corpus loads and a model trains, and the window's thread needs the GIL
+    for every paint. Called once the window is built and once per loaded corpus; closing the
+    window undoes it."""
+    gc.freeze()
+
+
 class MainWindow(QMainWindow):
     corpus_loaded = Signal(object)
     model_ready = Signal(object)      # a TrainedEmbedding, or OpenedVectors read from a file
     trained = Signal(object)          # any trainer's result, text or not, as training ends
     train_progress = Signal(object)   # every training Progress event, for views that watch live
     projection_done = Signal(str)    # method
+    closing = Signal()                # the window is closing: players stop
 
     def __init__(self, corpus_path: str | Path | None = DEFAULT_CORPUS, warm_up: bool = True):
         super().__init__()
@@ -98,7 +110,8 @@ class MainWindow(QMainWindow):
         self.tabs.currentChanged.connect(self._dock_map)
 
         self.panel.train_requested.connect(self.train)
-        self.panel.continue_requested.connect(lambda spec, config: self.train(spec, config, resume=self.model))
+        self.panel.continue_requested.connect(
+            lambda spec, config: self.train(spec, config, resume=self.panel.resumable))
         self.panel.stop_requested.connect(self.stop_training)
         self.panel.corpus_chosen.connect(self.open_corpus)
         self.map.projection_requested.connect(self.project)
@@ -111,6 +124,7 @@ class MainWindow(QMainWindow):
         self.map.colour_requested.connect(lambda mode: map_colouring.colour_map(self, mode))
         self.panel.set_can_train(False)
 
+        _settle_heap()
         if corpus_path:
             self.open_corpus(str(corpus_path))
         if warm_up:
@@ -179,7 +193,8 @@ class MainWindow(QMainWindow):
 
     def _corpus_ready(self, corpus: Corpus) -> None:
         self.corpus = corpus
-        info = f"{corpus.n_tokens:,} words in {len(corpus.sentences):,} lines."
+        _settle_heap()
+        info = f"{corpus.token_ids.ids.size:,} words in {len(corpus.sentences):,} lines."
         if corpus.notes:
             info += " " + " ".join(corpus.notes)
         self.panel.set_corpus(str(corpus.path), info)
@@ -232,6 +247,8 @@ class MainWindow(QMainWindow):
         self.trained.emit(model)
         if isinstance(model, TrainedEmbedding):
             self.set_model(model)
+        else:        # shown by its own view (separation, matching, contextual), continued from here
+            self.panel.set_resumable(model)
 
     def set_model(self, model) -> None:
         """Make a TrainedEmbedding or OpenedVectors current: anything with ``.vectors`` whose words
@@ -493,5 +510,7 @@ class MainWindow(QMainWindow):
     # --- closing ---------------------------------------------------------------------------
     def closeEvent(self, event) -> None:
         self.hide()      # the window goes at once; cancelled jobs end at their next step
+        self.closing.emit()
+        gc.unfreeze()    # what _settle_heap froze may now be garbage in cycles (this window's own)
         workers.shutdown(0)   # cancel only: the application waits for them once, as it quits
         event.accept()

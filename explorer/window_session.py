@@ -22,10 +22,10 @@ import numpy as np
 from explorer.vector_files import OpenedVectors
 from explorer.views.compare import SessionModel
 from explorer.views.projection_map import METHODS, Layout
-from models.core.checkpoint import Checkpoint
+from models.core.checkpoint import Checkpoint, CheckpointError
 from models.core.session import SavedModel, Session, SessionError, read_session_steps, save_session_steps
 from models.errors import UserError
-from models.registry import result_from_checkpoint
+from models.loading import rebuild
 
 COMPARE = "Compare"
 # The views that show one trained model of their own (``view.trained_model``, given back through
@@ -143,6 +143,9 @@ def open_steps(path: str | Path):
         return _snapshot(session)
     except SessionError:
         raise
+    except CheckpointError as e:    # a model that does not rebuild, or does not work once rebuilt
+        raise SessionError(f"The session file {path} is damaged: {e.problem}",
+                           "Open another copy of it, or an earlier session.") from None
     except UserError as e:          # a model's own check (an unknown model name, a bad config value)
         raise SessionError(f"The session file {path} holds a model that cannot be rebuilt: {e.problem}",
                            "Open another copy of it, or an earlier session.") from None
@@ -152,15 +155,15 @@ def open_steps(path: str | Path):
                            "Open another copy of it, or an earlier session.") from None
 
 
-def _model(ckpt: Checkpoint):
-    return OpenedVectors.from_checkpoint(ckpt) if ckpt.model == OpenedVectors.KIND else result_from_checkpoint(ckpt)
+def _model(ckpt: Checkpoint, number: int):
+    return OpenedVectors.from_checkpoint(ckpt) if ckpt.model == OpenedVectors.KIND else rebuild(ckpt, f"model {number}")
 
 
 def _snapshot(session: Session) -> Snapshot:
     st = session.state
     s = Snapshot()
-    for saved in session.models:
-        note, model = saved.note, _model(saved.checkpoint)
+    for number, saved in enumerate(session.models, 1):
+        note, model = saved.note, _model(saved.checkpoint, number)
         if "view" in note:
             _check(RESULT_VIEWS.get(note["view"]) == saved.checkpoint.model, f"the view {note['view']!r}")
             s.results[note["view"]] = model

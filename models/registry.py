@@ -7,6 +7,10 @@ A text model's result is a :class:`~models.text.embedding.TrainedEmbedding`; oth
 a ``save(folder)`` method and a ``stats`` dict. Every result turns into a
 :class:`~models.core.checkpoint.Checkpoint` (``result.checkpoint()``) and back
 (:func:`result_from_checkpoint`), which is how model folders and sessions hold it.
+
+A resumable trainer also takes ``resume=`` (a result it returned earlier) and goes on from where
+that result stopped. :func:`check_resumable` says before any data is read whether it can, and
+:func:`can_continue` whether a result holds what continuing needs at all.
 """
 from __future__ import annotations
 
@@ -28,6 +32,9 @@ class ModelSpec:
     result_cls: type | None = None
     # The trainer takes ``resume=`` (a result it returned earlier) and continues it.
     resumable: bool = False
+    # ``check_resume(result, config)`` raises a UserError when the trainer cannot continue
+    # ``result`` with ``config`` (None: the word models' check, models.text.resume.check_resumable).
+    check_resume: Callable | None = None
 
 
 _REGISTRY: dict[str, ModelSpec] = {}
@@ -59,18 +66,20 @@ def _load_builtin() -> None:
     register(ModelSpec("softmax", "Skip-gram (full softmax)", softmax.SoftmaxConfig, softmax.train,
                        "Predict each context word from the centre word with a softmax over the whole "
                        "vocabulary: exact but O(vocabulary) per pair, so the vocabulary is capped at "
-                       f"{softmax.MAX_VOCAB:,} words (5,000 by default); compare its ms_per_step with sgns."))
+                       f"{softmax.MAX_VOCAB:,} words (5,000 by default); compare its ms_per_step with sgns.",
+                       resumable=True, check_resume=softmax.check_resumable))
     register(ModelSpec("glove", "GloVe", glove.GloVeConfig, glove.train,
                        "Weighted least squares on log co-occurrence counts, f(x) = min(1, (x/x_max)^alpha), "
-                       "trained by AdaGrad; word and context vectors summed."))
+                       "trained by AdaGrad; word and context vectors summed.", resumable=True))
     register(ModelSpec("fasttext", "FastText (subword skip-gram)", fasttext.FastTextConfig, fasttext.train,
                        "Skip-gram whose input is the mean of the word's vector and its character n-gram "
                        "vectors (of <word>); gives vectors to words never seen in training.",
-                       result_cls=fasttext.FastTextEmbedding))
+                       result_cls=fasttext.FastTextEmbedding, resumable=True))
     from models.audio import deep_clustering as dc
 
     register(ModelSpec("dc", "Deep clustering (separate two voices)", dc.DeepClusteringConfig, dc.train,
-                       dc.DESCRIPTION, uses_corpus=False, result_cls=dc.DeepClusteringModel))
+                       dc.DESCRIPTION, uses_corpus=False, result_cls=dc.DeepClusteringModel,
+                       resumable=True, check_resume=dc.check_resumable))
     from models.siamese import model as siamese
     from models.text import mlm
 
@@ -78,11 +87,12 @@ def _load_builtin() -> None:
                        "A twin CNN maps log-mel excerpts to unit vectors, trained with the pair loss "
                        "-y log s(z.z') - (1-y) log(1 - s(z.z')) on a synthesized database of melodies "
                        "with one recording each; matches noisy, re-performed excerpts to their source.",
-                       uses_corpus=False, result_cls=siamese.SiameseMatcher))
+                       uses_corpus=False, result_cls=siamese.SiameseMatcher,
+                       resumable=True, check_resume=siamese.check_resumable))
     register(ModelSpec("mlm", "Masked language model (contextual vectors)", mlm.MLMConfig, mlm.train,
                        "A small Transformer encoder that predicts masked words (BERT's 80/10/10 trick); "
                        "gives one vector per word occurrence, so a word's vector depends on its sentence.",
-                       result_cls=mlm.TrainedMLM))
+                       result_cls=mlm.TrainedMLM, resumable=True, check_resume=mlm.check_resumable))
 
 
 def get(name: str) -> ModelSpec:
@@ -99,6 +109,35 @@ def result_from_checkpoint(ckpt):
 
     spec = get(ckpt.model)
     return (spec.result_cls or TrainedEmbedding).from_checkpoint(ckpt, spec.config_cls)
+
+
+def can_continue(result) -> bool:
+    """Whether ``result`` comes from a resumable trainer and holds where its training stood: the
+    Torch trainers keep that as ``training``, the word models as a non-empty ``state``."""
+    _load_builtin()
+    spec = _REGISTRY.get(getattr(result, "model", None))
+    if spec is None or not spec.resumable:
+        return False
+    if hasattr(result, "training"):
+        return result.training is not None
+    return bool(getattr(result, "state", None))
+
+
+def check_resumable(spec: ModelSpec, result, config) -> None:
+    """Raise a UserError saying why ``spec``'s trainer cannot continue ``result`` with ``config``
+    (another kind of model, no training state, changed settings, nothing left to train)."""
+    if not spec.resumable:
+        raise UserError(f"{spec.label} cannot continue a model it trained earlier.", "Train a new model.")
+    kind = getattr(result, "model", None)
+    if kind != spec.name:
+        raise UserError(f"This is a '{kind}' model; it cannot be continued as '{spec.name}'.",
+                        f"Choose {kind} in the model list, or train a new {spec.name} model.")
+    if spec.check_resume is not None:
+        spec.check_resume(result, config)
+        return
+    from models.text.resume import check_resumable as check_word_model
+
+    check_word_model(result, spec.name, config)
 
 
 def all_models() -> list[ModelSpec]:

@@ -23,6 +23,12 @@ class WordVectors:
         self.metadata = {k: list(v) for k, v in (metadata or {}).items()}
         self.index = {w: i for i, w in enumerate(self.words)}
         self._unit: np.ndarray | None = None
+        # Every view looks a word up by the index: a word it cannot hold, or a second row for one,
+        # would be shown and never found (the file readers refuse these before they get here).
+        if len(self.index) != len(self.words) or "" in self.index or not all(isinstance(w, str) for w in self.words):
+            raise ValueError("a repeated, empty or non-text word among the words")
+        if any(len(v) != len(self.words) for v in self.metadata.values()):
+            raise ValueError("a metadata column whose length is not the number of words")
 
     def __len__(self) -> int:
         return len(self.words)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxLayout, QHeaderView, QLabel,
                                QProgressBar, QPushButton, QSplitter, QStyle, QTableWidget, QTableWidgetItem,
@@ -47,7 +47,7 @@ class MatchingView(QWidget):
         self.player = audio.Player(self)
         self._build()
         window.trained.connect(self._trained)
-        window.installEventFilter(self)     # stop playback when the window closes
+        window.closing.connect(self.player.stop)
 
     # --- layout ----------------------------------------------------------------------------
     def _build(self) -> None:
@@ -440,8 +440,3 @@ class MatchingView(QWidget):
         cell = table.item(row, 1)
         if cell is not None:
             self.play_item(int(cell.data(Qt.UserRole)))
-
-    def eventFilter(self, obj, event) -> bool:
-        if obj is self.window and event.type() == QEvent.Close:
-            self.player.stop()
-        return False

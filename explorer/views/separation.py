@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QHeaderView,
                                QLabel, QProgressBar, QPushButton, QSizePolicy, QSplitter, QStyle, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
@@ -64,7 +64,7 @@ class SeparationView(QWidget):
         window.trained.connect(self._trained)
         if hasattr(window, "train_progress"):
             window.train_progress.connect(self._train_event)
-        window.installEventFilter(self)     # stop playback when the window closes
+        window.closing.connect(self.player.stop)
 
     # --- layout ----------------------------------------------------------------------------
     def _build(self) -> None:
@@ -500,8 +500,3 @@ class SeparationView(QWidget):
 
         return self.window.run_job("export-wav", workers.call_once, write_sources, self.report, folder,
                                    on_done=done)
-
-    def eventFilter(self, obj, event) -> bool:
-        if obj is self.window and event.type() == QEvent.Close:
-            self.player.stop()
-        return False

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QLin
 
 from explorer.views.config_form import ConfigForm
 from models.core.events import Progress
-from models.registry import ModelSpec
+from models.registry import ModelSpec, can_continue
 
 
 def format_seconds(s: float) -> str:
@@ -144,7 +144,7 @@ class TrainingPanel(QWidget):
         self.stop_button.setEnabled(False)
         self.continue_button = QPushButton("Continue")
         self.continue_button.setToolTip("Go on training the current model from where it stopped; "
-                                        "raise Epochs to train a finished model further")
+                                        "raise Epochs (or Steps) to train a finished model further")
         self.continue_button.setEnabled(False)
         self._resumable = None          # the current model, when this panel can continue it
         self._running = False
@@ -215,10 +215,15 @@ class TrainingPanel(QWidget):
     def _continue(self) -> None:
         self._train(self.continue_requested)
 
+    @property
+    def resumable(self):
+        """The model Continue goes on training, or None."""
+        return self._resumable
+
     def set_resumable(self, model) -> None:
         """Offer Continue for ``model`` (None: nothing to continue), with its settings in the form."""
         spec = self._specs.get(getattr(model, "model", None))
-        self._resumable = model if spec is not None and spec.resumable and getattr(model, "state", None) else None
+        self._resumable = model if spec is not None and can_continue(model) else None
         if self._resumable is not None and not self._running:
             self.select_model(spec.name)
             for name, value in vars(model.config).items():

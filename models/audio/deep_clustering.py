@@ -12,6 +12,13 @@ The trainer makes (once) and reads the eSpeak demo data of :mod:`models.audio.de
 training pairs on the fly, reports the validation loss, keeps the weights that scored best on it,
 and ends by measuring SI-SDR and SDR on the held-out test voices, next to the ideal binary and
 ideal ratio masks as ceilings.
+
+A run can stop and go on later (``train(..., resume=model)``). The model keeps the weights training
+had reached (besides the best ones it returns), Adam's moments, the random stream of the training
+mixtures, the validation history and the planned number of batches, a choice made from the
+measured pace, so a resumed run does not time anything again (see models.core.resume_torch). With
+a fixed number of steps on the CPU, a run stopped and resumed gives the same weights and losses as
+one straight through.
 """
 from __future__ import annotations
 
@@ -20,6 +27,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -28,10 +36,14 @@ from torch import nn
 from models.audio import demo, metrics
 from models.audio.features import (STFTConfig, active_bins, apply_masks, as_tensor, ideal_binary_mask,
                                    ideal_ratio_mask, normalised_log_magnitude, stft)
-from models.core.checkpoint import Checkpoint, CheckpointError, load_checkpoint_of, save_run
+from models.audio.wav import MAX_RATE, MIN_RATE
+from models.core.checkpoint import Checkpoint, load_module, save_run
 from models.core.device import resolve_device, seed_everything
 from models.core.events import STOP, Every, Progress, Rate
 from models.core.params import from_dict, param, to_dict, validate
+from models.core.resume_torch import TrainingState, capture, check_continuable, restore
+from models.errors import UserError
+from models.loading import load_result
 
 NAME = "dc"
 DESCRIPTION = ("Embed every time-frequency bin of a two-voice mixture with a BLSTM, trained so that bins of "
@@ -42,6 +54,7 @@ SNAPSHOT_BINS = 1500       # TF-bin embeddings sent with a progress event, for t
 SNAPSHOT_SECONDS = 2.0
 EVENT_SECONDS = 0.1        # at most ten progress events a second
 VALIDATIONS = 10           # validation passes per training run
+LAST, BEST = "net.", "best."   # a training state's copies of the weights reached and of the best ones
 
 
 @dataclass
@@ -78,6 +91,10 @@ class DeepClusteringConfig:
                         advanced=True)
     seed: int = param(0, "Random seed (for the demo data, the weights and the training mixtures)", low=0,
                       high=2**31 - 1, advanced=True)
+
+    # The network's shape, and the demo data and training mixtures it learns from, must stay.
+    FIXED_ON_RESUME: ClassVar[tuple[str, ...]] = ("hidden", "layers", "embedding_dim", "n_fft", "hop",
+                                                  "train_per_voice", "valid_mixtures", "test_mixtures", "seed")
 
     def stft(self) -> STFTConfig:
         return STFTConfig(self.n_fft, self.hop)
@@ -215,6 +232,7 @@ class DeepClusteringModel:
     stats: dict = field(default_factory=dict)
     losses: list[tuple[int, float]] = field(default_factory=list)         # (batch, training loss)
     valid_losses: list[tuple[int, float]] = field(default_factory=list)   # (batch, validation loss)
+    training: TrainingState | None = None     # where training stood, to continue it
 
     model = NAME
 
@@ -261,9 +279,11 @@ class DeepClusteringModel:
 
     def checkpoint(self) -> Checkpoint:
         tensors = {k: v.detach().cpu().numpy() for k, v in self.net.state_dict().items()}
-        return Checkpoint(NAME, to_dict(self.config), tensors,
-                          {"sample_rate": self.sample_rate, "stats": self.stats, "losses": self.losses,
-                           "valid_losses": self.valid_losses})
+        extra = {"sample_rate": self.sample_rate, "stats": self.stats, "losses": self.losses,
+                 "valid_losses": self.valid_losses}
+        if self.training is not None:
+            tensors, extra = self.training.add_to(tensors, extra)
+        return Checkpoint(NAME, to_dict(self.config), tensors, extra)
 
     def save(self, folder: str | Path) -> Path:
         """Write model.safetensors, config.json and run.json (the training and test figures)."""
@@ -272,23 +292,19 @@ class DeepClusteringModel:
     @classmethod
     def from_checkpoint(cls, ckpt: Checkpoint, config_cls=DeepClusteringConfig) -> "DeepClusteringModel":
         config = from_dict(config_cls, ckpt.config)
-        net = _build_net(config)
-        try:
-            net.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in ckpt.tensors.items()})
-        except RuntimeError as e:
-            raise CheckpointError(f"The weights do not fit the model's config ({e}).",
-                                  "Re-train or re-save the model.") from e
+        weights, training = TrainingState.split(ckpt.tensors, ckpt.extra)
+        net = load_module(lambda: _build_net(config), weights)
         extra = ckpt.extra
-        return cls(config, net.eval(), int(extra.get("sample_rate", 8000)), extra.get("stats", {}),
-                   [tuple(x) for x in extra.get("losses", [])], [tuple(x) for x in extra.get("valid_losses", [])])
+        rate = extra.get("sample_rate", 8000)
+        if not (isinstance(rate, int) and MIN_RATE <= rate <= MAX_RATE):
+            raise ValueError(f"a sample rate of {rate!r} Hz")
+        return cls(config, net.eval(), rate, extra.get("stats", {}),
+                   [tuple(x) for x in extra.get("losses", [])], [tuple(x) for x in extra.get("valid_losses", [])],
+                   training)
 
     @classmethod
     def load(cls, folder: str | Path) -> "DeepClusteringModel":
-        ckpt = load_checkpoint_of(folder, NAME, "a deep clustering one")
-        try:
-            return cls.from_checkpoint(ckpt)
-        except CheckpointError as e:
-            raise CheckpointError(f"{folder}: {e.problem}", e.hint) from e
+        return load_result(folder, NAME, "a deep clustering one")
 
 
 load_model = DeepClusteringModel.load
@@ -385,11 +401,41 @@ def _set_torch_threads(n: int) -> int:
     return n
 
 
-def train(config: DeepClusteringConfig, corpus=None):
+def check_resumable(model, config: DeepClusteringConfig) -> TrainingState:
+    """The state to continue ``model`` from with ``config``, or a UserError saying why not."""
+    state = check_continuable(model, NAME, config, getattr(model, "training", None), total_field=None)
+    seconds = float(state.get("seconds", 0.0))
+    if config.steps and state.step >= config.steps:
+        raise UserError(f"The model has already trained {state.step} of {config.steps} steps.",
+                        "Raise Steps to train it further.")
+    if seconds >= config.minutes * 60 or (not config.steps and state.get("finished")
+                                          and config.minutes <= model.config.minutes):
+        raise UserError(f"The model has already trained for {seconds / 60:.1f} of {config.minutes:g} minute(s).",
+                        f"Raise Minutes (or set Steps above {state.step}) to train it further.")
+    return state
+
+
+def _as_torch(arrays: dict, device) -> dict[str, torch.Tensor]:
+    return {k: torch.tensor(v).to(device) for k, v in arrays.items()}
+
+
+def _resume_point(step: int, opt, rng, net, best_state, values: dict) -> TrainingState:
+    """The state a resumed run needs: the weights reached, and the best ones when they differ."""
+    tensors = {LAST + k: v for k, v in net.state_dict().items()}
+    if best_state is not None and best_state[0] != step:
+        tensors.update({BEST + k: v for k, v in best_state[1].items()})
+    return capture(step, opt, rngs={"batches": rng}, values=values, tensors=tensors)
+
+
+def train(config: DeepClusteringConfig, corpus=None, resume: DeepClusteringModel | None = None):
     """Train deep clustering on the eSpeak demo mixtures (``corpus`` is unused: the model brings
     its own data). A generator of :class:`Progress` returning a :class:`DeepClusteringModel`.
-    Send STOP to end training early: the model so far is still tested and returned."""
+    Send STOP to end training early: the model so far is still tested and returned.
+
+    ``resume``: a model this trainer returned earlier (stopped early, or to train for more steps
+    or minutes), continued from where it ended."""
     validate(config)
+    state = check_resumable(resume, config) if resume is not None else None
     device = resolve_device(config.device)
     threads = _set_torch_threads(config.threads)
     # LSTM states that decay towards zero turn subnormal, and subnormal arithmetic on a CPU runs
@@ -408,12 +454,32 @@ def train(config: DeepClusteringConfig, corpus=None):
         sources = torch.from_numpy(demo.sample_batch(data.train, rng, config.batch_size, samples, rms))
         return _batch(sources.to(device), stft_cfg, config.silence_db)
 
-    with torch.no_grad():
-        _fit_feature_stats(net, [draw() for _ in range(4)])
+    if state is None:
+        with torch.no_grad():
+            _fit_feature_stats(net, [draw() for _ in range(4)])
+    else:
+        net.load_state_dict(_as_torch(state.tensors_under(LAST), device))
     valid = _batch(_fixed_crops(data.valid, int(VALID_SECONDS * sr)).to(device), stft_cfg, config.silence_db)
     opt = torch.optim.Adam(net.parameters(), lr=config.lr)
     budget = config.minutes * 60.0
+    losses: list[tuple[int, float]] = []
     valid_losses: list[tuple[int, float]] = []
+    best_loss, best_state = math.inf, None
+    step, smooth, total, next_valid, before = 0, float("nan"), config.steps, 1, 0.0
+    if state is not None:
+        restore(state, opt, rngs={"batches": rng})
+        step, smooth, next_valid = state.step, state.get("smooth_loss"), state.get("next_valid", 1)
+        before = float(state.get("seconds", 0.0))
+        # the plan made from the pace holds for the same budget; another budget is planned afresh
+        total = config.steps or (state.get("total", 0) if config.minutes == resume.config.minutes else 0)
+        if total and total != state.get("total"):
+            next_valid = math.floor(step / total * VALIDATIONS) + 1      # the validations spread over the new plan
+        losses = list(resume.losses)
+        valid_losses.extend(tuple(x) for x in state.get("valid_losses", []))
+        if state.get("best_at") is not None:
+            best = state.tensors_under(BEST) or state.tensors_under(LAST)
+            best_loss, best_state = float(state.get("best_loss")), (int(state.get("best_at")), _as_torch(best, device))
+    first_step = step
 
     def _validate(at: int, best_loss: float, best_state):
         """Score the validation crops; remember the weights when they are the best so far."""
@@ -427,12 +493,10 @@ def train(config: DeepClusteringConfig, corpus=None):
         return best_loss, best_state
 
     where = "CPU, %d thread(s)" % threads if device.type == "cpu" else str(device)
-    yield Progress(0, 0, unit="batches", message=f"Timing a few batches on {where}")
-    start = time.perf_counter()
-    total = config.steps
-    losses: list[tuple[int, float]] = []
-    best_loss, best_state = math.inf, None
-    step, smooth, stopped, reply, next_valid = 0, float("nan"), False, None, 1
+    first = f"Continuing from batch {step:,} on {where}" if state is not None else f"Timing a few batches on {where}"
+    yield Progress(0, 0, unit="batches", message=first)
+    start = time.perf_counter() - before      # the time budget counts the training already done
+    stopped, reply = False, None
     event_due, snap_due = Every(EVENT_SECONDS), Every(SNAPSHOT_SECONDS)
     rate = None
     while True:
@@ -450,18 +514,17 @@ def train(config: DeepClusteringConfig, corpus=None):
         step += 1
         value = loss.item()
         if not math.isfinite(value):
-            from models.errors import UserError
             raise UserError(f"Training diverged (the loss became {value}).", "Lower the learning rate and train again.")
         smooth = value if smooth != smooth else 0.9 * smooth + 0.1 * value
         losses.append((step, value))
-        if not total and step == 4:
+        if not total and step >= 4:
             # the plan: as many batches as the measured pace fits into the budget
             per_step = (time.perf_counter() - start) / step
             total = max(step + 1, int(budget / per_step))
         if not total:
             continue
         if rate is None:
-            rate = Rate(total)
+            rate = Rate(total, done=first_step)
         elapsed = time.perf_counter() - start
         fraction = max(step / total, elapsed / budget)
         validate_now = fraction >= next_valid / VALIDATIONS or step >= total or elapsed >= budget
@@ -483,6 +546,11 @@ def train(config: DeepClusteringConfig, corpus=None):
         if reply == STOP:
             stopped = True
     train_seconds = time.perf_counter() - start
+    training = _resume_point(step, opt, rng, net, best_state, {
+        "smooth_loss": smooth, "total": total, "next_valid": next_valid, "seconds": train_seconds,
+        "valid_losses": [list(v) for v in valid_losses], "finished": not stopped,
+        "best_loss": best_loss if best_state is not None else None,
+        "best_at": best_state[0] if best_state is not None else None})
     if step and (not valid_losses or valid_losses[-1][0] != step):
         best_loss, best_state = _validate(step, best_loss, best_state)
     if best_state is not None and best_state[0] != step:
@@ -490,15 +558,18 @@ def train(config: DeepClusteringConfig, corpus=None):
         net.load_state_dict(best_state[1])
     net.eval()
 
-    model = DeepClusteringModel(config, net, sr, {}, losses[-5000:], valid_losses)
+    model = DeepClusteringModel(config, net, sr, {}, losses[-5000:], valid_losses, training)
     scores = yield from _test(model, data.test)
     model.net = net.cpu()
     model.stats = {"model": NAME, "seconds": train_seconds, "data_seconds": data_seconds, "steps": step,
-                   "batches_per_second": step / train_seconds if train_seconds > 0 else 0.0,
+                   "batches_per_second": (step - first_step) / (train_seconds - before)
+                   if train_seconds > before else 0.0,
                    "final_loss": smooth, "valid_loss": best_loss, "device": device.type,
                    "threads": threads if device.type == "cpu" else 0, "stopped_early": stopped,
                    "parameters": sum(p.numel() for p in net.parameters()),
                    "demo_data": str(data.folder), **scores}
+    if resume is not None:
+        model.stats["resumed_at_step"] = first_step
     return model
 
 

@@ -119,10 +119,45 @@ def checkpoint_from_bytes(blob: bytes, source: str) -> Checkpoint:
                           extra=json.loads(meta.get("extra", "{}")))
         if not (isinstance(ckpt.model, str) and isinstance(ckpt.config, dict) and isinstance(ckpt.extra, dict)):
             raise ValueError("its header is not a model's")
-        return ckpt
-    except (SafetensorError, KeyError, ValueError, TypeError, AttributeError) as e:
-        raise CheckpointError(f"{source} is not a valid Embedding Explorer model ({e}).",
+    except (SafetensorError, KeyError, ValueError, TypeError, AttributeError, RecursionError) as e:
+        why = f"its header has no {e.args[0]!r}" if isinstance(e, KeyError) else one_line(e)
+        raise CheckpointError(f"{source} is not a valid Embedding Explorer model ({why}).",
                               "Re-train or re-save the model.") from e
+    # No trainer saves a NaN (they stop when the loss diverges): such weights are damage, and a
+    # view would draw or match with them without a word.
+    bad = [k for k, t in tensors.items() if t.dtype.kind == "f" and not np.isfinite(t).all()]
+    if bad:
+        raise CheckpointError(f"{source} holds NaN or infinite weights (in '{bad[0]}').",
+                              "Re-train or re-save the model.")
+    return ckpt
+
+
+def one_line(e: Exception | str, limit: int = 200) -> str:
+    """An exception's message fit for a one-line error: Torch and safetensors write paragraphs,
+    zipfile quotes a damaged header's bytes whole."""
+    text = " ".join(str(e).split()).rstrip(".")
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def load_module(build: Callable, state: dict[str, np.ndarray]):
+    """``build()``, a Torch module, holding the weights ``state``. Its shapes are compared with
+    ``state``'s first on the meta device, where nothing is allocated: a config that asks for a far
+    bigger network than the file holds is a ValueError, never gigabytes of memory."""
+    import torch
+
+    def shape(t) -> tuple:
+        return tuple(np.shape(t)) or (1,)      # load_state_dict takes a one-element vector for a scalar
+
+    with torch.device("meta"), _no_fills():
+        wanted = {k: shape(v) for k, v in build().state_dict().items()}
+    given = {k: shape(v) for k, v in state.items()}
+    if wanted != given:
+        diff = sorted(k for k in wanted.keys() | given.keys() if wanted.get(k) != given.get(k))
+        raise ValueError(f"weights that do not fit the network its config describes ('{diff[0]}': "
+                         f"{given.get(diff[0], 'missing')} for {wanted.get(diff[0], 'none')})")
+    module = build()
+    module.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in state.items()})
+    return module
 
 
 def save_checkpoint(folder: Path, ckpt: Checkpoint) -> Path:
@@ -176,3 +211,22 @@ def load_checkpoint(folder: Path) -> Checkpoint:
     except OSError as e:
         raise CheckpointError(f"Cannot read {path}: {e.strerror or e}.", "Check the file and try again.") from e
     return checkpoint_from_bytes(blob, str(path))
+
+
+def _no_fills():
+    import torch
+    from torch.overrides import TorchFunctionMode
+
+    class NoFills(TorchFunctionMode):
+        """In-place fills of meta tensors (the layers' weight initialisation) skipped: they compute
+        nothing there, yet the first random one imports torch._dynamo, which takes seconds."""
+
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            kwargs = kwargs or {}
+            name = getattr(func, "__name__", "")
+            target = args[0] if args else kwargs.get("tensor")
+            if name.endswith("_") and not name.startswith("_") and isinstance(target, torch.Tensor) and target.is_meta:
+                return target
+            return func(*args, **kwargs)
+
+    return NoFills()

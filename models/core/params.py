@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -56,10 +57,12 @@ class ConfigError(UserError, ValueError):
 
 
 def validate(config) -> None:
-    """Raise ConfigError naming the first parameter outside its range or choices."""
+    """Raise ConfigError naming the first parameter of the wrong type or outside its range or choices."""
     hint = "Change it in the form or on the command line."
     for p in describe(type(config)):
         v = getattr(config, p.name)
+        if not _of_type(v, p.type):
+            raise ConfigError(f"{p.name} must be {_TYPE_NAMES.get(p.type, p.type.__name__)}, not {v!r}.", hint)
         if p.choices and v not in p.choices:
             raise ConfigError(f"{p.name} must be one of {', '.join(map(str, p.choices))}, not {v!r}.", hint)
         if p.low is not None and v < p.low:
@@ -68,14 +71,29 @@ def validate(config) -> None:
             raise ConfigError(f"{p.name} must be at most {p.high}, not {v}.", hint)
 
 
+_TYPE_NAMES = {int: "a whole number", float: "a finite number", bool: "true or false", str: "text"}
+
+
+def _of_type(v, t: type) -> bool:
+    # JSON and forms give an int where a float is meant; a bool is an int to Python, never here.
+    if t is bool or isinstance(v, bool):
+        return t is bool and isinstance(v, bool)
+    if t is float:
+        return isinstance(v, (int, float)) and math.isfinite(v)
+    return isinstance(v, t) if t in _TYPE_NAMES else True
+
+
 def to_dict(config) -> dict:
     return dataclasses.asdict(config)
 
 
 def from_dict(config_cls, data: dict):
-    """Build a config from saved values; unknown keys are ignored so older files still load."""
+    """Build a config from saved values, checked as a form's are (a damaged file's config would
+    otherwise size a network or a buffer); unknown keys are ignored so older files still load."""
     known = {f.name for f in fields(config_cls)}
-    return config_cls(**{k: v for k, v in data.items() if k in known})
+    config = config_cls(**{k: v for k, v in data.items() if k in known})
+    validate(config)
+    return config
 
 
 def to_json(config) -> str:

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import io
 import json
+import lzma
+import os
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -28,7 +30,7 @@ from safetensors.numpy import load as np_load
 from safetensors.numpy import save as np_save
 
 from models.core.checkpoint import (Checkpoint, CheckpointError, atomic_write_bytes, checkpoint_bytes,
-                                    checkpoint_from_bytes, write_failure)
+                                    checkpoint_from_bytes, one_line, write_failure)
 from models.core.events import Progress, drain
 from models.errors import UserError
 
@@ -37,6 +39,11 @@ FORMAT = "embedding-explorer-session"
 VERSION = 1
 INDEX = "session.json"
 ARRAYS = "arrays.safetensors"
+# A compressed member may inflate to this many times its size: JSON state and float weights come
+# nowhere near it, while a decompression bomb inflates about a thousandfold. Below MIN_UNCHECKED
+# bytes the ratio does not matter.
+MAX_RATIO = 100
+MIN_UNCHECKED = 1 << 20
 
 
 class SessionError(UserError):
@@ -95,16 +102,32 @@ def _foreign(path: Path, why: str) -> SessionError:
 
 
 def _damaged(path: Path, why: str) -> SessionError:
-    return SessionError(f"The session file {path} is damaged ({why}).",
+    return SessionError(f"The session file {path} is damaged ({one_line(why, 300)}).",
                         "Open another copy of it, or an earlier session.")
+
+
+def _read_member(path: Path, archive: zipfile.ZipFile, name: str) -> bytes:
+    """A member's bytes, no more than its header states, once that has been checked against the
+    file: a few kilobytes of a compressed member can inflate to gigabytes."""
+    info = archive.getinfo(name)
+    size = os.fstat(archive.fp.fileno()).st_size
+    packed = info.compress_size if info.compress_type == zipfile.ZIP_STORED else info.compress_size * MAX_RATIO
+    if info.compress_size > size or info.file_size > max(packed, MIN_UNCHECKED):
+        raise _damaged(path, f"{name} states {info.file_size:,} bytes from {info.compress_size:,}, more than "
+                             "any session holds")
+    # Not archive.read(): that inflates up to a gigabyte at a time whatever the header states.
+    with archive.open(info) as member:
+        data = member.read(info.file_size)
+        member.read(1)          # at the stated end zipfile checks the CRC
+    return data
 
 
 def _read_index(path: Path, archive: zipfile.ZipFile) -> dict:
     try:
-        index = json.loads(archive.read(INDEX))
+        index = json.loads(_read_member(path, archive, INDEX))
     except KeyError:
         raise _foreign(path, f"it has no {INDEX}") from None
-    except ValueError as e:         # broken JSON or UTF-8
+    except (ValueError, RecursionError) as e:         # broken JSON or UTF-8, or nested past Python's limit
         raise _damaged(path, f"{INDEX}: {e}") from None
     if not isinstance(index, dict) or index.get("format") != FORMAT:
         raise _foreign(path, f"its {INDEX} is another program's")
@@ -140,9 +163,12 @@ def read_session_steps(path: str | Path):
             for i, entry in enumerate(index["models"]):
                 yield Progress(i, len(index["models"]) + 1, unit="parts",
                                message=f"reading model {i + 1} of {len(index['models'])}")
-                ckpt = checkpoint_from_bytes(archive.read(entry["file"]), entry["file"])
+                ckpt = checkpoint_from_bytes(_read_member(path, archive, entry["file"]), entry["file"])
                 models.append(SavedModel(ckpt, entry["note"]))
-            arrays = np_load(archive.read(ARRAYS))
+            arrays = np_load(_read_member(path, archive, ARRAYS))
+            bad = [k for k, a in arrays.items() if a.dtype.kind == "f" and not np.isfinite(a).all()]
+            if bad:     # coordinates of a map: a NaN is damage, as in a model's weights
+                raise _damaged(path, f"{ARRAYS}: NaN or infinite values in '{bad[0]}'")
     except zipfile.BadZipFile as e:
         # A zip cut short has lost its directory, at the end, but still starts as a zip does.
         if _starts_as_zip(path):
@@ -156,9 +182,10 @@ def read_session_steps(path: str | Path):
         raise _damaged(path, f"{ARRAYS}: {e}") from None
     except zlib.error as e:
         raise _damaged(path, f"compressed data is corrupt: {e}") from None
-    except (OSError, EOFError, zipfile.LargeZipFile, NotImplementedError, ValueError) as e:
+    except (OSError, EOFError, zipfile.LargeZipFile, NotImplementedError, ValueError, RuntimeError,
+            lzma.LZMAError) as e:
         # What zipfile raises for altered archives besides BadZipFile: a cut stream, an unknown
-        # compression method, a header field pointing outside the file.
+        # compression method, a header field pointing outside the file, a member marked encrypted.
         raise _damaged(path, f"{type(e).__name__}: {e}") from None
     return Session(models, arrays, index["state"])
 

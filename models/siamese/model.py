@@ -9,6 +9,12 @@ others, matched against the whole database: one-shot matching of items it never 
 A query is scored against an item by its best-matching window of the item's recording. The
 baseline does the same with no learning: the correlation (cosine of the mean-removed excerpts)
 of raw log-mel excerpts at the best alignment, frame by frame.
+
+A run can stop and go on later (``train(..., resume=matcher)``): the database and the training
+pool are rebuilt from the seed as before, and the matcher keeps Adam's moments, the schedule's
+step and the random streams (see models.core.resume_torch); the loss curve has a point every fixed
+number of steps, so on the CPU a run stopped and resumed gives the same weights and curve as one
+straight through.
 """
 from __future__ import annotations
 
@@ -16,17 +22,20 @@ import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from models.core.checkpoint import Checkpoint, load_checkpoint_of, save_run
+from models.core.checkpoint import Checkpoint, load_module, save_run
 from models.core.device import resolve_device, seed_everything, set_threads
-from models.core.events import STOP, Every, Progress, Rate
+from models.core.events import STOP, Progress, Rate
 from models.core.params import from_dict, param, to_dict, validate
+from models.core.resume_torch import TrainingState, capture, check_continuable, restore
 from models.errors import UserError
+from models.loading import load_result
 from models.siamese import losses
 from models.siamese.audio import FLOOR, FRAMES_PER_SECOND, log_mel, mel_power, standardise, windows
 from models.siamese.database import (SOURCES, Database, QuerySettings, build_database_steps, draw_variant,
@@ -36,6 +45,7 @@ from models.siamese.music import SAMPLE_RATE
 NAME = "siamese"
 GALLERY_HOP = 8          # frames between database windows (0.26 s): a query aligns within half
 LOSSES = ("pair", "contrastive", "triplet")
+CURVE_POINTS = 200       # points of the saved loss curve in a run (one every steps // this)
 
 
 @dataclass
@@ -66,6 +76,10 @@ class SiameseConfig:
     device: str = param("auto", "Where to train: auto picks CUDA when present", choices=("auto", "cpu", "cuda"),
                         advanced=True)
     seed: int = param(1, "Random seed", low=0, high=2**31 - 1, advanced=True)
+
+    # The network's shape and what the database and training pool are built from must stay.
+    FIXED_ON_RESUME: ClassVar[tuple[str, ...]] = ("source", "items", "holdout", "excerpt", "dim", "channels",
+                                                  "item_beats", "variants", "min_snr", "seed")
 
     def query_settings(self) -> QuerySettings:
         return QuerySettings(excerpt_s=self.excerpt, snr_db=(self.min_snr, max(self.min_snr, 20.0)))
@@ -163,12 +177,11 @@ class SiameseMatcher:
     stats: dict = field(default_factory=dict)
     losses: list[tuple[int, float]] = field(default_factory=list)
     model: str = NAME
+    training: TrainingState | None = None     # where training stood, to continue it
 
     def net(self) -> TwinNet:
         if not hasattr(self, "_net"):
-            net = TwinNet(self.config.dim, self.config.channels)
-            net.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in self.state.items()})
-            self._net = net.eval()
+            self._net = load_module(lambda: TwinNet(self.config.dim, self.config.channels), self.state).eval()
         return self._net
 
     @torch.no_grad()
@@ -192,8 +205,10 @@ class SiameseMatcher:
         tensors = {f"net.{k}": v for k, v in self.state.items()}
         tensors["gallery.embeddings"] = self.gallery
         tensors["gallery.items"] = self.gallery_item
-        return Checkpoint(NAME, to_dict(self.config), tensors,
-                          {"names": self.names, "stats": self.stats, "losses": self.losses})
+        extra = {"names": self.names, "stats": self.stats, "losses": self.losses}
+        if self.training is not None:
+            tensors, extra = self.training.add_to(tensors, extra)
+        return Checkpoint(NAME, to_dict(self.config), tensors, extra)
 
     def save(self, folder: str | Path) -> Path:
         """Write model.safetensors, config.json and run.json into ``folder``."""
@@ -201,15 +216,20 @@ class SiameseMatcher:
 
     @classmethod
     def from_checkpoint(cls, ckpt: Checkpoint, config_cls=SiameseConfig) -> "SiameseMatcher":
-        t = ckpt.tensors
+        t, training = TrainingState.split(ckpt.tensors, ckpt.extra)
         state = {k[4:]: v for k, v in t.items() if k.startswith("net.")}
-        return cls(from_dict(config_cls, ckpt.config), state, t["gallery.embeddings"], t["gallery.items"],
-                   list(ckpt.extra["names"]), ckpt.extra.get("stats", {}),
-                   [tuple(x) for x in ckpt.extra.get("losses", [])])
+        config, gallery, items, names = (from_dict(config_cls, ckpt.config), t["gallery.embeddings"],
+                                         t["gallery.items"], list(ckpt.extra["names"]))
+        # Scoring takes each window's item as an index into the names and its vector at the net's width.
+        if gallery.shape[1:] != (config.dim,) or items.shape != gallery.shape[:1] or items.dtype.kind not in "iu" \
+                or not ((items >= 0) & (items < len(names))).all() or not all(isinstance(n, str) for n in names):
+            raise ValueError("a database whose windows do not fit the item names or the network")
+        return cls(config, state, gallery, items, names, ckpt.extra.get("stats", {}),
+                   [tuple(x) for x in ckpt.extra.get("losses", [])], training=training)
 
     @classmethod
     def load(cls, folder: str | Path) -> "SiameseMatcher":
-        return cls.from_checkpoint(load_checkpoint_of(folder, NAME, "a Siamese matcher"))
+        return load_result(folder, NAME, "a Siamese matcher")
 
     def summary(self) -> str:
         s = self.stats
@@ -354,11 +374,20 @@ def split_items(n: int, holdout: float, seed: int) -> tuple[np.ndarray, np.ndarr
     return np.sort(order[n_test:]), np.sort(order[:n_test])
 
 
-def train(config: SiameseConfig, corpus=None):
+def check_resumable(matcher, config: SiameseConfig) -> TrainingState:
+    """The state to continue ``matcher`` from with ``config``, or a UserError saying why not."""
+    return check_continuable(matcher, NAME, config, getattr(matcher, "training", None))
+
+
+def train(config: SiameseConfig, corpus=None, resume: SiameseMatcher | None = None):
     """Build the database, train the twin network, evaluate it and the baseline on held-out
     queries; a generator of Progress returning a :class:`SiameseMatcher`. Send STOP to end
-    training early (the evaluation still runs)."""
+    training early (the evaluation still runs).
+
+    ``resume``: a matcher this trainer returned earlier (stopped early, or to train for more
+    steps), continued from where it ended; its database and training pool are rebuilt first."""
     validate(config)
+    state = check_resumable(resume, config) if resume is not None else None
     device = resolve_device(config.device)
     threads = set_threads(config.threads)
     rng = seed_everything(config.seed)
@@ -372,10 +401,17 @@ def train(config: SiameseConfig, corpus=None):
     net = TwinNet(config.dim, config.channels).to(device)
     opt = torch.optim.Adam(net.parameters(), lr=config.lr)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _lr_factor(s, config.steps))
-    rate, log_due = Rate(config.steps), Every(0.5)
-    curve: list[tuple[int, float]] = []
-    smooth, step, stopped = float("nan"), 0, False
-    yield Progress(0, config.steps, unit="steps", message=f"Training the twin network ({config.loss} loss)")
+    curve: list[tuple[int, float]] = list(resume.losses) if resume is not None else []
+    smooth, step = float("nan"), 0
+    if state is not None:
+        net.load_state_dict({k: torch.tensor(v) for k, v in resume.state.items()})
+        restore(state, opt, scheduler=sched, rngs={"batches": rng})
+        step, smooth = state.step, state.get("smooth_loss")
+    first_step, stopped = step, False
+    rate = Rate(config.steps, done=step)
+    every = max(1, config.steps // CURVE_POINTS)
+    verb = "Continuing" if resume is not None else "Training"
+    yield Progress(step, config.steps, unit="steps", message=f"{verb} the twin network ({config.loss} loss)")
     while step < config.steps:
         net.train()
         anchors, positives = _draw_batch(pool, config, rng)
@@ -390,15 +426,16 @@ def train(config: SiameseConfig, corpus=None):
         if not math.isfinite(value):
             raise UserError(f"Training diverged (the loss became {value}).", "Lower the learning rate.")
         smooth = value if smooth != smooth else 0.95 * smooth + 0.05 * value
-        if log_due() or step == config.steps:
+        if step % every == 0 or step == config.steps:
             curve.append((step, smooth))
-        speed, eta = rate.update(step * config.batch)
-        reply = yield Progress(step, config.steps, loss=smooth, items_per_second=speed / config.batch,
-                               eta_seconds=eta / config.batch if eta == eta else eta, unit="steps")
+        speed, eta = rate.update(step)
+        reply = yield Progress(step, config.steps, loss=smooth, items_per_second=speed, eta_seconds=eta,
+                               unit="steps")
         if reply == STOP:
             stopped = True
             break
     t_train = rate.elapsed
+    training = capture(step, opt, scheduler=sched, rngs={"batches": rng}, values={"smooth_loss": smooth})
 
     metrics, gallery, owners = yield from evaluate(net, db, test_items, config, device)
     state = {k: v.detach().cpu().numpy().copy() for k, v in net.state_dict().items()}
@@ -407,4 +444,8 @@ def train(config: SiameseConfig, corpus=None):
              "device": device.type, "threads": threads if device.type == "cpu" else 0,
              "items": len(db), "train_items": len(train_items), "test_items": len(test_items),
              "source": config.source, "database": str(db.folder) if db.folder else ""}
-    return SiameseMatcher(config, state, gallery, owners, list(db.names), stats, curve)
+    if resume is not None:
+        for key in ("seconds", "train_seconds"):
+            stats[key] += resume.stats.get(key, 0.0)
+        stats["resumed_at_step"] = first_step
+    return SiameseMatcher(config, state, gallery, owners, list(db.names), stats, curve, training=training)

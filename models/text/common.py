@@ -14,8 +14,8 @@ EVENT_SECONDS = 0.1       # at most about ten progress events a second
 
 
 def prepare(corpus: Corpus, min_count: int, max_vocab: int) -> tuple[Vocabulary, EncodedCorpus]:
-    vocab = build_vocab(corpus.sentences, min_count, max_vocab, source=corpus.path.name)
-    data = encode(corpus.sentences, vocab)
+    vocab = build_vocab(corpus, min_count, max_vocab, source=corpus.path.name)
+    data = encode(corpus, vocab)
     if data.n_tokens == 0:
         raise CorpusError(f"{corpus.path.name} has no sentence of two or more known words.",
                           "Use a larger corpus or lower the minimum count.")

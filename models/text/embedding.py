@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from models.core.checkpoint import Checkpoint, CheckpointError, load_checkpoint, save_run
+from models.core.checkpoint import Checkpoint, CheckpointError, save_run
 from models.core.params import from_dict, to_dict
 from models.text.vocab import Vocabulary
 from models.vectors import WordVectors
@@ -50,11 +50,10 @@ class TrainedEmbedding:
 
 def load_embedding(folder: str | Path) -> TrainedEmbedding:
     """The word model saved in ``folder`` (any result with word vectors: the masked LM's too)."""
-    from models.registry import result_from_checkpoint
+    from models.loading import load_result
 
-    ckpt = load_checkpoint(Path(folder))
-    result = result_from_checkpoint(ckpt)
+    result = load_result(folder)
     if not hasattr(result, "vectors"):
-        raise CheckpointError(f"{folder} holds a '{ckpt.model}' model, which has no word vectors.",
+        raise CheckpointError(f"{folder} holds a '{result.model}' model, which has no word vectors.",
                               "Open it from the view that uses it (separation or matching).")
     return result

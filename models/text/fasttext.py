@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numba
 import numpy as np
@@ -25,14 +26,17 @@ from models.core.device import seed_everything, set_threads
 from models.core.events import STOP, Every, Progress, Rate
 from models.core.params import param, validate
 from models.errors import UnknownWordError
-from models.text.common import MAP_WORDS, SNAPSHOT_SECONDS, check_finite, prepare, run_stats, snapshot
+from models.text.common import MAP_WORDS, SNAPSHOT_SECONDS, check_finite, run_stats, snapshot
 from models.text.corpus import Corpus
 from models.text.embedding import TrainedEmbedding
+from models.text.resume import LossCurve, ResumeState, corpus_to_train, epoch_seed
 from models.text.sampling import keep_probabilities
 from models.text.sgns_kernel import (draw, kept, negative_sampling_step, next_random, noise_sampler, prefetch_rows,
                                      sentence_state)
 from models.text.word2vec import CHUNK_SECONDS, LR_FLOOR
 from models.vectors import WordVectors
+
+FIRST_CHUNK = 500         # sentences in the first call, before CHUNK_SECONDS has been measured
 
 
 @dataclass
@@ -57,6 +61,9 @@ class FastTextConfig:
     threads: int = param(0, "CPU threads (0: all cores)", low=0, high=1024, advanced=True)
     seed: int = param(1, "Random seed (one thread gives the same vectors every run)", low=0, high=2**31 - 1,
                       advanced=True)
+
+    # They decide which rows each word's n-grams are: a model can only be continued with its own.
+    FIXED_ON_RESUME: ClassVar[tuple[str, ...]] = ("min_n", "max_n", "buckets")
 
 
 # --- subwords --------------------------------------------------------------------------------
@@ -102,15 +109,16 @@ def _compose(W, ptr, idx, out):
 # --- the CPU kernel --------------------------------------------------------------------------
 
 @numba.njit(parallel=True, fastmath=True, nogil=True, cache=True)
-def _train_chunk(W, C, ptr, idx, ids, starts, s0, s1, keep, sampler, window, negative, lr0, lr1, seed,
-                 loss_out, pairs_out):
+def _train_chunk(W, C, ptr, idx, ids, starts, s0, s1, keep, sampler, window, negative, lr, tok_before, total,
+                 seed, n_threads, loss_out, pairs_out):
     """Skip-gram over sentences [s0, s1) with subword inputs, as gensim's FastText trains it.
 
-    ``len(loss_out)`` threads each take a contiguous share of the sentences (Hogwild: no locks).
-    The learning rate falls linearly from lr0 to lr1 with the sentence's token offset in [s0, s1),
-    and each sentence's random stream starts from (seed, sentence index), so one thread gives the
-    same result however the corpus is cut into calls. Thread t's loss sum and pair count land in
-    ``loss_out[t]`` and ``pairs_out[t]``.
+    ``n_threads`` threads each take a contiguous share of the sentences (Hogwild: no locks).
+    As in :func:`models.text.word2vec._train_chunk`, sentence s trains at the learning rate of its
+    place in the whole run, lr * max(LR_FLOOR, 1 - (tok_before + starts[s]) / total), and draws
+    from :func:`~models.text.sgns_kernel.sentence_state`: with one thread, cutting the run into
+    calls (or stopping and resuming it) changes nothing. Sentence s's loss sum and pair count land
+    in ``loss_out[s - s0]`` and ``pairs_out[s - s0]``.
 
     The input vector of a centre word is the sum of its rows (its own and its n-grams') over the
     number of n-grams (or 1). Every (centre, context) pair is one SGD step, as in fastText and gensim: the
@@ -121,11 +129,8 @@ def _train_chunk(W, C, ptr, idx, ids, starts, s0, s1, keep, sampler, window, neg
     gradients: the same steps, with the rows touched three times per centre instead of three
     times per pair.
     """
-    n_threads = loss_out.shape[0]
     dim = W.shape[1]
     span = s1 - s0
-    tok0 = starts[s0]
-    tokens = max(starts[s1] - tok0, 1)
     for t in numba.prange(n_threads):
         a = s0 + span * t // n_threads
         b = s0 + span * (t + 1) // n_threads
@@ -133,11 +138,11 @@ def _train_chunk(W, C, ptr, idx, ids, starts, s0, s1, keep, sampler, window, neg
         hidden0 = np.empty(dim, dtype=np.float32)
         grad = np.empty(dim, dtype=np.float32)
         sent = np.empty(1024, dtype=np.int32)
-        loss_sum = 0.0
-        pairs = 0
         for s in range(a, b):
-            lr = np.float32(lr0 + (lr1 - lr0) * (starts[s] - tok0) / tokens)
+            rate = np.float32(lr * max(LR_FLOOR, 1.0 - (tok_before + starts[s]) / total))
             state = sentence_state(seed, s)
+            loss_sum = 0.0
+            pairs = 0
             n = 0
             for i in range(starts[s], starts[s + 1]):       # subsampling of frequent words
                 w = ids[i]
@@ -179,7 +184,7 @@ def _train_chunk(W, C, ptr, idx, ids, starts, s0, s1, keep, sampler, window, neg
                         continue
                     for k in range(dim):
                         grad[k] = 0.0
-                    state, loss = negative_sampling_step(hidden, C, sent[j], negative, sampler, lr, grad, state)
+                    state, loss = negative_sampling_step(hidden, C, sent[j], negative, sampler, rate, grad, state)
                     for k in range(dim):
                         hidden[k] += grow * grad[k]
                     loss_sum += loss
@@ -192,8 +197,8 @@ def _train_chunk(W, C, ptr, idx, ids, starts, s0, s1, keep, sampler, window, neg
                     row = W[idx[p]]
                     for k in range(dim):
                         row[k] += grad[k]
-        loss_out[t] = loss_sum
-        pairs_out[t] = pairs
+            loss_out[s - s0] = loss_sum
+            pairs_out[s - s0] = pairs
 
 
 # --- the result: vectors for any word --------------------------------------------------------
@@ -205,6 +210,8 @@ class SubwordVectors(WordVectors):
         super().__init__(words, matrix)
         self.ngrams = np.asarray(ngrams, dtype=np.float32)
         self.config = config
+        if self.ngrams.shape != (config.buckets, self.dim):      # an unseen word hashes into every bucket
+            raise ValueError(f"n-gram vectors of shape {self.ngrams.shape} for {config.buckets} buckets of {self.dim}")
 
     def vector(self, word: str) -> np.ndarray:
         if word in self.index:
@@ -234,23 +241,21 @@ class FastTextEmbedding(TrainedEmbedding):
 # --- the trainer -----------------------------------------------------------------------------
 
 class _Kernel:
-    def __init__(self, words: list[str], data, config: FastTextConfig, keep, sampler, threads, rng):
+    def __init__(self, words: list[str], data, config: FastTextConfig, keep, sampler, threads, W, C):
         self.n_words, self.data, self.config = len(words), data, config
         self.keep, self.sampler, self.threads = keep, sampler, threads
         self.ptr, self.idx = subword_table(words, config) if config.max_n >= config.min_n else (
             np.arange(len(words) + 1, dtype=np.int64), np.arange(len(words), dtype=np.int32))
-        rows = self.n_words + config.buckets
-        bound = 1.0 / config.dim                                # fastText's uniform start
-        self.W = rng.uniform(-bound, bound, (rows, config.dim)).astype(np.float32)
-        self.C = np.zeros((self.n_words, config.dim), dtype=np.float32)
+        self.W, self.C = W, C
 
-    def run(self, s0: int, s1: int, lr0: float, lr1: float, seed: int) -> tuple[float, int]:
-        t = max(1, min(self.threads, s1 - s0))
-        loss, pairs = np.zeros(t), np.zeros(t, dtype=np.int64)
+    def run(self, s0: int, s1: int, tok_before: int, total: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """Train sentences [s0, s1); their loss sums and pair counts, one entry per sentence."""
+        loss, pairs = np.zeros(s1 - s0), np.zeros(s1 - s0, dtype=np.int64)
         cfg = self.config
         _train_chunk(self.W, self.C, self.ptr, self.idx, self.data.ids, self.data.starts, s0, s1, self.keep,
-                     self.sampler, cfg.window, cfg.negative, lr0, lr1, np.uint64(seed), loss, pairs)
-        return float(loss.sum()), int(pairs.sum())
+                     self.sampler, cfg.window, cfg.negative, cfg.lr, tok_before, total, np.uint64(seed),
+                     max(1, min(self.threads, s1 - s0)), loss, pairs)
+        return loss, pairs
 
     def word_vectors(self) -> np.ndarray:
         out = np.empty((self.n_words, self.W.shape[1]), dtype=np.float32)
@@ -270,39 +275,57 @@ def _top_vectors(kernel: _Kernel) -> np.ndarray:
     return snapshot(out)
 
 
-def train(config: FastTextConfig, corpus: Corpus):
-    """Train FastText on ``corpus``; a generator of Progress returning a FastTextEmbedding."""
+def _weights(config: FastTextConfig, n_words: int, resume: FastTextEmbedding | None):
+    """The input rows (words, then n-gram buckets) and output rows: fastText's uniform start, or
+    copies of ``resume``'s."""
+    rng = seed_everything(config.seed)
+    if resume is not None:
+        return (np.concatenate([resume.tensors["words"], resume.tensors["ngrams"]]).astype(np.float32, copy=False),
+                resume.tensors["output"].astype(np.float32, copy=True))
+    bound = 1.0 / config.dim
+    W = rng.uniform(-bound, bound, (n_words + config.buckets, config.dim)).astype(np.float32)
+    return W, np.zeros((n_words, config.dim), dtype=np.float32)
+
+
+def train(config: FastTextConfig, corpus: Corpus, resume: FastTextEmbedding | None = None):
+    """Train FastText on ``corpus``; a generator of Progress returning a FastTextEmbedding.
+
+    ``resume``: a model this trainer returned earlier (stopped early, or to train for more
+    epochs), continued from where it ended; with one thread and the same seed, a run stopped and
+    resumed gives the same weights and loss curve as one run straight through."""
     validate(config)
     threads = set_threads(config.threads)
-    rng = seed_everything(config.seed)
-    yield Progress(0, 0, message="Building the vocabulary and n-grams")
-    vocab, data = prepare(corpus, config.min_count, config.max_vocab)
+    vocab, data, state, losses, stopped = yield from corpus_to_train(config, "fasttext", corpus, resume)
+    W, C = _weights(config, len(vocab), resume)
     kernel = _Kernel(vocab.words, data, config, keep_probabilities(vocab.counts, config.sample),
-                     noise_sampler(vocab.counts), threads, rng)
+                     noise_sampler(vocab.counts), threads, W, C)
     labels = tuple(vocab.words[:MAP_WORDS])
-    n_sent, total = data.n_sentences, config.epochs * data.n_tokens
-    rate, snap_due = Rate(total), Every(SNAPSHOT_SECONDS)
-    losses: list[tuple[int, float]] = []
-    done, epoch, stopped, chunk, last_loss = 0, 0, False, max(1, min(n_sent, 500)), float("nan")
-    epoch_seeds = [int(x) for x in rng.integers(1, 2**47, size=config.epochs)]
-    yield Progress(0, total, 0, config.epochs, message=f"Training FastText on {threads} thread(s)",
-                   snapshot=_top_vectors(kernel), labels=labels)
+    n_sent, n_tok = data.n_sentences, data.n_tokens
+    total = config.epochs * n_tok
+    epoch, s = state.epoch, state.sentence
+    start = done = epoch * n_tok + int(data.starts[s])
+    curve = LossCurve(n_sent, losses, state.bin_loss, state.bin_pairs, starts=data.starts)
+    rate, snap_due = Rate(total, done=start), Every(SNAPSHOT_SECONDS)
+    chunk = max(1, min(n_sent, FIRST_CHUNK))
+    last_loss = losses[-1][1] if losses else float("nan")
+    verb = "Continuing" if resume is not None else "Training"
+    stopped |= (yield Progress(done, total, epoch + 1, config.epochs, last_loss,
+                               message=f"{verb} FastText on {threads} thread(s)",
+                               snapshot=_top_vectors(kernel), labels=labels)) == STOP
     while epoch < config.epochs and not stopped:
-        s = 0
+        seed = epoch_seed(config.seed, epoch)
         while s < n_sent:
             s1 = min(n_sent, s + chunk)
-            words = int(data.starts[s1] - data.starts[s])
-            lr0 = config.lr * max(LR_FLOOR, 1 - done / total)
-            lr1 = config.lr * max(LR_FLOOR, 1 - (done + words) / total)
             t0 = rate.elapsed
-            loss_sum, pairs = kernel.run(s, s1, lr0, lr1, epoch_seeds[epoch])
+            sent_loss, sent_pairs = kernel.run(s, s1, epoch * n_tok, total, seed)
             took = rate.elapsed - t0
             chunk = max(1, min(n_sent, int(chunk * min(4.0, max(0.25, CHUNK_SECONDS / max(took, 1e-4))))))
-            done, s = done + words, s1
+            pairs = int(sent_pairs.sum())
             if pairs:
-                last_loss = loss_sum / pairs
+                last_loss = float(sent_loss.sum()) / pairs
                 check_finite(last_loss)
-                losses.append((done, last_loss))
+            curve.add(epoch * n_tok, s, sent_loss, sent_pairs)
+            done, s = epoch * n_tok + int(data.starts[s1]), s1
             speed, eta = rate.update(done)
             snap = _top_vectors(kernel) if snap_due() else None
             reply = yield Progress(done, total, epoch + 1, config.epochs, last_loss, speed, eta,
@@ -310,7 +333,14 @@ def train(config: FastTextConfig, corpus: Corpus):
             if reply == STOP:
                 stopped = True
                 break
-        epoch += 0 if stopped else 1
-    stats = run_stats("fasttext", rate.elapsed, done, last_loss, "cpu", vocab, data, corpus, stopped,
-                      threads=threads, epochs_done=epoch, buckets=config.buckets)
-    return FastTextEmbedding("fasttext", config, vocab, kernel.tensors(), stats, losses)
+        if s >= n_sent:
+            epoch, s = epoch + 1, 0
+    seconds = rate.elapsed
+    stats = run_stats("fasttext", seconds, done - start, last_loss, "cpu", vocab, data, corpus,
+                      epoch < config.epochs, threads=threads, epochs_done=epoch, buckets=config.buckets)
+    stats["words_done"] = done          # where the run stands, counted from its start, not this call's
+    if resume is not None:
+        stats["seconds"] += resume.stats.get("seconds", 0.0)
+        stats["resumed_at_words"] = start
+    state_out = ResumeState(epoch, s, curve.bin_loss, curve.bin_pairs, n_sent, n_tok)
+    return FastTextEmbedding("fasttext", config, vocab, kernel.tensors(), stats, curve.points, state_out.to_json())

@@ -5,11 +5,19 @@ For each nonzero X_ij of the symmetric, 1/distance-weighted co-occurrence matrix
 pairs count less and very frequent ones do not dominate. Training is AdaGrad as in glove.c: a numba
 kernel walks the shuffled nonzeros, one lock-free thread per share ("Hogwild"), and the word
 vectors are w + c at the end. The loss reported is the mean of that term per nonzero.
+
+A run can stop and go on later (``train(..., resume=model)``): the model keeps the AdaGrad sums
+with the weights, and its state says which epoch and which entry of the shuffled order come next.
+The order is shuffled once per run from the seed the run started with, as glove.c's shuffle tool
+does, so it is the same after a restart (even if the seed setting was changed meanwhile); the loss
+curve has a point per fixed block of entries (see models.text.resume). So with one thread a run
+stopped and resumed gives the same weights and curve as one straight through.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numba
 import numpy as np
@@ -17,12 +25,15 @@ import numpy as np
 from models.core.device import seed_everything, set_threads
 from models.core.events import STOP, Every, Progress, Rate
 from models.core.params import param, validate
-from models.text.common import MAP_WORDS, SNAPSHOT_SECONDS, check_finite, prepare, run_stats, snapshot
+from models.text.common import MAP_WORDS, SNAPSHOT_SECONDS, check_finite, run_stats, snapshot
 from models.text.cooccurrence import count_steps
 from models.text.corpus import Corpus
 from models.text.embedding import TrainedEmbedding
+from models.text.resume import LossCurve, ResumeState, corpus_to_train, not_the_corpus
 
 CHUNK_SECONDS = 0.15    # work between two yields: Stop and progress take effect this often
+FIRST_CHUNK = 20_000    # entries in the first call, before CHUNK_SECONDS has been measured
+MIN_CHUNK = 1000        # entries a call at least: fewer and the call costs more than its work
 
 
 @dataclass
@@ -42,6 +53,18 @@ class GloVeConfig:
     seed: int = param(1, "Random seed (one thread gives the same vectors every run)", low=0, high=2**31 - 1,
                       advanced=True)
 
+    # The window decides the co-occurrence entries the state counts through.
+    FIXED_ON_RESUME: ClassVar[tuple[str, ...]] = ("window",)
+
+
+@dataclass
+class GloVeState(ResumeState):
+    """ResumeState counting co-occurrence entries, not sentences: the next entry of the epoch in
+    the shuffled order, how many there are, and the seed that shuffled them."""
+    entry: int = 0
+    corpus_entries: int = 0       # 0: the count was stopped before it finished
+    order_seed: int = 0
+
 
 def weighting(x, x_max: float = 100.0, alpha: float = 0.75) -> np.ndarray:
     """f(x) = min(1, (x / x_max)^alpha): the weight of a co-occurrence count in the loss."""
@@ -49,26 +72,24 @@ def weighting(x, x_max: float = 100.0, alpha: float = 0.75) -> np.ndarray:
 
 
 @numba.njit(parallel=True, fastmath=True, nogil=True, cache=True)
-def _train_chunk(W, C, bw, bc, gW, gC, gbw, gbc, rows, cols, logx, fx, a, b, lr, loss_out):
-    """One AdaGrad step per nonzero in [a, b), ``len(loss_out)`` threads each on a contiguous share.
+def _train_chunk(W, C, bw, bc, gW, gC, gbw, gbc, rows, cols, logx, fx, a, b, lr, n_threads, loss_out):
+    """One AdaGrad step per nonzero in [a, b), ``n_threads`` threads each on a contiguous share.
 
     As in glove.c, the squared-gradient sums start at 1 and accumulate the lr-scaled gradient, so
-    a parameter's first step is exactly -lr * gradient. Loss sums per thread land in loss_out.
+    a parameter's first step is exactly -lr * gradient. Entry e's loss lands in loss_out[e - a].
     """
-    n_threads = loss_out.shape[0]
     dim = W.shape[1]
     span = b - a
     for t in numba.prange(n_threads):
         lo = a + span * t // n_threads
         hi = a + span * (t + 1) // n_threads
-        loss = 0.0
         for e in range(lo, hi):
             i, j = rows[e], cols[e]
             diff = bw[i] + bc[j] - logx[e]
             for k in range(dim):
                 diff += W[i, k] * C[j, k]
             fdiff = fx[e] * diff
-            loss += 0.5 * fdiff * diff
+            loss_out[e - a] = 0.5 * fdiff * diff
             step = lr * fdiff
             for k in range(dim):
                 gw = step * C[j, k]
@@ -81,7 +102,6 @@ def _train_chunk(W, C, bw, bc, gW, gC, gbw, gbc, rows, cols, logx, fx, a, b, lr,
             bc[j] -= step / math.sqrt(gbc[j])
             gbw[i] += step * step
             gbc[j] += step * step
-        loss_out[t] = loss
 
 
 class _Params:
@@ -95,71 +115,104 @@ class _Params:
         self.gW, self.gC = np.ones_like(self.W), np.ones_like(self.C)
         self.gbw, self.gbc = np.ones_like(self.bw), np.ones_like(self.bc)
 
-    def step(self, entries, a: int, b: int, lr: float, threads: int) -> float:
-        """AdaGrad over entries [a, b); returns the loss summed over them."""
+    # Tensor names of the weights and of their AdaGrad sums, as a model saves them.
+    NAMES = {"W": "words", "C": "output", "bw": "word_bias", "bc": "context_bias",
+             "gW": "words_gradsq", "gC": "output_gradsq", "gbw": "word_bias_gradsq", "gbc": "context_bias_gradsq"}
+
+    @classmethod
+    def from_tensors(cls, tensors: dict[str, np.ndarray]) -> "_Params":
+        """Copies of a saved model's weights and AdaGrad sums (the model itself is left as it is)."""
+        params = cls.__new__(cls)
+        for attr, name in cls.NAMES.items():
+            setattr(params, attr, np.array(tensors[name], dtype=np.float32, copy=True))
+        return params
+
+    def step(self, entries, a: int, b: int, lr: float, threads: int) -> np.ndarray:
+        """AdaGrad over entries [a, b); returns the loss of each."""
         rows, cols, logx, fx = entries
-        loss = np.zeros(max(1, min(threads, b - a)))
+        loss = np.empty(b - a)
         _train_chunk(self.W, self.C, self.bw, self.bc, self.gW, self.gC, self.gbw, self.gbc,
-                     rows, cols, logx, fx, a, b, lr, loss)
-        return float(loss.sum())
+                     rows, cols, logx, fx, a, b, lr, max(1, min(threads, b - a)), loss)
+        return loss
 
     def tensors(self) -> dict[str, np.ndarray]:
-        return {"input": self.W + self.C, "words": self.W, "output": self.C,
-                "word_bias": self.bw, "context_bias": self.bc}
+        return {"input": self.W + self.C, **{name: getattr(self, attr) for attr, name in self.NAMES.items()}}
 
 
-def _entries(counts, config: GloVeConfig, rng: np.random.Generator):
+def _entries(counts, config: GloVeConfig, seed: int):
     """The nonzeros as (rows, cols, log x, f(x)) arrays, shuffled once as glove.c's shuffle tool does,
-    so every share of the kernel sees a mix of frequent and rare words."""
+    so every share of the kernel sees a mix of frequent and rare words. The order is a function of
+    ``seed`` and the counts only (a stream apart from the starting weights'), so a resumed run
+    walks the same order."""
     coo = counts.tocoo()
-    order = rng.permutation(coo.nnz)
+    order = np.random.default_rng((seed, 1)).permutation(coo.nnz)
     return (coo.row[order].astype(np.int32), coo.col[order].astype(np.int32),
             np.log(coo.data[order]).astype(np.float32),
             weighting(coo.data[order], config.x_max, config.alpha).astype(np.float32))
 
 
-def train(config: GloVeConfig, corpus: Corpus):
-    """Count, then fit GloVe; a generator of :class:`Progress` returning a TrainedEmbedding."""
+def _map_vectors(params: _Params) -> np.ndarray:
+    return snapshot(params.W[:MAP_WORDS] + params.C[:MAP_WORDS])
+
+
+def train(config: GloVeConfig, corpus: Corpus, resume: TrainedEmbedding | None = None):
+    """Count, then fit GloVe; a generator of :class:`Progress` returning a TrainedEmbedding.
+
+    ``resume``: a model this trainer returned earlier (stopped early, or to train for more
+    epochs), continued from where it ended."""
     validate(config)
     threads = set_threads(config.threads)
-    rng = seed_everything(config.seed)
     clock = Rate(1)
-    yield Progress(0, 0, message="Building the vocabulary")
-    vocab, data = prepare(corpus, config.min_count, config.max_vocab)
+    vocab, data, state, losses, stopped = yield from corpus_to_train(config, "glove", corpus, resume, GloVeState)
     labels = tuple(vocab.words[:MAP_WORDS])
-    counts, stopped = yield from count_steps(data, len(vocab), config.window, harmonic=True)
-    entries = _entries(counts, config, rng)
-    params = _Params(len(vocab), config.dim, rng)
-    nnz = len(entries[0])
+    rng = seed_everything(config.seed)
+    params = _Params(len(vocab), config.dim, rng) if resume is None else _Params.from_tensors(resume.tensors)
+    order_seed = config.seed if resume is None else state.order_seed
+    nnz = state.corpus_entries
+    if not stopped:
+        counts, stopped = yield from count_steps(data, len(vocab), config.window, harmonic=True)
+    if not stopped:
+        if nnz and counts.nnz != nnz:
+            raise not_the_corpus(corpus, resume, f"{counts.nnz:,} co-occurring pairs", f"{nnz:,}")
+        nnz = counts.nnz
+        entries = _entries(counts, config, order_seed)
     total = config.epochs * nnz
-    rate, snap_due = Rate(total), Every(SNAPSHOT_SECONDS)
-    losses: list[tuple[int, float]] = []
-    done, epoch, last_loss, chunk = 0, 0, float("nan"), min(nnz, 20_000)
-    yield Progress(0, total, 0, config.epochs, unit="pairs", message=f"Training GloVe on {threads} thread(s)",
-                   snapshot=snapshot(params.W + params.C), labels=labels)
+    epoch, a = state.epoch, state.entry
+    start = done = epoch * nnz + a
+    curve = LossCurve(nnz, losses, state.bin_loss, state.bin_pairs)
+    rate, snap_due = Rate(total, done=start), Every(SNAPSHOT_SECONDS)
+    chunk = max(1, min(nnz, FIRST_CHUNK))
+    last_loss = losses[-1][1] if losses else float("nan")
+    verb = "Continuing" if resume is not None else "Training"
+    stopped |= (yield Progress(done, total, epoch + 1, config.epochs, last_loss, unit="pairs",
+                               message=f"{verb} GloVe on {threads} thread(s)", snapshot=_map_vectors(params),
+                               labels=labels)) == STOP
     while epoch < config.epochs and not stopped:
-        a = 0
         while a < nnz:
             b = min(nnz, a + chunk)
             t0 = rate.elapsed
             loss = params.step(entries, a, b, config.lr, threads)
             took = rate.elapsed - t0
-            chunk = max(1000, int(chunk * min(4.0, max(0.25, CHUNK_SECONDS / max(took, 1e-4)))))
-            last_loss = loss / (b - a)
-            done += b - a
-            a = b
+            chunk = max(MIN_CHUNK, min(nnz, int(chunk * min(4.0, max(0.25, CHUNK_SECONDS / max(took, 1e-4))))))
+            last_loss = float(loss.sum()) / (b - a)
             check_finite(last_loss)
-            losses.append((done, last_loss))
+            curve.add(epoch * nnz, a, loss)
+            done, a = epoch * nnz + b, b
             speed, eta = rate.update(done)
-            snap = snapshot(params.W + params.C) if snap_due() else None
+            snap = _map_vectors(params) if snap_due() else None
             reply = yield Progress(done, total, epoch + 1, config.epochs, last_loss, speed, eta, unit="pairs",
                                    snapshot=snap, labels=labels if snap is not None else None)
             if reply == STOP:
                 stopped = True
                 break
-        epoch += 0 if stopped else 1
-    seconds = clock.elapsed
-    stats = run_stats("glove", seconds, data.n_tokens, last_loss, "cpu", vocab, data, corpus, stopped,
-                      threads=threads, epochs_done=epoch, pairs_done=done, nonzeros=nnz,
-                      pairs_per_second=done / rate.elapsed if rate.elapsed > 0 else 0.0)
-    return TrainedEmbedding("glove", config, vocab, params.tensors(), stats, losses)
+        if a >= nnz:
+            epoch, a = epoch + 1, 0
+    stats = run_stats("glove", clock.elapsed, data.n_tokens, last_loss, "cpu", vocab, data, corpus,
+                      epoch < config.epochs, threads=threads, epochs_done=epoch, pairs_done=done, nonzeros=nnz,
+                      pairs_per_second=(done - start) / rate.elapsed if rate.elapsed > 0 else 0.0)
+    if resume is not None:
+        stats["seconds"] += resume.stats.get("seconds", 0.0)
+        stats["resumed_at_pairs"] = start
+    state_out = GloVeState(epoch, 0, curve.bin_loss, curve.bin_pairs, data.n_sentences, data.n_tokens,
+                           entry=a, corpus_entries=nnz, order_seed=order_seed)
+    return TrainedEmbedding("glove", config, vocab, params.tensors(), stats, curve.points, state_out.to_json())

@@ -8,6 +8,11 @@ tokens only; the output layer shares the input embedding matrix.
 
 Unlike word2vec, one word gets a different vector in every sentence:
 :func:`contextual_vectors` returns the encoder's last hidden state of each word occurrence.
+
+A run can stop and go on later (``train(..., resume=model)``): the model keeps AdamW's moments,
+the schedule's step and the random streams (see models.core.resume_torch), and the loss curve has
+a point every fixed number of steps, so on the CPU a run stopped and resumed gives the same
+weights and curve as one straight through.
 """
 from __future__ import annotations
 
@@ -15,18 +20,22 @@ import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from models.core.checkpoint import Checkpoint, load_checkpoint_of, save_run
+from models.core.checkpoint import Checkpoint, load_module, save_run
 from models.core.device import resolve_device, seed_everything, set_threads
 from models.core.events import STOP, Every, Progress, Rate
 from models.core.params import from_dict, param, to_dict, validate
+from models.core.resume_torch import TrainingState, capture, check_continuable, restore
 from models.errors import CorpusError, UnknownWordError, UserError
+from models.loading import load_result
 from models.text.corpus import Corpus, tokenize
+from models.text.resume import not_the_corpus
 from models.text.vocab import Vocabulary, build_vocab
 
 NAME = "mlm"
@@ -35,6 +44,7 @@ SPECIALS = ("[PAD]", "[UNK]", "[MASK]")
 IGNORE = -100                 # label of positions the loss skips (torch's cross_entropy default)
 MAP_WORDS = 1000
 HELD_OUT = 2000               # sequences kept aside for the masked-token accuracy
+CURVE_POINTS = 200            # points of the saved loss curve in a run (one every steps // this)
 
 CONTEXT_SENTENCES = ("I like the new chicken place on third street", "I played chicken at dark night")
 """The module's example: "chicken" the food and "chicken" the game of nerve."""
@@ -63,6 +73,10 @@ class MLMConfig:
     device: str = param("auto", "Where to train: auto picks CUDA when present", choices=("auto", "cpu", "cuda"),
                         advanced=True)
     seed: int = param(1, "Random seed", low=0, high=2**31 - 1, advanced=True)
+
+    # The network's shape, the vocabulary and the held-out split (drawn from the seed) must stay.
+    FIXED_ON_RESUME: ClassVar[tuple[str, ...]] = ("dim", "layers", "heads", "ff", "max_len", "max_vocab",
+                                                  "min_count", "seed")
 
 
 # --- masking -----------------------------------------------------------------------------------
@@ -153,6 +167,7 @@ class TrainedMLM:
     stats: dict = field(default_factory=dict)
     losses: list[tuple[int, float]] = field(default_factory=list)
     model: str = NAME
+    training: TrainingState | None = None     # where training stood, to continue it
 
     @property
     def index(self) -> dict[str, int]:
@@ -162,9 +177,7 @@ class TrainedMLM:
 
     def net(self) -> MLMNet:
         if not hasattr(self, "_net"):
-            net = MLMNet(len(self.vocab) + len(SPECIALS), self.config)
-            net.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in self.state.items()})
-            self._net = net.eval()
+            self._net = load_module(lambda: MLMNet(len(self.vocab) + len(SPECIALS), self.config), self.state).eval()
         return self._net
 
     @property
@@ -175,21 +188,24 @@ class TrainedMLM:
         return WordVectors(list(self.vocab.words), self.state["tok.weight"][len(SPECIALS):])
 
     def checkpoint(self) -> Checkpoint:
-        return Checkpoint(NAME, to_dict(self.config), self.state,
-                          {"vocab": self.vocab.to_json(), "stats": self.stats, "losses": self.losses})
+        tensors, extra = self.state, {"vocab": self.vocab.to_json(), "stats": self.stats, "losses": self.losses}
+        if self.training is not None:
+            tensors, extra = self.training.add_to(tensors, extra)
+        return Checkpoint(NAME, to_dict(self.config), tensors, extra)
 
     def save(self, folder: str | Path) -> Path:
         return save_run(folder, self.checkpoint(), self.stats)
 
     @classmethod
     def from_checkpoint(cls, ckpt: Checkpoint, config_cls=MLMConfig) -> "TrainedMLM":
+        state, training = TrainingState.split(ckpt.tensors, ckpt.extra)
         return cls(from_dict(config_cls, ckpt.config), Vocabulary.from_json(ckpt.extra["vocab"]),
-                   dict(ckpt.tensors), ckpt.extra.get("stats", {}),
-                   [tuple(x) for x in ckpt.extra.get("losses", [])])
+                   state, ckpt.extra.get("stats", {}),
+                   [tuple(x) for x in ckpt.extra.get("losses", [])], training=training)
 
     @classmethod
     def load(cls, folder: str | Path) -> "TrainedMLM":
-        return cls.from_checkpoint(load_checkpoint_of(folder, NAME, "a masked language model"))
+        return load_result(folder, NAME, "a masked language model")
 
     def summary(self) -> str:
         s = self.stats
@@ -264,24 +280,47 @@ def _lr_factor(step: int, total: int) -> float:
     return (step + 1) / warm if step < warm else max(0.0, (total - step) / max(1, total - warm))
 
 
-def train(config: MLMConfig, corpus: Corpus):
+def check_resumable(model, config: MLMConfig) -> TrainingState:
+    """The state to continue ``model`` from with ``config``, or a UserError saying why not."""
+    return check_continuable(model, NAME, config, getattr(model, "training", None))
+
+
+def _sequences(config: MLMConfig, corpus: Corpus, resume: TrainedMLM | None, state):
+    """(vocabulary, word index, encoded sequences): counted afresh, or the model's on the same corpus."""
+    if resume is None:
+        vocab = build_vocab(corpus.sentences, config.min_count, config.max_vocab, source=corpus.path.name)
+    else:
+        vocab = resume.vocab
+    index = {w: i + len(SPECIALS) for i, w in enumerate(vocab.words)}
+    seqs = encode_sequences(corpus.sentences, index, config.max_len)
+    if state is not None:
+        found, was = (len(seqs), int((seqs != PAD).sum())), (state.get("sequences"), state.get("tokens"))
+        if found != was:
+            raise not_the_corpus(corpus, resume, f"{found[0]:,} sequences of {found[1]:,} tokens",
+                                 f"{was[0]:,} of {was[1]:,}")
+    if len(seqs) < 4:
+        raise CorpusError(f"{corpus.path.name} has {len(seqs)} sentence(s) of two or more words.",
+                          "Use a larger corpus.")
+    return vocab, index, seqs
+
+
+def train(config: MLMConfig, corpus: Corpus, resume: TrainedMLM | None = None):
     """Train the masked language model on ``corpus``; a generator of Progress that returns a
-    :class:`TrainedMLM`. Send STOP to finish early and keep the model so far."""
+    :class:`TrainedMLM`. Send STOP to finish early and keep the model so far.
+
+    ``resume``: a model this trainer returned earlier (stopped early, or to train for more
+    steps), continued from where it ended."""
     validate(config)
     if config.dim % config.heads:
         raise UserError(f"heads ({config.heads}) must divide dim ({config.dim}).", "Change one of them.")
+    state = check_resumable(resume, config) if resume is not None else None
     device = resolve_device(config.device)
     threads = set_threads(config.threads)
     rng = seed_everything(config.seed)
     t_start = time.perf_counter()
 
-    yield Progress(0, 0, message="Building the vocabulary")
-    vocab = build_vocab(corpus.sentences, config.min_count, config.max_vocab, source=corpus.path.name)
-    index = {w: i + len(SPECIALS) for i, w in enumerate(vocab.words)}
-    seqs = encode_sequences(corpus.sentences, index, config.max_len)
-    if len(seqs) < 4:
-        raise CorpusError(f"{corpus.path.name} has {len(seqs)} sentence(s) of two or more words.",
-                          "Use a larger corpus.")
+    yield Progress(0, 0, message="Building the vocabulary" if resume is None else "Reading the corpus")
+    vocab, index, seqs = _sequences(config, corpus, resume, state)
     order = rng.permutation(len(seqs))
     n_test = min(HELD_OUT, max(1, len(seqs) // 20))
     test = torch.from_numpy(seqs[order[:n_test]]).to(device)
@@ -292,13 +331,21 @@ def train(config: MLMConfig, corpus: Corpus):
     opt = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=0.01)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _lr_factor(s, config.steps))
     gen = torch.Generator(device=device).manual_seed(config.seed)
-    labels_map = tuple(vocab.words[:MAP_WORDS])
-    rate, snap_due, log_due = Rate(config.steps * config.batch), Every(1.0), Every(0.5)
-    curve: list[tuple[int, float]] = []
+    curve: list[tuple[int, float]] = list(resume.losses) if resume is not None else []
     smooth_loss = smooth_acc = float("nan")
-    step, stopped = 0, False
-    yield Progress(0, config.steps, unit="steps", message=f"Training the masked language model on "
-                   f"{threads} thread(s)" if device.type == "cpu" else f"Training the masked language model on {device}")
+    step = 0
+    if state is not None:
+        net.load_state_dict({k: torch.tensor(v) for k, v in resume.state.items()})
+        restore(state, opt, scheduler=sched, generators={"batches": gen})
+        step = state.step
+        smooth_loss, smooth_acc = state.get("smooth_loss"), state.get("smooth_acc")
+    first_step, stopped = step, False
+    labels_map = tuple(vocab.words[:MAP_WORDS])
+    rate, snap_due = Rate(config.steps * config.batch, done=step * config.batch), Every(1.0)
+    every = max(1, config.steps // CURVE_POINTS)
+    where = f"{threads} thread(s)" if device.type == "cpu" else str(device)
+    verb = "Continuing" if resume is not None else "Training"
+    yield Progress(step, config.steps, unit="steps", message=f"{verb} the masked language model on {where}")
     net.train()
     while step < config.steps:
         rows = torch.randint(len(data), (config.batch,), generator=gen, device=device)
@@ -320,7 +367,7 @@ def train(config: MLMConfig, corpus: Corpus):
         acc = float((logits.detach().argmax(-1) == labels[chosen]).float().mean())
         smooth_loss = value if smooth_loss != smooth_loss else 0.98 * smooth_loss + 0.02 * value
         smooth_acc = acc if smooth_acc != smooth_acc else 0.98 * smooth_acc + 0.02 * acc
-        if log_due() or step == config.steps:
+        if step % every == 0 or step == config.steps:
             curve.append((step, smooth_loss))
         speed, eta = rate.update(step * config.batch)
         snap = (net.tok.weight[len(SPECIALS):len(SPECIALS) + MAP_WORDS].detach().cpu().numpy().copy()
@@ -332,17 +379,25 @@ def train(config: MLMConfig, corpus: Corpus):
         if reply == STOP:
             stopped = True
             break
+    training = capture(step, opt, scheduler=sched, generators={"batches": gen},
+                       values={"smooth_loss": smooth_loss, "smooth_acc": smooth_acc, "sequences": len(seqs),
+                               "tokens": int((seqs != PAD).sum())})
 
     yield Progress(step, config.steps, unit="steps", message="Measuring the masked-token accuracy")
     held_out, unigram = masked_accuracy(net, test, V, config)
     net.eval()
-    state = {k: v.detach().cpu().numpy().copy() for k, v in net.state_dict().items()}
+    weights = {k: v.detach().cpu().numpy().copy() for k, v in net.state_dict().items()}
     seconds = time.perf_counter() - t_start
+    new_steps = step - first_step
     stats = {"model": NAME, "seconds": seconds, "train_seconds": rate.elapsed,
-             "sequences_per_second": step * config.batch / max(rate.elapsed, 1e-9),
+             "sequences_per_second": new_steps * config.batch / max(rate.elapsed, 1e-9),
              "final_loss": smooth_loss, "train_masked_accuracy": smooth_acc, "masked_accuracy": held_out,
              "most_frequent_word_accuracy": unigram,
              "held_out_sequences": int(len(test)), "steps_done": step, "stopped_early": stopped,
              "device": device.type, "threads": threads if device.type == "cpu" else 0,
              "vocab_size": len(vocab), "sequences": int(len(data)), "corpus": str(corpus.path)}
-    return TrainedMLM(config, vocab, state, stats, curve)
+    if resume is not None:
+        for key in ("seconds", "train_seconds"):
+            stats[key] += resume.stats.get(key, 0.0)
+        stats["resumed_at_step"] = first_step
+    return TrainedMLM(config, vocab, weights, stats, curve, training=training)

@@ -8,11 +8,17 @@ O(V * dim) per pair where negative sampling costs O(k * dim); the vocabulary is 
 Pairs are drawn at random from the corpus (a random centre token, a context word within a window
 shrunk at random as word2vec does, frequent words subsampled by rejection), batched, and trained
 with Adam on the exact cross-entropy gradient, computed in :func:`softmax_loss_and_grads`.
+
+A run can stop and go on later (``train(..., resume=model)``): the model keeps Adam's moments and
+the pair sampler's random state (see models.core.resume_torch), and the loss curve has one point
+per step, so on the CPU a run stopped and resumed gives the same weights and curve as one straight
+through.
 """
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numba
 import numpy as np
@@ -21,10 +27,13 @@ import torch
 from models.core.device import resolve_device, seed_everything, set_threads
 from models.core.events import STOP, Every, Progress, Rate
 from models.core.params import param, validate
+from models.core.resume_torch import EXTRA_KEY, TrainingState, capture, check_continuable, restore
 from models.text.common import EVENT_SECONDS, MAP_WORDS, SNAPSHOT_SECONDS, check_finite, prepare, run_stats, snapshot
 from models.text.corpus import Corpus
 from models.text.embedding import TrainedEmbedding
+from models.text.resume import not_the_corpus
 from models.text.sampling import keep_probabilities
+from models.text.vocab import encode
 
 MAX_VOCAB = 20_000   # beyond this a CPU step takes seconds: use negative sampling (sgns) instead
 
@@ -46,6 +55,9 @@ class SoftmaxConfig:
     device: str = param("auto", "Where to train: auto picks CUDA when present", choices=("auto", "cpu", "cuda"),
                         advanced=True)
     seed: int = param(1, "Random seed", low=0, high=2**31 - 1, advanced=True)
+
+    # The vocabulary decides the weights' rows; the seed, the random streams a resumed run goes on with.
+    FIXED_ON_RESUME: ClassVar[tuple[str, ...]] = ("dim", "min_count", "max_vocab", "seed")
 
 
 def softmax_loss_and_grads(u: torch.Tensor, C: torch.Tensor, targets: torch.Tensor):
@@ -107,22 +119,57 @@ class _Model:
         return float(loss)
 
 
-def train(config: SoftmaxConfig, corpus: Corpus):
-    """Train full-softmax skip-gram; a generator of Progress returning a TrainedEmbedding."""
+def training_state(model: TrainedEmbedding) -> TrainingState | None:
+    """Where ``model``'s training stood: its ``state`` with the tensors saved under the prefix."""
+    return TrainingState.split(model.tensors, {EXTRA_KEY: model.state})[1]
+
+
+def check_resumable(model, config: SoftmaxConfig) -> TrainingState:
+    """The state to continue ``model`` from with ``config``, or a UserError saying why not."""
+    state = training_state(model) if getattr(model, "model", None) == "softmax" else None
+    return check_continuable(model, "softmax", config, state)
+
+
+def _data(config: SoftmaxConfig, corpus: Corpus, resume: TrainedEmbedding | None, state):
+    """The vocabulary and encoded corpus: counted afresh, or the model's on the same corpus."""
+    if resume is None:
+        return prepare(corpus, config.min_count, config.max_vocab)
+    data = encode(corpus, resume.vocab)
+    was = (state.get("corpus_sentences"), state.get("corpus_tokens"))
+    if (data.n_sentences, data.n_tokens) != was:
+        raise not_the_corpus(corpus, resume, f"{data.n_sentences:,} sentences and {data.n_tokens:,} known words",
+                             f"{was[0]:,} and {was[1]:,}")
+    return resume.vocab, data
+
+
+def train(config: SoftmaxConfig, corpus: Corpus, resume: TrainedEmbedding | None = None):
+    """Train full-softmax skip-gram; a generator of Progress returning a TrainedEmbedding.
+
+    ``resume``: a model this trainer returned earlier (stopped early, or to train for more
+    steps), continued from where it ended."""
     validate(config)
+    state = check_resumable(resume, config) if resume is not None else None
     device = resolve_device(config.device)
     threads = set_threads(config.threads)
     rng = seed_everything(config.seed)
-    yield Progress(0, 0, message="Building the vocabulary")
-    vocab, data = prepare(corpus, config.min_count, config.max_vocab)
+    yield Progress(0, 0, message="Building the vocabulary" if resume is None else "Reading the corpus")
+    vocab, data = _data(config, corpus, resume, state)
     keep = keep_probabilities(vocab.counts, config.sample)
     model = _Model(len(vocab), config.dim, config.lr, device, rng)
+    if state is not None:
+        model.W.copy_(torch.tensor(resume.tensors["input"]))
+        model.C.copy_(torch.tensor(resume.tensors["output"]))
+        restore(state, model.opt, rngs={"pairs": rng})
     labels = tuple(vocab.words[:MAP_WORDS])
-    total = config.steps * config.batch
-    rate, event_due, snap_due = Rate(total), Every(EVENT_SECONDS), Every(SNAPSHOT_SECONDS)
-    losses: list[tuple[int, float]] = []
-    step, stopped, last_loss, step_seconds = 0, False, float("nan"), 0.0
-    yield Progress(0, total, unit="pairs", message=f"Training full-softmax skip-gram over {len(vocab):,} words",
+    step = first_step = state.step if state is not None else 0
+    pairs = first_pairs = state.get("pairs", 0) if state is not None else 0
+    total = first_pairs + (config.steps - first_step) * config.batch
+    rate, event_due, snap_due = Rate(total, done=first_pairs), Every(EVENT_SECONDS), Every(SNAPSHOT_SECONDS)
+    losses: list[tuple[int, float]] = list(resume.losses) if resume is not None else []
+    stopped, step_seconds = False, 0.0
+    last_loss = losses[-1][1] if losses else float("nan")
+    verb = "Continuing" if resume is not None else "Training"
+    yield Progress(pairs, total, unit="pairs", message=f"{verb} full-softmax skip-gram over {len(vocab):,} words",
                    snapshot=snapshot(model.W), labels=labels)
     while step < config.steps and not stopped:
         centres, contexts = _draw_pairs(data.ids, data.starts, keep, config.window, config.batch,
@@ -131,20 +178,28 @@ def train(config: SoftmaxConfig, corpus: Corpus):
         last_loss = model.step(torch.from_numpy(centres).to(device), torch.from_numpy(contexts).to(device))
         step_seconds += time.perf_counter() - t0
         step += 1
+        pairs += config.batch
         check_finite(last_loss)
-        losses.append((step * config.batch, last_loss))
+        losses.append((pairs, last_loss))
         if event_due() or step == config.steps:
-            speed, eta = rate.update(step * config.batch)
+            speed, eta = rate.update(pairs)
             snap = snapshot(model.W) if snap_due() else None
-            reply = yield Progress(step * config.batch, total, loss=last_loss, items_per_second=speed,
+            reply = yield Progress(pairs, total, loss=last_loss, items_per_second=speed,
                                    eta_seconds=eta, unit="pairs", snapshot=snap,
                                    labels=labels if snap is not None else None)
             stopped = reply == STOP
-    seconds, pairs = rate.elapsed, step * config.batch
-    stats = run_stats("softmax", seconds, pairs, last_loss, device.type, vocab, data, corpus, stopped,
+    seconds, new_pairs = rate.elapsed, pairs - first_pairs
+    stats = run_stats("softmax", seconds, new_pairs, last_loss, device.type, vocab, data, corpus, stopped,
                       threads=threads if device.type == "cpu" else 0, steps_done=step, batch=config.batch,
-                      ms_per_step=1000 * step_seconds / max(step, 1),
-                      pairs_per_second=pairs / seconds if seconds > 0 else 0.0,
+                      ms_per_step=1000 * step_seconds / max(step - first_step, 1),
+                      pairs_per_second=new_pairs / seconds if seconds > 0 else 0.0,
                       note="words_per_second counts (centre, context) pairs here")
-    return TrainedEmbedding("softmax", config, vocab, {"input": model.W.cpu().numpy(),
-                                                       "output": model.C.cpu().numpy()}, stats, losses)
+    stats["words_done"] = pairs
+    if resume is not None:
+        stats["seconds"] += resume.stats.get("seconds", 0.0)
+        stats["resumed_at_step"] = first_step
+    where = capture(step, model.opt, rngs={"pairs": rng},
+                    values={"pairs": pairs, "corpus_sentences": data.n_sentences, "corpus_tokens": data.n_tokens})
+    tensors = {"input": model.W.cpu().numpy(), "output": model.C.cpu().numpy()}
+    tensors, extra = where.add_to(tensors, {})
+    return TrainedEmbedding("softmax", config, vocab, tensors, stats, losses, extra[EXTRA_KEY])

@@ -11,6 +11,7 @@
    groups (one item and one brush per group), beside per-point brushes for comparison.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python tests/benchmarks/bench_gui.py --frames-only
+    QT_QPA_PLATFORM=offscreen .venv/bin/python tests/benchmarks/bench_gui.py --stall-runs 3
 """
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ def umap_click_to_picture(window, words: int) -> float:
     return time.perf_counter() - t0
 
 
-def training_stalls(window, epochs: int) -> tuple[float, float, float]:
+def training_stalls(window, epochs: int) -> tuple[float, float, float, int]:
     window.panel.select_model("sgns")
     window.panel.form.set_value("epochs", epochs)
     gaps, last = [], [time.perf_counter()]
@@ -64,7 +65,8 @@ def training_stalls(window, epochs: int) -> tuple[float, float, float]:
     window.panel.train_button.click()
     wait_for(window.model_ready, 1800)
     timer.stop()
-    return max(gaps) * 1000, float(np.percentile(gaps, 99) * 1000), time.perf_counter() - t0
+    over = sum(g > 0.050 for g in gaps)
+    return max(gaps) * 1000, float(np.percentile(gaps, 99) * 1000), time.perf_counter() - t0, over
 
 
 def pan_zoom_frames(window, n_points: int, steps: int = 60, keep: bool = False) -> tuple[float, float]:
@@ -131,10 +133,12 @@ def main() -> int:
     window.resize(1400, 860)
     window.show()
     wait_for(window.corpus_loaded, 120)
-    stall_max, stall_p99, train_s = training_stalls(window, epochs=1)
+    runs = int(sys.argv[sys.argv.index("--stall-runs") + 1]) if "--stall-runs" in sys.argv else 1
+    for run in range(runs):
+        stall_max, stall_p99, train_s, over = training_stalls(window, epochs=1)
+        print(f"event loop while training sgns (1 epoch, {train_s:.0f} s): longest stall {stall_max:.0f} ms, "
+              f"99th percentile {stall_p99:.0f} ms, {over} tick(s) over 50 ms (target: none)", flush=True)
     umap_s = umap_click_to_picture(window, 10_000)
-    print(f"event loop while training sgns (1 epoch, {train_s:.0f} s): longest stall {stall_max:.0f} ms, "
-          f"99th percentile {stall_p99:.0f} ms (target < 50 ms)")
     print(f"UMAP of 10,000 words, click to picture, warm-up included: {umap_s:.1f} s")
     frame_figures(window, 100_000)
     window.close()

@@ -1,12 +1,15 @@
 """Skip-gram and CBOW against gensim, side by side in one run (not a test; not in CI).
 
     make bench            # or: .venv/bin/python tests/benchmarks/bench_word2vec.py [--epochs N]
+    .venv/bin/python tests/benchmarks/bench_word2vec.py --models sgns --seeds 5   # quality over seeds
 
 Both train on the same tokenised sentences of the bundled corpus with the same settings (dim 100,
 window 5, 5 negatives, min count 5, subsampling 1e-3, the same learning rate, all cores) and are
 timed from sentences to finished vectors (vocabulary included). Quality is scored for both by
 gensim's own evaluators on the files gensim ships (questions-words analogies, WordSim353), so the
-scoring cannot favour one side. Prints a table and the ratios.
+scoring cannot favour one side. Prints a table and the ratios; with ``--seeds K`` both train K times
+(seeds 1..K) and the means and spreads are printed too, since one WS353 figure moves by about 0.01
+from seed to seed.
 """
 from __future__ import annotations
 
@@ -36,10 +39,10 @@ def quality(words: list[str], matrix: np.ndarray) -> tuple[float, float]:
     return analogies, spearman.statistic
 
 
-def run_ours(corpus, cbow: bool, args) -> dict:
+def run_ours(corpus, cbow: bool, args, seed: int) -> dict:
     cls = word2vec.CBOWConfig if cbow else word2vec.SGNSConfig
     cfg = cls(dim=100, window=5, negative=5, epochs=args.epochs, min_count=5, sample=1e-3, lr=args.lr,
-              threads=args.threads, device="cpu", seed=1)
+              threads=args.threads, device="cpu", seed=seed)
     t0 = time.perf_counter()
     model = drain(word2vec.train(cfg, corpus))
     seconds = time.perf_counter() - t0
@@ -47,15 +50,25 @@ def run_ours(corpus, cbow: bool, args) -> dict:
             "quality": quality(model.vocab.words, model.tensors["input"])}
 
 
-def run_gensim(corpus, cbow: bool, args) -> dict:
+def run_gensim(corpus, cbow: bool, args, seed: int) -> dict:
     t0 = time.perf_counter()
     model = Word2Vec(sentences=corpus.sentences, vector_size=100, window=5, negative=5, hs=0,
                      epochs=args.epochs, min_count=5, sample=1e-3, alpha=args.lr, min_alpha=args.lr * 1e-4,
-                     sg=0 if cbow else 1, cbow_mean=1, workers=args.threads, seed=1)
+                     sg=0 if cbow else 1, cbow_mean=1, workers=args.threads, seed=seed)
     seconds = time.perf_counter() - t0
     kv = model.wv
     return {"seconds": seconds, "vocab": len(kv), "loss": float("nan"),
             "quality": quality(list(kv.index_to_key), kv.vectors)}
+
+
+RUN = {"ours": run_ours, "gensim": run_gensim}
+
+
+def columns(runs: list[dict]) -> dict[str, np.ndarray]:
+    """Seconds, analogy and WS353 of several runs, one array each."""
+    return {"seconds": np.array([r["seconds"] for r in runs]),
+            "analogy": np.array([r["quality"][0] for r in runs]),
+            "ws353": np.array([r["quality"][1] for r in runs])}
 
 
 def main() -> int:
@@ -63,6 +76,9 @@ def main() -> int:
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--lr", type=float, default=0.025)
+    parser.add_argument("--seeds", type=int, default=1, help="train each system with seeds 1..K")
+    parser.add_argument("--models", nargs="+", choices=("sgns", "cbow"), default=("sgns", "cbow"))
+    parser.add_argument("--systems", nargs="+", choices=("ours", "gensim"), default=("ours", "gensim"))
     args = parser.parse_args()
     logging.disable(logging.WARNING)
 
@@ -73,17 +89,28 @@ def main() -> int:
     drain(word2vec.train(word2vec.CBOWConfig(dim=8, epochs=1, max_vocab=50), corpus))
 
     print(f"{'model':6} {'system':8} {'seconds':>8} {'Mwords/s':>9} {'analogy':>8} {'ws353':>6} {'vocab':>7}")
-    for cbow in (False, True):
-        name = "cbow" if cbow else "sgns"
-        rows = {"ours": run_ours(corpus, cbow, args), "gensim": run_gensim(corpus, cbow, args)}
-        for system, r in rows.items():
-            rate = corpus.n_tokens * args.epochs / r["seconds"] / 1e6
-            print(f"{name:6} {system:8} {r['seconds']:8.1f} {rate:9.2f} {r['quality'][0]:8.3f} "
-                  f"{r['quality'][1]:6.3f} {r['vocab']:7,}")
-        ours, theirs = rows["ours"], rows["gensim"]
-        print(f"{name:6} ratio    speed x{theirs['seconds'] / ours['seconds']:.2f} (ours vs gensim), "
-              f"analogy {ours['quality'][0] - theirs['quality'][0]:+.3f}, "
-              f"ws353 {ours['quality'][1] - theirs['quality'][1]:+.3f}")
+    for name in args.models:
+        cbow = name == "cbow"
+        runs = {system: [] for system in args.systems}
+        for seed in range(1, args.seeds + 1):
+            rows = {system: RUN[system](corpus, cbow, args, seed) for system in args.systems}
+            for system, r in rows.items():
+                runs[system].append(r)
+                rate = corpus.n_tokens * args.epochs / r["seconds"] / 1e6
+                print(f"{name:6} {system:8} {r['seconds']:8.1f} {rate:9.2f} {r['quality'][0]:8.3f} "
+                      f"{r['quality'][1]:6.3f} {r['vocab']:7,}  seed {seed}", flush=True)
+        means = {system: columns(r) for system, r in runs.items()}
+        if args.seeds > 1:
+            for system, m in means.items():
+                print(f"{name:6} {system:8} mean over {args.seeds} seeds: {m['seconds'].mean():.1f} s, "
+                      f"analogy {m['analogy'].mean():.3f} (sd {m['analogy'].std(ddof=1):.3f}), "
+                      f"ws353 {m['ws353'].mean():.3f} (sd {m['ws353'].std(ddof=1):.3f})")
+        if len(means) < 2:
+            continue
+        ours, theirs = means["ours"], means["gensim"]
+        print(f"{name:6} ratio    speed x{theirs['seconds'].mean() / ours['seconds'].mean():.2f} (ours vs gensim), "
+              f"analogy {ours['analogy'].mean() - theirs['analogy'].mean():+.3f}, "
+              f"ws353 {ours['ws353'].mean() - theirs['ws353'].mean():+.3f}")
     return 0
 
 

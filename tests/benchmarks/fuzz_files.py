@@ -3,10 +3,11 @@
     .venv/bin/python tests/benchmarks/fuzz_files.py --per-format 1000
 
 Damages ``--per-format`` files of every format the app reads (corpus text and gzip, word2vec text
-and binary, GloVe, fastText .vec, projector TSV, .npy, WAV), reads each in a child process the ways
-the app reads it with a 10 s hang limit, and prints a Markdown table per format (files refused,
-accepted and valid, crashes, hangs, silent accepts, bad errors, slowest read), the wall time, and
-every failure with the edits that made its file. Exit code 1 if there was any failure.
+and binary, GloVe, fastText .vec, projector TSV, .npy, WAV, FLAC, Ogg, model folders, session
+files), reads each in a child process the ways the app reads it with a 10 s hang limit, and prints
+a Markdown table per format (files refused, accepted and valid, crashes, hangs, silent accepts,
+bad errors, slowest read), the wall time, and every failure with the edits that made its file.
+Exit code 1 if there was any failure.
 ``--keep DIR`` copies the failing files there; ``--seed`` picks another set of damaged files.
 """
 from __future__ import annotations

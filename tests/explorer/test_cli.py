@@ -96,3 +96,33 @@ def test_ctrl_c_saves_the_model_so_far_and_resume_finishes_it_as_the_straight_ru
                  "--out", str(tmp_path / "again")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "Raise Epochs" in err[0]
+
+
+@pytest.mark.parametrize("model, fixed", [("fasttext", ["--buckets", "999"]), ("glove", ["--window", "3"])])
+def test_resume_continues_fasttext_and_glove_for_more_epochs_keeping_their_settings(tmp_path, capsys, model, fixed):
+    from models.text.embedding import load_embedding
+
+    corpus = planted_corpus(tmp_path / "c.txt", lines=400)
+    common = ["--corpus", str(corpus), "--min-count", "1", "--threads", "1", "--seed", "5"]
+    small = ["--buckets", "500"] if model == "fasttext" else []
+    assert main(["train", model, *common, *small, "--dim", "12", "--epochs", "2", "--out", str(tmp_path / "two")]) == 0
+    # neither --dim nor --buckets is given again: the resumed run keeps the saved model's
+    assert main(["train", model, "--resume", str(tmp_path / "two"), "--corpus", str(corpus), "--epochs", "3",
+                 "--out", str(tmp_path / "three")]) == 0
+    two, three = load_embedding(tmp_path / "two"), load_embedding(tmp_path / "three")
+    assert three.config.dim == 12 and three.config == type(two.config)(**{**vars(two.config), "epochs": 3})
+    assert three.stats["epochs_done"] == 3 and not three.stats["stopped_early"]
+    assert three.losses[:len(two.losses)] == two.losses and len(three.losses) > len(two.losses)
+    if model == "glove":      # AdaGrad does not decay with the planned epochs: 2 + 1 epochs are 3
+        assert main(["train", model, *common, "--dim", "12", "--epochs", "3", "--out", str(tmp_path / "straight")]) == 0
+        straight = load_embedding(tmp_path / "straight")
+        assert max(abs(a - b) for (_, a), (_, b) in zip(three.losses, straight.losses)) < 1e-6
+        assert abs(three.tensors["input"] - straight.tensors["input"]).max() < 1e-6
+    capsys.readouterr()
+    assert main(["train", model, "--resume", str(tmp_path / "three"), "--corpus", str(corpus),
+                 "--out", str(tmp_path / "again")]) == 2
+    assert main(["train", model, "--resume", str(tmp_path / "two"), "--corpus", str(corpus), *fixed,
+                 "--epochs", "3", "--out", str(tmp_path / "other")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and "Raise Epochs" in err[0] and f"Keep {fixed[0][2:]} at" in err[1], err
+    assert not (tmp_path / "again").exists() and not (tmp_path / "other").exists()

@@ -68,3 +68,39 @@ def test_train_mlm_then_contextual_prints_the_words_similarity_matrix(tmp_path, 
     assert main(["contextual", str(out), "--word", word, sentences[0], "no such word here"]) != 0
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "no such word here" in err[0]
+
+
+def test_mlm_resume_finishes_a_stopped_model_as_the_straight_run_would_and_refuses_with_a_reason(tmp_path, capsys):
+    from models.core.events import STOP
+    from models.text import mlm
+    from models.text.corpus import read_corpus
+
+    corpus = planted_corpus(tmp_path / "c.txt", lines=300)
+    assert main(["train", "mlm", "--corpus", str(corpus), "--out", str(tmp_path / "straight"), *MLM]) == 0
+    # a run stopped at its 8th step, as Ctrl+C leaves it
+    config = mlm.MLMConfig(dim=16, layers=1, heads=2, ff=32, max_len=16, min_count=1, steps=20, batch=16,
+                           threads=1, device="cpu")
+    gen = mlm.train(config, read_corpus(corpus))
+    while next(gen).step < 8:
+        pass
+    with pytest.raises(StopIteration) as end:
+        while True:
+            gen.send(STOP)
+    end.value.value.save(tmp_path / "cut")
+    # no settings given again: the resumed run keeps the saved model's
+    assert main(["train", "mlm", "--resume", str(tmp_path / "cut"), "--corpus", str(corpus),
+                 "--out", str(tmp_path / "done")]) == 0
+    straight, done = mlm.load_mlm(tmp_path / "straight"), mlm.load_mlm(tmp_path / "done")
+    assert done.stats["steps_done"] == 20 and done.stats["resumed_at_step"] == 8 and not done.stats["stopped_early"]
+    assert [s for s, _ in done.losses] == [s for s, _ in straight.losses]
+    assert max(abs(a - b) for (_, a), (_, b) in zip(done.losses, straight.losses)) < 1e-6
+    assert max(float(np.abs(done.state[k] - straight.state[k]).max()) for k in straight.state) < 1e-6
+
+    for argv, phrase in ((["mlm", "--resume", str(tmp_path / "done")], "Raise Steps"),
+                         (["mlm", "--resume", str(tmp_path / "cut"), "--dim", "32"], "trained with dim = 16"),
+                         (["softmax", "--resume", str(tmp_path / "cut")], "cannot be continued as 'softmax'")):
+        capsys.readouterr()
+        assert main(["train", *argv, "--corpus", str(corpus), "--out", str(tmp_path / "again")]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and phrase in err[0], err
+    assert not (tmp_path / "again").exists()

@@ -2,6 +2,7 @@
 import time
 
 import numpy as np
+import pytest
 from PySide6.QtCore import QTimer, Qt
 from PySide6.QtWidgets import QMessageBox
 
@@ -78,6 +79,57 @@ def test_continue_goes_on_from_where_stop_left_the_model(qtbot, window):
     qtbot.waitUntil(window.panel.continue_button.isEnabled, timeout=10_000)     # once the job has ended
     window.panel.continue_button.click()
     qtbot.waitUntil(lambda: "Raise Epochs" in window.panel.status.text(), timeout=10_000)
+    qtbot.waitUntil(window.panel.train_button.isEnabled, timeout=10_000)
+
+
+@pytest.mark.parametrize("name, params, position", [
+    ("fasttext", dict(dim=16, epochs=40, min_count=1, sample=0.0, buckets=2000), "words"),
+    ("glove", dict(dim=16, epochs=3000, min_count=1, threads=1), "pairs")])
+def test_continue_is_offered_for_fasttext_and_glove_and_finishes_their_run(qtbot, window, name, params, position):
+    window.panel.select_model(name)
+    set_params(window, **params)
+    window.panel.train_button.click()
+    with qtbot.waitSignal(window.jobs["train"].progress, timeout=30_000,
+                          check_params_cb=lambda ev: ev.epochs > 0 and ev.step > 0):
+        pass
+    with qtbot.waitSignal(window.model_ready, timeout=30_000) as stopped:
+        window.panel.stop_button.click()
+    first = stopped.args[0]
+    assert first.model == name and first.stats["stopped_early"]
+    qtbot.waitUntil(window.panel.continue_button.isEnabled, timeout=10_000)     # once the job has ended
+    with qtbot.waitSignal(window.model_ready, timeout=60_000) as ready:
+        window.panel.continue_button.click()
+    model = ready.args[0]
+    assert model.model == name and model.stats["epochs_done"] == params["epochs"]
+    assert not model.stats["stopped_early"]
+    assert model.stats[f"resumed_at_{position}"] == first.stats[f"{position}_done"] > 0
+    assert model.losses[:len(first.losses)] == first.losses
+
+
+def test_continue_goes_on_training_a_stopped_masked_language_model(qtbot, window):
+    """A model that is not word vectors (shown by its own view) is continued from the panel too."""
+    window.panel.select_model("mlm")
+    set_params(window, dim=16, layers=1, heads=2, ff=32, max_len=16, min_count=1, steps=3000, batch=8)
+    window.panel.train_button.click()
+    with qtbot.waitSignal(window.jobs["train"].progress, timeout=30_000,
+                          check_params_cb=lambda ev: ev.unit == "steps" and ev.step > 0):
+        pass
+    with qtbot.waitSignal(window.trained, timeout=30_000) as stopped:
+        window.panel.stop_button.click()
+    first = stopped.args[0]
+    assert first.model == "mlm" and first.stats["stopped_early"]
+    qtbot.waitUntil(window.panel.continue_button.isEnabled, timeout=10_000)     # once the job has ended
+    set_params(window, steps=first.stats["steps_done"] + 20)
+    with qtbot.waitSignal(window.trained, timeout=60_000) as ready:
+        window.panel.continue_button.click()
+    model = ready.args[0]
+    assert model.stats["resumed_at_step"] == first.stats["steps_done"] > 0
+    assert model.stats["steps_done"] == first.stats["steps_done"] + 20 and not model.stats["stopped_early"]
+    assert model.losses[:len(first.losses)] == first.losses and len(model.losses) > len(first.losses)
+    assert window.views["Contextual"].trained_model is model
+    qtbot.waitUntil(window.panel.continue_button.isEnabled, timeout=10_000)
+    window.panel.continue_button.click()
+    qtbot.waitUntil(lambda: "Raise Steps" in window.panel.status.text(), timeout=10_000)
     qtbot.waitUntil(window.panel.train_button.isEnabled, timeout=10_000)
 
 

@@ -185,6 +185,38 @@ def test_a_session_whose_state_does_not_fit_its_models_is_refused_before_the_win
         drain(window_session.open_steps(path))
 
 
+def _short_norm(ckpt):
+    ckpt.tensors["norm.weight"] = ckpt.tensors["norm.weight"][:-1]
+
+
+def _repeat_word(ckpt):
+    ckpt.extra["vocab"]["words"][3] = ckpt.extra["vocab"]["words"][2]
+
+
+def _nan_weight(ckpt):
+    ckpt.tensors["input"][0, 0] = np.nan
+
+
+@pytest.mark.parametrize("kind, edit, phrase", [
+    ("mlm", _short_norm, "is damaged: model 1 holds a 'mlm' model whose parts do not fit together .weights that"),
+    ("sgns", _repeat_word, "is damaged: model 1 holds a 'sgns' model .*.a repeated, empty or non-text word"),
+    ("sgns", _nan_weight, r"is damaged .models/0\.safetensors holds NaN or infinite weights"),
+], ids=["net-weights-short", "repeated-word", "nan-weight"])
+def test_a_session_whose_model_fails_only_when_used_is_refused_before_the_window_changes(tmp_path, kind, edit,
+                                                                                        phrase):
+    """These were accepted: the masked LM's network is built when the Contextual view first uses
+    it, and a repeated word or a NaN weight is never noticed at all."""
+    ckpt = make(kind).checkpoint()
+    ckpt.tensors = {k: np.array(v) for k, v in ckpt.tensors.items()}
+    edit(ckpt)
+    note = {"view": "Contextual"} if kind == "mlm" else {"name": "1", "added": ""}
+    path = tmp_path / "odd.eesession"
+    save_session(path, Session([SavedModel(ckpt, note)], {}, {"layouts": {}, "current": None if kind == "mlm" else 0}))
+    with pytest.raises(SessionError, match=f"{path} {phrase}") as info:
+        drain(window_session.open_steps(path))
+    assert "\n" not in str(info.value)
+
+
 def test_a_foreign_file_opened_as_a_session_is_named_in_the_message(qtbot, with_model, tmp_path):
     other = tmp_path / "notes.eesession"
     other.write_text("not a session\n")

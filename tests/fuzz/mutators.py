@@ -3,8 +3,10 @@
 Blind edits (bit flips, truncation, inserted random or binary bytes, deleted or repeated spans)
 find what nobody thought of; structured edits reach what blind ones rarely do: a header that
 promises a billion rows, a NaN written as text or as float32 bits, a repeated or empty word, a
-WAV whose sample rate, channel count, data size or format code lies. :func:`damage` applies one
-to three of them, chosen by a :class:`random.Random`, so a file is rebuilt from its seed and index.
+WAV whose sample rate, channel count, data size or format code lies (the edits of the binary
+containers, model checkpoints, session zips, FLAC and Ogg, are in :mod:`tests.fuzz.containers`).
+:func:`damage` applies one to three of them, chosen by a :class:`random.Random`, so a file is
+rebuilt from its seed and index.
 """
 from __future__ import annotations
 
@@ -12,8 +14,13 @@ import gzip
 import random
 import re
 import struct
+import zipfile
+import zlib
 
 import numpy as np
+from safetensors import SafetensorError
+
+from tests.fuzz import containers
 
 Files = dict[str, bytes]
 
@@ -338,6 +345,15 @@ def _structured(fmt: str, name: str):
         return [edit_npy_header] if name.endswith(".npy") else [lambda d, r: edit_text_row(d, r, sep=b"\t")]
     if fmt == "wav":
         return [edit_wav_header, edit_wav_header, edit_wav_samples]
+    if fmt == "flac":
+        return [containers.edit_flac]
+    if fmt == "ogg":
+        return [containers.edit_ogg]
+    if fmt == "model":
+        # The app reads only the checkpoint; the readable copies beside it get blind edits.
+        return [containers.edit_safetensors] if name.endswith(".safetensors") else list(BLIND)
+    if fmt == "session":
+        return [containers.edit_session]
     raise ValueError(fmt)
 
 
@@ -359,7 +375,9 @@ def damage(fmt: str, files: Files, main: str, rng: random.Random) -> tuple[Files
         edit = rng.choice(BLIND) if blind else rng.choice(_structured(fmt, name))
         try:
             new, what = edit(data, rng)
-        except (ValueError, IndexError, TypeError, struct.error, UnicodeDecodeError):
+        except (ValueError, IndexError, TypeError, KeyError, AttributeError, struct.error, UnicodeDecodeError,
+                zlib.error, zipfile.BadZipFile, SafetensorError, NotImplementedError, RuntimeError, EOFError,
+                OSError, RecursionError):
             # A structured edit on a file an earlier edit already broke: a blind one instead.
             new, what = rng.choice(BLIND)(data, rng)
         files[name] = new

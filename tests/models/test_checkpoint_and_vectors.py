@@ -1,3 +1,5 @@
+import json
+
 import numpy as np
 import pytest
 
@@ -80,3 +82,94 @@ def test_malformed_word2vec_text_names_the_file_and_line(tmp_path, content, phra
     with pytest.raises(VectorFileError) as info:
         WordVectors.load_word2vec_text(path)
     assert phrase in str(info.value) and str(path) in str(info.value)
+
+
+# --- damaged model folders (classes the file fuzzer found) -------------------------------------------
+def _folder_with(tmp_path, kind, edit):
+    """A model folder of ``kind`` (tests.models.test_session.make) whose checkpoint is whole, as
+    safetensors goes, but was changed by ``edit(checkpoint)``."""
+    from models.core.checkpoint import Checkpoint, checkpoint_bytes
+    from tests.models.test_session import make
+
+    ckpt = make(kind).checkpoint()
+    ckpt = Checkpoint(ckpt.model, dict(ckpt.config), {k: np.array(v) for k, v in ckpt.tensors.items()},
+                      json.loads(json.dumps(ckpt.extra)))
+    edit(ckpt)
+    folder = tmp_path / kind
+    folder.mkdir()
+    (folder / "model.safetensors").write_bytes(checkpoint_bytes(ckpt))
+    return folder
+
+
+def _loader(kind):
+    from models.audio.deep_clustering import load_model
+    from models.siamese.model import load_matcher
+    from models.text.mlm import load_mlm
+
+    return {"dc": load_model, "siamese": load_matcher, "mlm": load_mlm}.get(kind, load_embedding)
+
+
+def _set(mapping, key, value):
+    mapping[key] = value
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf])
+@pytest.mark.parametrize("kind, tensor", [("sgns", "input"), ("siamese", "net.head.weight"), ("dc", "embed.bias")])
+def test_nan_or_infinite_weights_are_refused_naming_the_file(tmp_path, kind, tensor, value):
+    """They were loaded without a word: NaN vectors on the map, NaN match scores, no separation."""
+    folder = _folder_with(tmp_path, kind, lambda c: c.tensors[tensor].flat.__setitem__(0, value))
+    with pytest.raises(CheckpointError, match=f"{folder}.*holds NaN or infinite weights .in '{tensor}'"):
+        _loader(kind)(folder)
+
+
+@pytest.mark.parametrize("kind, edit, phrase", [
+    ("sgns", lambda c: c.extra["vocab"]["words"].pop(), "do not fit together .29 words but a matrix of shape .30, 8."),
+    ("sgns", lambda c: c.extra["vocab"]["words"].__setitem__(3, "w2"), "a repeated, empty or non-text word"),
+    ("sgns", lambda c: c.extra["vocab"]["words"].__setitem__(0, ""), "a repeated, empty or non-text word"),
+    ("sgns", lambda c: c.extra["vocab"]["counts"].__setitem__(0, -3), "word counts, or a negative one"),
+    ("sgns", lambda c: c.tensors.pop("input"), "parts do not fit together .no 'input'"),
+    ("sgns", lambda c: _set(c.config, "dim", 0), "cannot be rebuilt: dim must be at least"),
+    ("sgns", lambda c: setattr(c, "model", "SGNS"), "cannot be rebuilt: Unknown model 'SGNS'"),
+    ("sgns", lambda c: _set(c.extra, "losses", [["a", "b"]]), "a loss curve"),
+    ("fasttext", lambda c: _set(c.tensors, "ngrams", c.tensors["ngrams"][:-1]), "n-gram vectors of shape .49, 8."),
+    ("mlm", lambda c: _set(c.tensors, "norm.weight", c.tensors["norm.weight"][:-1]), "weights that do not fit"),
+    ("mlm", lambda c: c.extra["vocab"]["words"].append("extra"), "21 words but a matrix of shape .20, 16."),
+    ("dc", lambda c: _set(c.config, "hidden", 16), "weights that do not fit the network"),
+    ("dc", lambda c: c.config.update(hidden=4096, layers=8), "weights that do not fit the network"),
+    ("dc", lambda c: _set(c.config, "batch_size", "x"), "batch_size must be a whole number"),
+    ("dc", lambda c: _set(c.extra, "sample_rate", 0), "a sample rate of 0 Hz"),
+    ("siamese", lambda c: _set(c.extra, "names", ["a", "b"]), "windows do not fit the item names"),
+    ("siamese", lambda c: _set(c.tensors, "net.head.weight", c.tensors["net.head.weight"][:, :-1]),
+     "weights that do not fit the network"),
+], ids=["word-short", "repeated-word", "empty-word", "negative-count", "missing-tensor", "config-out-of-range",
+        "unknown-model", "loss-curve-of-text", "ngrams-short", "net-weight-short", "vocabulary-past-rows",
+        "config-not-weights", "config-of-gigabytes", "config-of-wrong-type", "sample-rate-0", "names-short",
+        "net-weight-other-shape"])
+def test_a_model_whose_parts_do_not_fit_is_refused_when_opened_in_one_line(tmp_path, kind, edit, phrase):
+    """Each was a traceback, or was accepted and failed later in a view (the networks of the
+    matcher and the masked LM are built on first use), or built a network of gigabytes (hidden
+    4096 x 8 layers from a file of kilobytes) before finding that its weights do not fit."""
+    folder = _folder_with(tmp_path, kind, edit)
+    with pytest.raises(CheckpointError, match=phrase) as info:
+        _loader(kind)(folder)
+    message = str(info.value)
+    assert str(folder) in message and "\n" not in message and info.value.hint
+
+
+def test_a_network_whose_weights_do_not_fit_is_never_built_for_real():
+    import torch
+
+    from models.core.checkpoint import load_module
+
+    devices = []
+
+    def build():
+        devices.append(torch.empty(0).device.type)
+        return torch.nn.Linear(4096, 4096)
+
+    with pytest.raises(ValueError, match="'bias': .2,. for .4096,."):
+        load_module(build, {"weight": np.zeros((2, 2), np.float32), "bias": np.zeros(2, np.float32)})
+    assert devices == ["meta"]
+    net = load_module(lambda: torch.nn.Linear(2, 2), {"weight": np.eye(2, dtype=np.float32),
+                                                       "bias": np.ones(2, np.float32)})
+    assert torch.equal(net.weight, torch.eye(2)) and net.weight.device.type == "cpu"

@@ -70,7 +70,7 @@ def test_vocabulary_orders_by_frequency_applies_min_count_and_max_size():
 
 def test_encoding_drops_unknown_words_and_one_word_sentences():
     vocab = build_vocab([["a", "b", "a", "b", "c"]], min_count=2)
-    enc = encode([["a", "x", "b"], ["a"], ["b", "a", "b"]], vocab)
+    enc = encode([["a", "x", "b"], ["a"], [], ["x", "y"], ["b", "a", "b"], ["x", "a", "y"]], vocab)
     assert enc.ids.tolist() == [0, 1, 1, 0, 1] and enc.starts.tolist() == [0, 2, 5]
 
 
@@ -79,7 +79,7 @@ def test_prepare_steps_gives_the_same_vocabulary_and_encoding_as_the_plain_funct
     from models.text.vocab import prepare_steps
 
     sentences = [["a", "b", "a"], ["c"], ["b", "a", "d", "b"], ["a", "b"]] * 7
-    vocab, enc = drain(prepare_steps(sentences, min_count=2, every=3))
+    vocab, enc = drain(prepare_steps(sentences, min_count=2))
     plain = encode(sentences, build_vocab(sentences, min_count=2))
     assert vocab.words == build_vocab(sentences, min_count=2).words
     assert enc.ids.tolist() == plain.ids.tolist() and enc.starts.tolist() == plain.starts.tolist()

@@ -93,6 +93,6 @@ def test_without_ngrams_it_is_plain_skip_gram(corpus):
 
 
 def test_stop_returns_the_model_trained_so_far(corpus):
-    model, _ = run(fasttext.train(_config(epochs=500), corpus), stop_when=lambda ev: ev.step > 0)
-    assert model.stats["stopped_early"] and model.stats["epochs_done"] < 500
+    model, _ = run(fasttext.train(_config(epochs=500), corpus), stop_when=lambda ev: ev.epochs > 0 and ev.step > 0)
+    assert model.stats["stopped_early"] and model.stats["epochs_done"] < 500 and model.stats["words_done"] > 0
     assert np.isfinite(model.tensors["input"]).all()

@@ -34,7 +34,8 @@ def test_one_kernel_step_is_minus_lr_times_the_autograd_gradient():
     loss = (0.5 * torch.tensor(f, dtype=torch.float32) * diff ** 2).sum()
     loss.backward()
     lr = 0.05
-    got = params.step((rows, cols, np.log(x).astype(np.float32), f.astype(np.float32)), 0, 2, lr, threads=1)
+    got = params.step((rows, cols, np.log(x).astype(np.float32), f.astype(np.float32)), 0, 2, lr,
+                      threads=1).sum()
     assert got == pytest.approx(loss.item(), rel=1e-5)
     for new, old in ((params.W, W), (params.C, C), (params.bw, bw), (params.bc, bc)):
         np.testing.assert_allclose(new, (old - lr * old.grad).detach().numpy(), rtol=1e-5, atol=1e-7)

@@ -223,3 +223,81 @@ def test_other_write_errors_still_name_the_folder_and_keep_the_checkpoint(tmp_pa
     monkeypatch.undo()
     assert (folder / "model.safetensors").read_bytes() == before
     assert load_checkpoint(folder).model == "dc"
+
+
+# --- members that lie (classes the file fuzzer found) ---------------------------------------------
+def _with_member(saved, name, member):
+    """The session ``saved`` with its member ``name`` replaced by ``member`` (a tests.fuzz Member)."""
+    from tests.fuzz.containers import build_zip, read_members
+
+    members = [member if m.name == name else m for m in read_members(saved.read_bytes())]
+    path = saved.with_name("odd.eesession")
+    path.write_bytes(build_zip(members))
+    return path
+
+
+@pytest.mark.parametrize("stated", ["truly", "as 100 bytes"])
+def test_a_member_inflating_to_gigabytes_is_refused_without_being_inflated(tmp_path, saved, stated):
+    """Stated truly, the size was believed and inflated; stated as a few bytes, zipfile still
+    inflated up to a gigabyte before checking the CRC: seconds, and that much memory."""
+    import tracemalloc
+
+    from tests.fuzz.containers import Member, _bomb
+
+    size = 1 << 29
+    raw, crc = _bomb(size)
+    member = Member("session.json", raw, 8, crc, size if stated == "truly" else 100)
+    path = _with_member(saved, "session.json", member)
+    tracemalloc.start()
+    try:
+        with pytest.raises(SessionError, match=f"{path} is damaged") as info:
+            read_session(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1 << 25 and "\n" not in str(info.value)
+    if stated == "truly":
+        assert "session.json states 536,870,912 bytes" in str(info.value)
+
+
+@pytest.mark.parametrize("how", ["nested", "encrypted", "lzma"])
+def test_json_nested_past_the_limit_an_encrypted_member_and_broken_lzma_are_damage(tmp_path, saved, how):
+    """Each escaped as its own exception (RecursionError, RuntimeError, LZMAError): a traceback."""
+    from tests.fuzz.containers import Member
+
+    if how == "nested":
+        path = _with_member(saved, "session.json", Member.of("session.json", b"[" * 100_000 + b"]" * 100_000, 8))
+    elif how == "lzma":
+        path = _with_member(saved, "models/0.safetensors", Member("models/0.safetensors", b"\x00" * 64, 14, 0, 64))
+    else:
+        data = bytearray(saved.read_bytes())
+        at = data.index(b"PK\x01\x02")          # the first member's entry in the central directory
+        data[at + 8] |= 1                       # its flags: encrypted
+        path = tmp_path / "locked.eesession"
+        path.write_bytes(bytes(data))
+    with pytest.raises(SessionError, match=f"{path} is damaged"):
+        read_session(path)
+
+
+@pytest.mark.parametrize("value", [np.nan, -np.inf])
+def test_map_coordinates_that_are_not_finite_are_damage(tmp_path, value):
+    """They were read back as they were: the core reader gave the window a map with NaN points."""
+    coords = np.zeros((30, 2), np.float32)
+    coords[4, 1] = value
+    path = save_session(tmp_path / "s.eesession", Session([SavedModel(make("sgns").checkpoint(), {"name": "1"})],
+                                                          {"layout.pca": coords}, {"current": 0}))
+    with pytest.raises(SessionError, match=f"{path} is damaged .arrays.safetensors: NaN or infinite values in "
+                                           "'layout.pca'"):
+        read_session(path)
+
+
+def test_a_local_header_naming_kilobytes_is_refused_in_a_short_line(tmp_path, saved):
+    """zipfile quotes the name it read from the header whole: 65,535 bytes made a message of pages."""
+    data = bytearray(saved.read_bytes())
+    at = data.index(b"PK\x03\x04") + 26          # the first member's name length
+    data[at:at + 2] = b"\xff\xff"
+    path = tmp_path / "long.eesession"
+    path.write_bytes(bytes(data))
+    with pytest.raises(SessionError, match=f"{path} is damaged .cut short or altered: File name in directory") as info:
+        read_session(path)
+    assert len(str(info.value)) < 600 and "\n" not in str(info.value)

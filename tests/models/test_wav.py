@@ -83,6 +83,19 @@ def test_a_header_claiming_more_frames_than_the_file_holds_is_refused_before_rea
         read_mono(path, 8000)
 
 
+@pytest.mark.parametrize("container, subtype", [("FLAC", "PCM_16"), ("FLAC", "PCM_24"), ("FLAC", "PCM_S8"),
+                                                ("OGG", "VORBIS")])
+def test_flac_and_ogg_are_read_like_wav_though_smaller_than_their_samples(tmp_path, container, subtype):
+    """A FLAC file was refused as a damaged header: its frames times the sample width of its PCM
+    subtype are more bytes than it has, because FLAC compresses them."""
+    path = tmp_path / f"a.{container.lower()}"
+    soundfile.write(path, tone(rate=16000, seconds=0.5, channels=2), 16000, subtype=subtype, format=container)
+    assert path.stat().st_size < 16000 * 0.5 * 2 * 2        # under the bytes of its samples as 16-bit PCM
+    rec = read_mono(path, 8000)
+    assert len(rec.samples) == 4000 and rec.clipped == 0 and rec.note == ""
+    assert np.isfinite(rec.samples).all() and 0.4 < np.abs(rec.samples).max() <= 0.55
+
+
 def test_garbage_missing_and_empty_files_are_audio_file_errors(tmp_path):
     (tmp_path / "g.wav").write_bytes(b"RIFF not really" * 20)
     soundfile.write(tmp_path / "e.wav", np.zeros(0, np.float32), 8000)
