@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import functools
 import gc
+import itertools
+import time
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +26,7 @@ from models.core.session import SUFFIX as SESSION_SUFFIX
 from models.errors import UnknownWordError, UserError
 from models.registry import all_models
 from models.text.corpus import DEFAULT_CORPUS, Corpus, read_corpus_steps
+from models.text import word2vec
 from models.text.embedding import TrainedEmbedding, load_embedding
 
 NAMES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
@@ -52,6 +55,28 @@ def _settle_heap() -> None:
     for every paint. Called once the window is built and once per loaded corpus; closing the
     window undoes it."""
     gc.freeze()
+
+
+def _warm_up(training):
+    """The compiled kernels of a first Train (quick) and a first UMAP or t-SNE map, loaded or
+    compiled in the background at start-up instead of when the user asks. Loading one holds the
+    GIL for up to 100 ms in a single call, a stall of the window: while ``training()`` says a
+    model trains, the warm-up waits."""
+    for event in itertools.chain(word2vec.warm_up(), projection.warm_up()):
+        while training():
+            time.sleep(0.05)
+            yield None          # a point where cancelling takes effect
+        yield event
+
+
+def _views_ready(gen):
+    """``gen``'s events, then its result with the unit-length vectors every view reads made here,
+    in the worker: normalising the bundled corpus's vectors held the GIL for 25 ms, a stall of the
+    window's thread when it was done there as the model arrived."""
+    result = yield from gen
+    if hasattr(result, "vectors"):
+        result.vectors.unit  # noqa: B018 - computed once and kept by the vectors
+    return result
 
 
 class MainWindow(QMainWindow):
@@ -128,7 +153,7 @@ class MainWindow(QMainWindow):
         if corpus_path:
             self.open_corpus(str(corpus_path))
         if warm_up:
-            self.run_job("warm-up", projection.warm_up, on_done=lambda s: None, quiet=True)
+            self.run_job("warm-up", _warm_up, lambda: "train" in self.jobs, on_done=lambda s: None, quiet=True)
 
     # --- menus -----------------------------------------------------------------------------
     def _menus(self) -> None:
@@ -214,7 +239,7 @@ class MainWindow(QMainWindow):
         trainer = spec.train if resume is None else functools.partial(spec.train, resume=resume)
         if resume is not None:
             self.panel.loss_plot.reset(resume.losses)      # the curve goes on from where it stopped
-        job = self.run_job("train", lambda *args: live_map.with_map_coords(trainer(*args)), config,
+        job = self.run_job("train", lambda *args: _views_ready(live_map.with_map_coords(trainer(*args))), config,
                            self.corpus if spec.uses_corpus else None,
                            on_progress=self._train_progress, on_done=self._trained)
         job.failed.connect(lambda err: self.panel.show_status(err.message, error=True))
@@ -373,7 +398,8 @@ class MainWindow(QMainWindow):
             self.open_model(folder)
 
     def open_model(self, folder: str) -> None:
-        self.run_job("open-model", workers.call_once, load_embedding, folder, on_done=self.set_model)
+        self.run_job("open-model", lambda f: _views_ready(workers.call_once(load_embedding, f)), folder,
+                     on_done=self.set_model)
 
     def _ask_save_model(self) -> None:
         if self.model is None:
@@ -426,7 +452,7 @@ class MainWindow(QMainWindow):
 
         self.file_progress.show()
         self.statusBar().showMessage(f"Reading {Path(path).name}…")
-        job = self.run_job("open-vectors", vector_files.open_steps, path, on_done=done,
+        job = self.run_job("open-vectors", lambda p: _views_ready(vector_files.open_steps(p)), path, on_done=done,
                            on_progress=lambda ev: self._file_progress(ev, "Reading"))
         job.ended.connect(self.file_progress.hide)
         return job

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxL
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
 from explorer.views.projection_map import BASE, GROUP, NEIGHBOUR, SELECTED, show_labels
+from explorer.views.when_shown import WhenShown
 from models.comparison import OVERLAP_K, aligned_maps, neighbour_overlap, rows, score_many_steps, shared_words
 
 FIXED_COLUMNS = ("model", "added", "training s", "vocabulary", "semantic", "syntactic", "analogy",
@@ -123,6 +124,7 @@ class CompareView(QWidget):
         self.overlap = np.zeros(0)
         self._units = (np.zeros((0, 1), dtype=np.float32),) * 2    # the shown words' unit rows, per model
         self._build()
+        self._maps = WhenShown(self, self.refresh_maps)
         window.model_ready.connect(self.add_model)
 
     # --- layout ----------------------------------------------------------------------------
@@ -203,7 +205,7 @@ class CompareView(QWidget):
             box.addItem(self.session[-1].name)
             box.setCurrentIndex(index)
             box.blockSignals(False)
-        self.refresh_maps()
+        self._maps.request()
         self.refresh_table()
 
     def restore(self, entries: list[SessionModel], left: int, right: int, selected: str | None) -> None:
@@ -266,6 +268,7 @@ class CompareView(QWidget):
     def select(self, word: str) -> None:
         if not word:
             return
+        self._maps.flush()
         if word not in self.map_a._index:
             self.overlap_label.setText(f"“{word}” is not among the {len(self.words):,} shared words shown; "
                                        "show more words or pick another.")

@@ -18,6 +18,7 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (QCheckBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSplitter,
                                QVBoxLayout, QWidget)
 
+from explorer.views.when_shown import WhenShown
 from models.similarity import MODULE_WORDS, cluster_order, cosine_matrix, known_and_missing, one_hot_matrix
 
 COLOUR_MAP = "CET-D1"
@@ -175,7 +176,8 @@ class HeatmapView(QWidget):
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(self.map_holder)
         self.pair_clicked.connect(self._mark_pair)
-        window.model_ready.connect(lambda _model: self.show_words())
+        self._redraw = WhenShown(self, self.show_words)
+        window.model_ready.connect(lambda _model: self._redraw.request())
 
     # --- showing ----------------------------------------------------------------------------
     def typed_words(self) -> list[str]:

@@ -61,6 +61,7 @@ class LossPlot(pg.PlotWidget):
         self._y: list[float] = []
         self.unit: str | None = None
         self._dots = True
+        self._drawn = 0                 # points on screen: a redraw with nothing new is skipped
 
     def reset(self, points=(), unit: str | None = None) -> None:
         self._x = [float(s) for s, _ in points]
@@ -69,6 +70,7 @@ class LossPlot(pg.PlotWidget):
         self.setLabel("bottom", axis_label(unit or "words"))
         self.setTitle(None)
         self.enableAutoRange(x=True)
+        self._drawn = -1
         self.redraw()
 
     def add(self, step: float, loss: float, unit: str = "words", draw: bool = True) -> None:
@@ -85,6 +87,10 @@ class LossPlot(pg.PlotWidget):
             self.redraw()
 
     def redraw(self) -> None:
+        # Progress without a new loss (counting the corpus, say) costs no repaint of the axes.
+        if len(self._x) == self._drawn:
+            return
+        self._drawn = len(self._x)
         # Dots only while there are few points: a one-shot factorisation has a single loss.
         dots = len(self._x) <= SHOW_DOTS
         if dots != self._dots:

@@ -1,8 +1,10 @@
 """Vocabulary: word counts, minimum count, maximum size, and the corpus encoded as integer ids."""
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from models.core.events import Progress
@@ -16,7 +18,9 @@ class Vocabulary:
     counts: np.ndarray        # int64, aligned with words
 
     def __post_init__(self):
-        self.index = {w: i for i, w in enumerate(self.words)}
+        # Built in C, not by a comprehension: a worker's Python loop makes the window's thread wait
+        # for the GIL at every one of its paint calls.
+        self.index = dict(zip(self.words, range(len(self.words))))
 
     def __len__(self) -> int:
         return len(self.words)
@@ -57,9 +61,11 @@ def prepare_steps(sentences, min_count: int = 5, max_size: int = 0, source: str 
     lists), yielding progress; returns ``(Vocabulary, EncodedCorpus)``."""
     tokens = _token_ids(sentences)
     yield Progress(0, 2, unit="stages", message="Counting words")
-    vocab = count_vocab(tokens, min_count, max_size, source)
+    vocab, ranked = _count(tokens, min_count, max_size, source)
     yield Progress(1, 2, unit="stages", message="Encoding the corpus")
-    return vocab, encode_ids(tokens, vocab)
+    to_vocab = np.full(len(tokens.types), -1, dtype=np.int32)
+    to_vocab[ranked] = np.arange(len(ranked), dtype=np.int32)
+    return vocab, _encode(tokens, to_vocab)
 
 
 def encode_steps(sentences, vocab: Vocabulary):
@@ -72,35 +78,81 @@ def _token_ids(sentences) -> TokenIds:
     return sentences.token_ids if isinstance(sentences, Corpus) else TokenIds.from_sentences(sentences)
 
 
+# Counting and encoding run in a worker while the window paints, and the window's thread needs the
+# GIL for every paint call: so no step here holds the GIL long in one C call (a NumPy gather, mask
+# or search over 5 million tokens did for up to 60 ms, sorted() on (count, word) tuples for 60 ms,
+# NumPy strings for 15 ms) or runs a long Python loop (which makes every one of those paint calls
+# wait up to the switch interval). The passes over every token are numba kernels without the GIL.
+
 def count_vocab(tokens: TokenIds, min_count: int = 5, max_size: int = 0, source: str = "the corpus") -> Vocabulary:
-    counts = np.bincount(tokens.ids, minlength=len(tokens.types))
+    return _count(tokens, min_count, max_size, source)[0]
+
+
+def _count(tokens: TokenIds, min_count: int, max_size: int, source: str) -> tuple[Vocabulary, np.ndarray]:
+    """The vocabulary, and the type id of each of its words."""
+    counts = _count_ids(tokens.ids, len(tokens.types))
     kept = np.flatnonzero(counts >= min_count)
-    # Most frequent first, ties in alphabetical order, so that the ids do not depend on word order.
-    ranked = sorted(zip((-counts[kept]).tolist(), [tokens.types[i] for i in kept]))
-    if max_size:
-        ranked = ranked[:max_size]
-    if len(ranked) < 2:
+    size = min(kept.size, max_size or kept.size)
+    if size < 2:
         raise CorpusError(
-            f"{source} has {len(ranked)} word(s) seen at least {min_count} times "
+            f"{source} has {size} word(s) seen at least {min_count} times "
             f"({tokens.ids.size} tokens, {len(tokens.types)} distinct words).",
             "Use a larger corpus or lower the minimum count.")
-    return Vocabulary([w for _, w in ranked], np.array([-c for c, _ in ranked], dtype=np.int64))
+    # Most frequent first, ties in alphabetical order, so that the ids do not depend on word order:
+    # sorted by count in NumPy, then each run of equal counts by word, a short sort each.
+    kept = kept[np.argsort(-counts[kept], kind="stable")]
+    kept_counts = counts[kept]
+    names = operator.itemgetter(*kept.tolist())(tokens.types)
+    ends = [*(np.flatnonzero(np.diff(kept_counts)) + 1).tolist(), kept.size]
+    order, start = [], 0
+    for end in ends:
+        order.extend(sorted(range(start, end), key=names.__getitem__))
+        start = end
+        if start >= size:
+            break
+    order = np.array(order[:size])
+    ranked = kept[order]
+    return Vocabulary(list(operator.itemgetter(*order.tolist())(names)), kept_counts[order]), ranked
+
+
+@numba.njit(cache=True, nogil=True)
+def _count_ids(ids, n_types):
+    counts = np.zeros(n_types, dtype=np.int64)
+    for t in ids:
+        counts[t] += 1
+    return counts
 
 
 def encode_ids(tokens: TokenIds, vocab: Vocabulary) -> "EncodedCorpus":
     """Out-of-vocabulary words dropped, then sentences of fewer than two words."""
     index = vocab.index
-    to_vocab = np.fromiter((index.get(w, -1) for w in tokens.types), dtype=np.int32, count=len(tokens.types))
-    mapped = to_vocab[tokens.ids]
-    known = mapped >= 0
-    # Known words per sentence by binary search: a cumulative sum over every token took 60-90 ms
-    # in one call, all of it holding the GIL.
-    per_sentence = np.diff(np.searchsorted(np.flatnonzero(known), tokens.starts))
-    long_enough = per_sentence > 1
-    keep = known & np.repeat(long_enough, np.diff(tokens.starts))
-    starts = np.zeros(int(long_enough.sum()) + 1, dtype=np.int64)
-    np.cumsum(per_sentence[long_enough], out=starts[1:])
-    return EncodedCorpus(mapped[keep], starts)
+    return _encode(tokens, np.array([index.get(w, -1) for w in tokens.types], dtype=np.int32))
+
+
+def _encode(tokens: TokenIds, to_vocab: np.ndarray) -> "EncodedCorpus":
+    return EncodedCorpus(*_encode_kernel(tokens.ids, tokens.starts, to_vocab))
+
+
+@numba.njit(cache=True, nogil=True)
+def _encode_kernel(ids, starts, to_vocab):
+    """Token ``ids`` mapped by ``to_vocab`` (-1: dropped); sentences left with one word dropped."""
+    out = np.empty(ids.size, dtype=np.int32)
+    kept_starts = np.empty(starts.size, dtype=np.int64)
+    kept_starts[0] = 0
+    n = kept = 0
+    for s in range(starts.size - 1):
+        begin = n
+        for i in range(starts[s], starts[s + 1]):
+            v = to_vocab[ids[i]]
+            if v >= 0:
+                out[n] = v
+                n += 1
+        if n - begin > 1:
+            kept += 1
+            kept_starts[kept] = n
+        else:
+            n = begin
+    return out[:n].copy(), kept_starts[:kept + 1].copy()
 
 
 @dataclass

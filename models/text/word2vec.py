@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numba
 import numpy as np
@@ -386,3 +387,14 @@ def train(config: SGNSConfig, corpus: Corpus, resume: TrainedEmbedding | None = 
         state_out = ResumeState(epoch, s, curve.bin_loss, curve.bin_pairs, n_sent, n_tok)
     return TrainedEmbedding(name, config, vocab, {"input": np.ascontiguousarray(W), "output": np.ascontiguousarray(C)},
                             stats, curve.points, state_out.to_json() if state_out else {})
+
+
+def warm_up():
+    """Train both models once on a few words, so that the kernels a first Train needs are loaded
+    from numba's disk cache (or compiled) before the user asks: loading them held the GIL for
+    60-80 ms, and the window's thread waits for the GIL at every paint. The app runs this in the
+    background at start-up."""
+    corpus = Corpus(Path("warm-up"), [["the", "cat", "sat", "on", "the", "mat"]] * 4)
+    for config in (SGNSConfig(dim=4, epochs=1, min_count=1, sample=0, threads=1),
+                   CBOWConfig(dim=4, epochs=1, min_count=1, sample=0, threads=1)):
+        yield from train(config, corpus)

@@ -134,3 +134,23 @@ def test_the_table_scores_every_session_model_once_and_exports_csv(qtbot, tmp_pa
     assert float(table[1][cols.index("WS353 ρ")]) == pytest.approx(view.table_rows()[0][cols.index("WS353 ρ")],
                                                                    abs=1e-5)
     workers.shutdown(3000)
+
+
+def test_hidden_maps_are_drawn_when_the_tab_is_shown_or_a_word_is_selected(qtbot):
+    from explorer.main_window import MainWindow
+
+    w = MainWindow(corpus_path=None, warm_up=False)
+    qtbot.addWidget(w)
+    w.show()
+    view = w.views["Compare"]
+    rng = np.random.default_rng(2)
+    words = [f"w{i}" for i in range(50)]
+    add(qtbot, w, embedding(words, rng.normal(size=(50, 8))))
+    add(qtbot, w, embedding(words, rng.normal(size=(50, 8))))
+    assert not view.isVisible() and view.map_a.words == [] and len(view.session) == 2
+    view.select("w3")                    # reading the maps draws them first
+    assert view.selected == "w3" and view.map_a.words == view.map_b.words and len(view.map_a.words) == 50
+    add(qtbot, w, embedding(words, rng.normal(size=(50, 8))))
+    assert view.b_box.currentIndex() == 2 and view._maps.pending
+    w.tabs.setCurrentWidget(view)
+    assert not view._maps.pending and view.pair()[1] is view.session[2]

@@ -77,3 +77,18 @@ def test_png_export_writes_an_image(window, tmp_path):
     view.export_png(path)
     image = QImage(str(path))
     assert not image.isNull() and image.width() > 100
+
+
+def test_a_hidden_heatmap_draws_a_new_model_only_when_its_tab_is_shown(qtbot):
+    # A tab nobody looks at costs the window's thread nothing as a model arrives.
+    from explorer.main_window import MainWindow
+
+    w = MainWindow(corpus_path=None, warm_up=False)
+    qtbot.addWidget(w)
+    w.show()
+    view = w.views["Heatmap"]
+    with qtbot.waitSignal(w.projection_done, timeout=30_000):
+        w.set_model(known_embedding())
+    assert not view.isVisible() and view.words == []
+    w.tabs.setCurrentWidget(view)
+    assert sorted(view.words) == sorted(["illinois", "chicago", "champaign", "indiana", "indianapolis"])

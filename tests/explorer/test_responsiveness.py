@@ -39,3 +39,29 @@ def test_a_loaded_corpus_is_kept_out_of_the_garbage_collectors_walks_until_the_w
     assert not any(o is sentence for o in gc.get_objects())
     window.close()
     assert gc.get_freeze_count() == 0
+
+
+def test_the_start_up_warm_up_waits_while_a_model_trains_then_goes_on():
+    # Loading a compiled kernel holds the GIL in one long call: never while the user trains.
+    from explorer.main_window import _warm_up
+
+    answers = [True, True, False]
+    gen = _warm_up(lambda: answers.pop(0) if answers else False)
+    assert next(gen) is None and next(gen) is None       # waiting, at points where a cancel lands
+    assert next(gen).message                              # then the word2vec warm-up's own events
+    assert not answers
+    gen.close()
+
+
+def test_a_trained_model_arrives_with_its_unit_vectors_made_in_the_worker():
+    from explorer.main_window import _views_ready
+    from models.core.events import drain
+    from tests.explorer.test_map import known_embedding
+
+    model = known_embedding()
+
+    def trainer():
+        yield None
+        return model
+    assert model.vectors._unit is None
+    assert drain(_views_ready(trainer())) is model and model.vectors._unit is not None

@@ -55,17 +55,22 @@ def test_stop_midway_keeps_a_usable_model_within_a_second(qtbot, window):
     assert len(window.neighbours.neighbour_words()) == 10
 
 
-def test_continue_goes_on_from_where_stop_left_the_model(qtbot, window):
-    window.panel.select_model("cbow")
-    set_params(window, dim=20, epochs=40, min_count=1, sample=0.0)
-    assert not window.panel.continue_button.isEnabled()        # nothing to continue yet
+def train_then_stop(qtbot, window):
+    """Press Train, then Stop once training has made a step; the model kept."""
     window.panel.train_button.click()
     with qtbot.waitSignal(window.jobs["train"].progress, timeout=30_000,
                           check_params_cb=lambda ev: ev.epochs > 0 and ev.step > 0):
         pass
     with qtbot.waitSignal(window.model_ready, timeout=30_000) as stopped:
         window.panel.stop_button.click()
-    first = stopped.args[0]
+    return stopped.args[0]
+
+
+def test_continue_goes_on_from_where_stop_left_the_model(qtbot, window):
+    window.panel.select_model("cbow")
+    set_params(window, dim=20, epochs=40, min_count=1, sample=0.0)
+    assert not window.panel.continue_button.isEnabled()        # nothing to continue yet
+    first = train_then_stop(qtbot, window)
     assert first.stats["stopped_early"]
     qtbot.waitUntil(window.panel.continue_button.isEnabled, timeout=10_000)     # once the job has ended
     with qtbot.waitSignal(window.model_ready, timeout=60_000) as ready:
@@ -88,13 +93,7 @@ def test_continue_goes_on_from_where_stop_left_the_model(qtbot, window):
 def test_continue_is_offered_for_fasttext_and_glove_and_finishes_their_run(qtbot, window, name, params, position):
     window.panel.select_model(name)
     set_params(window, **params)
-    window.panel.train_button.click()
-    with qtbot.waitSignal(window.jobs["train"].progress, timeout=30_000,
-                          check_params_cb=lambda ev: ev.epochs > 0 and ev.step > 0):
-        pass
-    with qtbot.waitSignal(window.model_ready, timeout=30_000) as stopped:
-        window.panel.stop_button.click()
-    first = stopped.args[0]
+    first = train_then_stop(qtbot, window)
     assert first.model == name and first.stats["stopped_early"]
     qtbot.waitUntil(window.panel.continue_button.isEnabled, timeout=10_000)     # once the job has ended
     with qtbot.waitSignal(window.model_ready, timeout=60_000) as ready:

@@ -1,6 +1,8 @@
 import gzip
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from models.errors import CorpusError
 from models.text.corpus import read_corpus, tokenize
@@ -83,3 +85,34 @@ def test_prepare_steps_gives_the_same_vocabulary_and_encoding_as_the_plain_funct
     plain = encode(sentences, build_vocab(sentences, min_count=2))
     assert vocab.words == build_vocab(sentences, min_count=2).words
     assert enc.ids.tolist() == plain.ids.tolist() and enc.starts.tolist() == plain.starts.tolist()
+
+
+def _plain_vocab_and_encoding(sentences, min_count, max_size):
+    """The rules spelled out in Python: count, rank by count then alphabet, cut, map, drop short sentences."""
+    from collections import Counter
+
+    counts = Counter(w for s in sentences for w in s)
+    ranked = sorted((-c, w) for w, c in counts.items() if c >= min_count)[:max_size or None]
+    words = [w for _, w in ranked]
+    index = {w: i for i, w in enumerate(words)}
+    kept = [[index[w] for w in s if w in index] for s in sentences]
+    kept = [s for s in kept if len(s) > 1]
+    starts = [0]
+    for s in kept:
+        starts.append(starts[-1] + len(s))
+    return words, [-c for c, _ in ranked], [i for s in kept for i in s], starts
+
+
+@given(st.lists(st.lists(st.sampled_from("a b c d e f g h".split()), max_size=9), max_size=40),
+       st.integers(1, 4), st.sampled_from([0, 1, 2, 3, 5]))
+@settings(max_examples=200, deadline=None)
+def test_vocabulary_and_encoding_follow_the_plain_rules_ties_and_cuts_included(sentences, min_count, max_size):
+    words, counts, ids, starts = _plain_vocab_and_encoding(sentences, min_count, max_size)
+    if len(words) < 2:
+        with pytest.raises(CorpusError):
+            build_vocab(sentences, min_count, max_size)
+        return
+    vocab = build_vocab(sentences, min_count, max_size)
+    assert vocab.words == words and vocab.counts.tolist() == counts
+    enc = encode(sentences, vocab)
+    assert enc.ids.tolist() == ids and enc.starts.tolist() == starts
