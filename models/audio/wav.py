@@ -100,6 +100,47 @@ def _check_header(path: Path, f: soundfile.SoundFile) -> None:
     if width and f.frames * f.channels * width > size:
         raise AudioFileError(f"{path}: the header claims {f.frames:,} frames of {f.channels} channels, more than "
                              f"the file's {size:,} bytes can hold.", "The file's header is damaged.")
+    if f.format == "OGG":
+        _check_ogg_positions(path)
+
+
+def _check_ogg_positions(path: Path) -> None:
+    """Refuse an Ogg stream whose page positions cannot be true: one going back in time, or an
+    Opus stream ending before its own pre-skip. libsndfile 1.2.2 reads such a stream's length as
+    negative and returns samples it never decoded, different at each read (zeros, 1e21, NaN).
+
+    Only page headers are read (27 bytes and a segment table a page); where the pages stop making
+    sense the walk stops and libsndfile's own checks take over."""
+    last: dict[int, int] = {}           # the latest granule position of each logical stream
+    pre_skip: dict[int, int] = {}       # Opus streams' pre-skip, from their OpusHead packet
+    with open(path, "rb") as f:
+        page = 0
+        while len(head := f.read(27)) == 27 and head[:4] == b"OggS":
+            granule, serial = struct.unpack_from("<qI", head, 6)
+            table = f.read(head[26])
+            body = sum(table)
+            if head[5] & 0x02:          # beginning of a stream: its codec's identification header
+                ident = f.read(min(body, 19))
+                f.seek(body - len(ident), 1)
+                if ident[:8] == b"OpusHead" and len(ident) >= 12:
+                    pre_skip[serial] = struct.unpack_from("<H", ident, 10)[0]
+            else:
+                f.seek(body, 1)
+            if granule != -1:
+                before = last.get(serial, 0)
+                if granule < before:
+                    raise AudioFileError(
+                        f"{path}: Ogg page {page} (byte {f.tell() - body - len(table) - 27:,}) goes back "
+                        f"in time, to position {granule:,} after {before:,}.",
+                        "The file is damaged; export or convert the recording again.")
+                last[serial] = granule
+            page += 1
+    for serial, skip in pre_skip.items():
+        if last.get(serial, 0) < skip:
+            raise AudioFileError(
+                f"{path}: its Opus stream ends at position {last.get(serial, 0):,}, before its own "
+                f"pre-skip of {skip:,} samples, so its length cannot be read.",
+                "The file is damaged; export or convert the recording again.")
 
 
 def _read_blocks(f: soundfile.SoundFile) -> np.ndarray:

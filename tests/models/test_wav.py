@@ -84,13 +84,14 @@ def test_a_header_claiming_more_frames_than_the_file_holds_is_refused_before_rea
 
 
 @pytest.mark.parametrize("container, subtype", [("FLAC", "PCM_16"), ("FLAC", "PCM_24"), ("FLAC", "PCM_S8"),
-                                                ("OGG", "VORBIS")])
+                                                ("OGG", "VORBIS"), ("OGG", "OPUS")])
 def test_flac_and_ogg_are_read_like_wav_though_smaller_than_their_samples(tmp_path, container, subtype):
     """A FLAC file was refused as a damaged header: its frames times the sample width of its PCM
     subtype are more bytes than it has, because FLAC compresses them."""
     path = tmp_path / f"a.{container.lower()}"
-    soundfile.write(path, tone(rate=16000, seconds=0.5, channels=2), 16000, subtype=subtype, format=container)
-    assert path.stat().st_size < 16000 * 0.5 * 2 * 2        # under the bytes of its samples as 16-bit PCM
+    rate = 48000 if subtype == "OPUS" else 16000       # Opus decodes at 48 kHz whatever it was made from
+    soundfile.write(path, tone(rate=rate, seconds=0.5, channels=2), rate, subtype=subtype, format=container)
+    assert path.stat().st_size < rate * 0.5 * 2 * 2        # under the bytes of its samples as 16-bit PCM
     rec = read_mono(path, 8000)
     assert len(rec.samples) == 4000 and rec.clipped == 0 and rec.note == ""
     assert np.isfinite(rec.samples).all() and 0.4 < np.abs(rec.samples).max() <= 0.55
@@ -118,3 +119,35 @@ def test_an_odd_rate_gets_a_short_filter_within_ten_parts_per_million_and_the_ex
     assert max(up, down) <= wav.MAX_RATIO_TERM and abs(up / down * rate / 16000 - 1) < 1e-5
     for n in (1, 999, rate * 3 + 1):
         assert len(wav.resample(np.zeros(n, np.float32), rate, 16000)) == -(-n * 16000 // rate)
+
+
+def _edited_opus(tmp_path, seconds, channels, edits) -> "Path":
+    """An Opus file with page header fields replaced ({(page, "granule" or "sequence"): value}),
+    checksums redone so that libogg takes the pages."""
+    from tests.fuzz.containers import _reseal_page, ogg_pages
+
+    path = tmp_path / "o.ogg"
+    soundfile.write(path, tone(rate=48000, seconds=seconds, channels=channels), 48000, subtype="OPUS", format="OGG")
+    data = path.read_bytes()
+    for (i, field), value in edits.items():
+        at, length = ogg_pages(data)[i]
+        page = bytearray(data[at:at + length])
+        struct.pack_into(*(("<q", page, 6) if field == "granule" else ("<I", page, 18)), value)
+        data = data[:at] + bytes(_reseal_page(page)) + data[at + length:]
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize("seconds, channels, edits, phrase", [
+    # Two the fuzzer found accepted, read with values no file held:
+    (0.2, 2, {(2, "granule"): 1, (1, "sequence"): 0}, "ends at position 1, before its own pre-skip"),
+    (0.2, 2, {(2, "granule"): 0, (1, "sequence"): 0}, "ends at position 0, before its own pre-skip"),
+    # libsndfile took this one (page 2 of 5 said 80,000; page 3 says 73,920) for 63,040 frames of 96,000:
+    (2.0, 1, {(2, "granule"): 80_000}, "goes back in time")])
+def test_ogg_positions_that_cannot_be_true_are_refused_naming_the_page(tmp_path, seconds, channels, edits, phrase):
+    path = _edited_opus(tmp_path, seconds, channels, edits)
+    with soundfile.SoundFile(path) as f:          # libsndfile opens each of them without complaint
+        assert f.frames != seconds * 48000
+    with pytest.raises(AudioFileError) as info:
+        read_mono(path, 16000)
+    assert phrase in str(info.value) and str(path) in str(info.value)
