@@ -25,8 +25,8 @@ from models.core.events import Progress
 from models.core.session import SUFFIX as SESSION_SUFFIX
 from models.errors import UnknownWordError, UserError
 from models.registry import all_models
-from models.text.corpus import DEFAULT_CORPUS, Corpus, read_corpus_steps
 from models.text import word2vec
+from models.text.corpus import DEFAULT_CORPUS, Corpus, read_corpus_steps
 from models.text.embedding import TrainedEmbedding, load_embedding
 
 NAMES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
@@ -153,7 +153,8 @@ class MainWindow(QMainWindow):
         if corpus_path:
             self.open_corpus(str(corpus_path))
         if warm_up:
-            self.run_job("warm-up", _warm_up, lambda: "train" in self.jobs, on_done=lambda s: None, quiet=True)
+            self.run_job("warm-up", _warm_up, lambda: "train" in self.jobs, on_done=lambda s: None,
+                         quiet=True)
 
     # --- menus -----------------------------------------------------------------------------
     def _menus(self) -> None:
@@ -239,8 +240,8 @@ class MainWindow(QMainWindow):
         trainer = spec.train if resume is None else functools.partial(spec.train, resume=resume)
         if resume is not None:
             self.panel.loss_plot.reset(resume.losses)      # the curve goes on from where it stopped
-        job = self.run_job("train", lambda *args: _views_ready(live_map.with_map_coords(trainer(*args))), config,
-                           self.corpus if spec.uses_corpus else None,
+        job = self.run_job("train", lambda *args: _views_ready(live_map.with_map_coords(trainer(*args))),
+                           config, self.corpus if spec.uses_corpus else None,
                            on_progress=self._train_progress, on_done=self._trained)
         job.failed.connect(lambda err: self.panel.show_status(err.message, error=True))
         job.ended.connect(lambda: self.panel.set_running(False))
@@ -260,7 +261,7 @@ class MainWindow(QMainWindow):
         first = self._live_coords is None or len(self._live_coords) != len(ev.coords)
         self._live_coords = ev.coords
         self.map.set_points(list(ev.labels), ev.coords, f"{len(ev.coords)} most frequent words · PCA · live",
-                            fit=first)
+                            fit=first, live=True)
 
     def _trained(self, model: TrainedEmbedding) -> None:
         s = model.stats
@@ -452,8 +453,8 @@ class MainWindow(QMainWindow):
 
         self.file_progress.show()
         self.statusBar().showMessage(f"Reading {Path(path).name}…")
-        job = self.run_job("open-vectors", lambda p: _views_ready(vector_files.open_steps(p)), path, on_done=done,
-                           on_progress=lambda ev: self._file_progress(ev, "Reading"))
+        job = self.run_job("open-vectors", lambda p: _views_ready(vector_files.open_steps(p)), path,
+                           on_done=done, on_progress=lambda ev: self._file_progress(ev, "Reading"))
         job.ended.connect(self.file_progress.hide)
         return job
 

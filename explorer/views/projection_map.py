@@ -20,24 +20,25 @@ SELECTED = "#d62728"
 NEIGHBOUR = "#ff7f0e"
 GROUP = "#2ca02c"
 ANALOGY = ("#0072b2", "#d55e00")      # the a -> b and c -> answer arrows (Okabe-Ito blue, vermillion)
-NEARBY_LABELS = 40                    # label every point in view once no more than this many are
+NEARBY_LABELS = 40                    # labels for the most frequent points in view, where they fit
 COLOUR_MODES = {"One colour": "none", "k-means clusters": "kmeans", "Frequency": "frequency"}
 META_PREFIX = "Metadata: "
 
 
-def place_labels(anchors: np.ndarray, sizes: list[tuple[float, float]], gap: float = 4.0) -> list[tuple[float, float] | None]:
+def place_labels(anchors: np.ndarray, sizes: list[tuple[float, float]], gap: float = 4.0,
+                 bounds: QRectF | None = None) -> list[tuple[float, float] | None]:
     """Greedy label placement in pixel space: try right, left, above, below each anchor and keep
-    the first box that overlaps no box already placed; None when every spot is taken.
+    the first box that overlaps no box already placed, a box inside ``bounds`` (the visible area)
+    before one that a side of the view would cut; None when every spot is taken.
     ``anchors`` are in priority order (the most important label is placed first)."""
     placed: list[QRectF] = []
     out: list[tuple[float, float] | None] = []
     for (x, y), (w, h) in zip(anchors, sizes):
-        spot = None
-        for dx, dy in ((gap, -h / 2), (-w - gap, -h / 2), (-w / 2, -h - gap), (-w / 2, gap)):
-            r = QRectF(x + dx, y + dy, w, h)
-            if not any(r.intersects(p) for p in placed):
-                spot = r
-                break
+        free = [r for r in (QRectF(x + dx, y + dy, w, h)
+                            for dx, dy in ((gap, -h / 2), (-w - gap, -h / 2), (-w / 2, -h - gap), (-w / 2, gap)))
+                if not any(r.intersects(p) for p in placed)]
+        whole = [r for r in free if bounds is None or bounds.contains(r)]
+        spot = (whole or free or [None])[0]
         if spot is None:
             out.append(None)
         else:
@@ -60,7 +61,7 @@ def show_labels(plot, items: list, wanted: list[tuple[str, str]], position) -> N
         sizes.append((br.width(), br.height()))
         scene = vb.mapViewToScene(pg.Point(*[float(v) for v in position(w)]))
         anchors.append((scene.x(), scene.y()))
-    spots = place_labels(np.array(anchors).reshape(-1, 2), sizes)
+    spots = place_labels(np.array(anchors).reshape(-1, 2), sizes, bounds=vb.sceneBoundingRect())
     for i, item in enumerate(items):
         spot = spots[i] if i < len(spots) else None
         if spot is None:
@@ -176,6 +177,7 @@ class MapView(QWidget):
 
         self.words: list[str] = []
         self.coords = np.zeros((0, 2), dtype=np.float32)
+        self._live = False                # see set_points
         self._index: dict[str, int] = {}
         self._labels: list[pg.TextItem] = []
         self._label_words: list[tuple[str, str]] = []   # (word, colour) in priority order
@@ -187,8 +189,12 @@ class MapView(QWidget):
     def set_vocabulary(self, words: list[str]) -> None:
         self._completer.model().setStringList(words)
 
-    def set_points(self, words: list[str], coords: np.ndarray, caption: str = "", fit: bool = False) -> None:
-        """Show words at coords (n, 2); keeps the current marks and labels where words remain."""
+    def set_points(self, words: list[str], coords: np.ndarray, caption: str = "", fit: bool = False,
+                   live: bool = False) -> None:
+        """Show words at coords (n, 2); keeps the current marks and labels where words remain.
+        ``live``: a frame of a map redrawn every second while a model trains, whose crowded views
+        get no labels of nearby points (laying them out each second stalled the window 40 ms)."""
+        self._live = live
         coords = np.ascontiguousarray(coords, dtype=np.float32)
         if words != self.words:
             self.words = list(words)
@@ -359,16 +365,21 @@ class MapView(QWidget):
         self._layout_labels()
 
     def _nearby(self) -> list[tuple[str, str]]:
-        """Every point in view, once there are few enough to read, after the marked words."""
+        """After the marked words, the first NEARBY_LABELS points in view (the map's words come
+        most frequent first): a zoomed-out map reads as words too, a zoomed-in one labels every
+        point; where labels would overlap, the later ones are left out."""
         if not len(self.coords):
             return []
         (x0, x1), (y0, y1) = self.plot.getViewBox().viewRange()
+        dx, dy = 0.04 * (x1 - x0), 0.02 * (y1 - y0)       # not at the very edge, where a label is cut
         c = self.coords
-        inside = np.flatnonzero((c[:, 0] >= x0) & (c[:, 0] <= x1) & (c[:, 1] >= y0) & (c[:, 1] <= y1))
-        if len(inside) > NEARBY_LABELS:
+        inside = np.flatnonzero((c[:, 0] >= x0 + dx) & (c[:, 0] <= x1 - dx) & (c[:, 1] >= y0 + dy)
+                                & (c[:, 1] <= y1 - dy))
+        if self._live and len(inside) > NEARBY_LABELS:
             return []
         taken = {w for w, _ in self._label_words}
-        return [(self.words[i], "#555555") for i in inside if self.words[i] not in taken]
+        return [(self.words[i], "#555555") for i in inside[:NEARBY_LABELS + len(taken)]
+                if self.words[i] not in taken][:NEARBY_LABELS]
 
     def _layout_labels(self, *_) -> None:
         show_labels(self.plot, self._labels, self._label_words + self._nearby(), self.position)

@@ -97,3 +97,32 @@ def test_labels_never_overlap():
         for x2, y2, w2, h2 in boxes[i + 1:]:
             assert x1 + w1 <= x2 or x2 + w2 <= x1 or y1 + h1 <= y2 or y2 + h2 <= y1
     assert spots[0] is not None  # the most important label is always placed
+
+
+def test_a_label_at_the_edge_goes_inside_the_view_where_a_spot_is_free():
+    from PySide6.QtCore import QRectF
+
+    view = QRectF(0, 0, 200, 100)
+    # The second label's right spot is taken by the first, and its left one would run off the view.
+    spots = place_labels(np.array([[70.0, 50.0], [30.0, 50.0]]), [(60.0, 14.0), (50.0, 14.0)], bounds=view)
+    assert spots == [(74.0, 43.0), (5.0, 32.0)]              # right of its point; above its point
+    assert place_labels(np.array([[70.0, 50.0], [30.0, 50.0]]), [(60.0, 14.0), (50.0, 14.0)])[1] == (-24.0, 43.0)
+    # With no free spot inside, a label is still placed rather than dropped.
+    assert place_labels(np.array([[199.0, 99.0]]), [(40.0, 14.0)], bounds=view)[0] is not None
+
+
+def test_the_map_labels_its_most_frequent_words_in_view_and_none_on_a_crowded_live_frame(qtbot):
+    from explorer.views.projection_map import NEARBY_LABELS, MapView
+
+    m = MapView()
+    qtbot.addWidget(m)
+    m.resize(800, 600)
+    m.show()
+    rng = np.random.default_rng(3)
+    words = [f"w{i}" for i in range(500)]
+    m.set_points(words, rng.normal(size=(500, 2)), fit=True)
+    nearby = [w for w, _ in m._nearby()]
+    assert len(nearby) == NEARBY_LABELS and nearby == sorted(nearby, key=lambda w: int(w[1:]))
+    assert "w0" in nearby                                   # the most frequent word, in view
+    m.set_points(words, rng.normal(size=(500, 2)), live=True)
+    assert m._nearby() == []
