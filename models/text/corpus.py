@@ -65,6 +65,9 @@ class Corpus:
     sentences: list[list[str]]
     encoding: str = "utf-8"
     notes: list[str] = field(default_factory=list)
+    # Vocabularies and encodings made for training, by (min count, max size): a model trained again
+    # on the same corpus starts at once (see models.text.vocab.prepare_steps). Trainers only read them.
+    prepared: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def n_tokens(self) -> int:

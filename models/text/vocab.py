@@ -58,14 +58,19 @@ def encode(sentences, vocab: Vocabulary) -> "EncodedCorpus":
 
 def prepare_steps(sentences, min_count: int = 5, max_size: int = 0, source: str = "the corpus"):
     """Count words, choose the vocabulary and encode the corpus (a Corpus or a list of token
-    lists), yielding progress; returns ``(Vocabulary, EncodedCorpus)``."""
+    lists), yielding progress; returns ``(Vocabulary, EncodedCorpus)``, made once per Corpus and
+    settings."""
+    kept = sentences.prepared if isinstance(sentences, Corpus) else {}
+    if (min_count, max_size) in kept:
+        return kept[min_count, max_size]
     tokens = _token_ids(sentences)
     yield Progress(0, 2, unit="stages", message="Counting words")
     vocab, ranked = _count(tokens, min_count, max_size, source)
     yield Progress(1, 2, unit="stages", message="Encoding the corpus")
     to_vocab = np.full(len(tokens.types), -1, dtype=np.int32)
     to_vocab[ranked] = np.arange(len(ranked), dtype=np.int32)
-    return vocab, _encode(tokens, to_vocab)
+    kept[min_count, max_size] = vocab, _encode(tokens, to_vocab)
+    return kept[min_count, max_size]
 
 
 def encode_steps(sentences, vocab: Vocabulary):

@@ -1,5 +1,7 @@
 import gzip
+from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -116,3 +118,19 @@ def test_vocabulary_and_encoding_follow_the_plain_rules_ties_and_cuts_included(s
     assert vocab.words == words and vocab.counts.tolist() == counts
     enc = encode(sentences, vocab)
     assert enc.ids.tolist() == ids and enc.starts.tolist() == starts
+
+
+def test_a_corpus_is_counted_and_encoded_once_per_setting_and_a_second_training_matches_the_first():
+    from models.core.events import drain
+    from models.text import word2vec
+    from models.text.corpus import Corpus
+    from models.text.vocab import prepare_steps
+
+    corpus = Corpus(Path("c.txt"), [["a", "b", "a", "c"], ["b", "a", "d", "b"], ["c", "a", "b"]] * 20)
+    first = drain(prepare_steps(corpus, min_count=2))
+    assert drain(prepare_steps(corpus, min_count=2)) is first        # kept, not made again
+    assert drain(prepare_steps(corpus, min_count=50))[0].words == ["a", "b"]
+    config = word2vec.SGNSConfig(dim=8, epochs=2, min_count=1, threads=1, seed=3)
+    one, two = (drain(word2vec.train(config, corpus)) for _ in range(2))
+    np.testing.assert_array_equal(one.tensors["input"], two.tensors["input"])
+    assert one.losses == two.losses
