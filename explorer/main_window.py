@@ -23,7 +23,7 @@ from explorer.views.training_panel import TrainingPanel
 from models import projection
 from models.core.events import Progress
 from models.core.session import SUFFIX as SESSION_SUFFIX
-from models.errors import UnknownWordError, UserError
+from models.errors import UnknownWordError
 from models.registry import all_models
 from models.text import word2vec
 from models.text.corpus import DEFAULT_CORPUS, Corpus, read_corpus_steps

@@ -75,6 +75,13 @@ class Every:
         return False
 
 
+def paced(chunk: int, took: float, target: float, low: int, high: int) -> int:
+    """The size of a trainer's next call (sentences, entries...), ``chunk`` having taken ``took``
+    seconds, so that a call takes about ``target``: Stop and progress take effect that often. It
+    grows or shrinks at most fourfold a step, within [low, high]."""
+    return max(low, min(high, int(chunk * min(4.0, max(0.25, target / max(took, 1e-4))))))
+
+
 def drain(gen):
     """Run a progress generator to the end, ignoring its events; returns its result."""
     while True:

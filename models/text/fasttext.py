@@ -23,13 +23,13 @@ import numba
 import numpy as np
 
 from models.core.device import seed_everything, set_threads
-from models.core.events import STOP, Every, Progress, Rate
+from models.core.events import STOP, Every, Progress, paced
 from models.core.params import param, validate
 from models.errors import UnknownWordError
 from models.text.common import MAP_WORDS, SNAPSHOT_SECONDS, check_finite, run_stats, snapshot
 from models.text.corpus import Corpus
 from models.text.embedding import TrainedEmbedding
-from models.text.resume import LossCurve, ResumeState, corpus_to_train, epoch_seed
+from models.text.resume import ResumeState, corpus_to_train, epoch_seed, sentence_run
 from models.text.sampling import keep_probabilities
 from models.text.sgns_kernel import (draw, kept, negative_sampling_step, next_random, noise_sampler, prefetch_rows,
                                      sentence_state)
@@ -301,13 +301,9 @@ def train(config: FastTextConfig, corpus: Corpus, resume: FastTextEmbedding | No
                      noise_sampler(vocab.counts), threads, W, C)
     labels = tuple(vocab.words[:MAP_WORDS])
     n_sent, n_tok = data.n_sentences, data.n_tokens
-    total = config.epochs * n_tok
-    epoch, s = state.epoch, state.sentence
-    start = done = epoch * n_tok + int(data.starts[s])
-    curve = LossCurve(n_sent, losses, state.bin_loss, state.bin_pairs, starts=data.starts)
-    rate, snap_due = Rate(total, done=start), Every(SNAPSHOT_SECONDS)
+    total, epoch, s, start, curve, rate, last_loss = sentence_run(config.epochs, data, state, losses)
+    done, snap_due = start, Every(SNAPSHOT_SECONDS)
     chunk = max(1, min(n_sent, FIRST_CHUNK))
-    last_loss = losses[-1][1] if losses else float("nan")
     verb = "Continuing" if resume is not None else "Training"
     stopped |= (yield Progress(done, total, epoch + 1, config.epochs, last_loss,
                                message=f"{verb} FastText on {threads} thread(s)",
@@ -319,7 +315,7 @@ def train(config: FastTextConfig, corpus: Corpus, resume: FastTextEmbedding | No
             t0 = rate.elapsed
             sent_loss, sent_pairs = kernel.run(s, s1, epoch * n_tok, total, seed)
             took = rate.elapsed - t0
-            chunk = max(1, min(n_sent, int(chunk * min(4.0, max(0.25, CHUNK_SECONDS / max(took, 1e-4))))))
+            chunk = paced(chunk, took, CHUNK_SECONDS, 1, n_sent)
             pairs = int(sent_pairs.sum())
             if pairs:
                 last_loss = float(sent_loss.sum()) / pairs

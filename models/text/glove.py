@@ -23,7 +23,7 @@ import numba
 import numpy as np
 
 from models.core.device import seed_everything, set_threads
-from models.core.events import STOP, Every, Progress, Rate
+from models.core.events import STOP, Every, Progress, Rate, paced
 from models.core.params import param, validate
 from models.text.common import MAP_WORDS, SNAPSHOT_SECONDS, check_finite, run_stats, snapshot
 from models.text.cooccurrence import count_steps
@@ -193,7 +193,7 @@ def train(config: GloVeConfig, corpus: Corpus, resume: TrainedEmbedding | None =
             t0 = rate.elapsed
             loss = params.step(entries, a, b, config.lr, threads)
             took = rate.elapsed - t0
-            chunk = max(MIN_CHUNK, min(nnz, int(chunk * min(4.0, max(0.25, CHUNK_SECONDS / max(took, 1e-4))))))
+            chunk = paced(chunk, took, CHUNK_SECONDS, MIN_CHUNK, nnz)
             last_loss = float(loss.sum()) / (b - a)
             check_finite(last_loss)
             curve.add(epoch * nnz, a, loss)

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from models.core.events import stage
+from models.core.events import Rate, stage
 from models.errors import CorpusError, UserError
 from models.text.vocab import encode_steps, prepare_steps
 
@@ -99,6 +99,17 @@ def corpus_to_train(config, name: str, corpus, resume, state_cls: type[ResumeSta
         raise not_the_corpus(corpus, resume, f"{data.n_sentences:,} sentences and {data.n_tokens:,} known words",
                              f"{state.corpus_sentences:,} and {state.corpus_tokens:,}")
     return resume.vocab, data, state, list(resume.losses), stopped
+
+
+def sentence_run(epochs: int, data, state: "ResumeState", losses: list):
+    """Where a sentence-by-sentence run over ``data`` (an EncodedCorpus) stands as it starts or
+    resumes at ``state``: ``(total, epoch, sentence, done, curve, rate, last_loss)``, ``total`` and
+    ``done`` in tokens of the whole run, ``curve`` the LossCurve going on from ``losses``."""
+    total = epochs * data.n_tokens
+    done = state.epoch * data.n_tokens + int(data.starts[state.sentence])
+    curve = LossCurve(data.n_sentences, losses, state.bin_loss, state.bin_pairs, starts=data.starts)
+    last_loss = losses[-1][1] if losses else float("nan")
+    return total, state.epoch, state.sentence, done, curve, Rate(total, done=done), last_loss
 
 
 class LossCurve:

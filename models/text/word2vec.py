@@ -24,12 +24,12 @@ import numpy as np
 import torch
 
 from models.core.device import resolve_device, seed_everything, set_threads
-from models.core.events import STOP, Every, Progress, Rate
+from models.core.events import STOP, Every, Progress, paced
 from models.core.params import param, validate
 from models.text.common import MAP_WORDS, SNAPSHOT_SECONDS, snapshot
 from models.text.corpus import Corpus
 from models.text.embedding import TrainedEmbedding
-from models.text.resume import LossCurve, ResumeState, corpus_to_train, epoch_seed
+from models.text.resume import ResumeState, corpus_to_train, epoch_seed, sentence_run
 from models.text.sampling import keep_probabilities, noise_table
 from models.text.sgns_kernel import draw, kept, negative_sampling_step, next_random, noise_sampler, sentence_state
 from models.text.vocab import EncodedCorpus
@@ -323,13 +323,9 @@ def train(config: SGNSConfig, corpus: Corpus, resume: TrainedEmbedding | None = 
 
     labels = tuple(vocab.words[:MAP_WORDS])
     n_sent, n_tok = data.n_sentences, data.n_tokens
-    total = config.epochs * n_tok
-    epoch, s = state.epoch, state.sentence
-    start = done = epoch * n_tok + int(data.starts[s])
-    curve = LossCurve(n_sent, losses, state.bin_loss, state.bin_pairs, starts=data.starts)
-    rate, snap_due = Rate(total, done=start), Every(SNAPSHOT_SECONDS)
+    total, epoch, s, start, curve, rate, last_loss = sentence_run(config.epochs, data, state, losses)
+    done, snap_due = start, Every(SNAPSHOT_SECONDS)
     chunk = max(1, min(n_sent, FIRST_CHUNK))   # sentences per call, tuned to CHUNK_SECONDS below
-    last_loss = losses[-1][1] if losses else float("nan")
     # A copy of the weights, refreshed with each map snapshot: what is kept if training diverges.
     good, good_at, diverged = _copy(kernel.weights()), done, None
     where = f"{threads} thread(s)" if device.type == "cpu" else str(device)
@@ -344,7 +340,7 @@ def train(config: SGNSConfig, corpus: Corpus, resume: TrainedEmbedding | None = 
             t0 = time.perf_counter()
             sent_loss, sent_pairs = kernel.run(s, s1, epoch * n_tok, total, seed)
             took = time.perf_counter() - t0
-            chunk = max(1, min(n_sent, int(chunk * min(4.0, max(0.25, CHUNK_SECONDS / max(took, 1e-4))))))
+            chunk = paced(chunk, took, CHUNK_SECONDS, 1, n_sent)
             pairs = int(sent_pairs.sum())
             if pairs and not math.isfinite(float(sent_loss.sum())):
                 diverged = epoch * n_tok + int(data.starts[s1])
