@@ -13,6 +13,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	# torch==2.13.0 resolves to the CPU build already on this machine, not a CUDA download.
 	$(BIN)/pip install --quiet -e '.[test]'
+	# Compiles the numba kernels of a first Train and map into their on-disk caches (half a minute,
+	# once): compiled at the first start instead, they would hold up the window for that long.
+	$(BIN)/python -m explorer warm-up
 	touch $(STAMP)
 
 run: $(STAMP)

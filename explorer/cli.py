@@ -3,6 +3,7 @@
     python -m explorer                       open the window
     python -m explorer train sgns --out DIR  train and save (see --help of each model)
     python -m explorer neighbours DIR WORD   nearest words with cosine similarities
+    python -m explorer warm-up               compile the kernels of a first Train and map (install step)
     python -m explorer vectors convert IN OUT / eval DIR / analogy DIR a b c   (see explorer/cli_vectors.py)
     python -m explorer separate MIX.wav --model DIR --out DIR   two voices apart (see explorer/cli_audio.py)
     python -m explorer match Q.wav --model DIR / contextual DIR --word W ...   (see explorer/cli_matching.py)
@@ -16,6 +17,7 @@ import json
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 
 from explorer.cli_audio import AUDIO_COMMANDS, add_audio_commands
@@ -67,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     nb.add_argument("model", type=Path, help="model folder written by 'train'")
     nb.add_argument("word")
     nb.add_argument("-k", type=int, default=10, help="how many neighbours (default 10)")
+    sub.add_parser("warm-up", help="compile the kernels a first Train and a first map need into numba's "
+                                    "on-disk cache (the install step does this once)")
     add_vector_commands(sub)
     add_audio_commands(sub)
     add_matching_commands(sub)
@@ -189,7 +193,19 @@ def cmd_neighbours(args) -> int:
     return 0
 
 
-COMMANDS = {"train": cmd_train, "neighbours": cmd_neighbours, **VECTOR_COMMANDS, **AUDIO_COMMANDS,
+def cmd_warm_up(args) -> int:
+    from models.warm_up import warm_up
+
+    t0 = time.perf_counter()
+    print("Compiling the kernels of a first Train and a first map (once; later starts load them)...",
+          file=sys.stderr, flush=True)
+    for _ in warm_up():
+        pass
+    print(f"Ready in {time.perf_counter() - t0:.1f} s.", file=sys.stderr)
+    return 0
+
+
+COMMANDS = {"train": cmd_train, "neighbours": cmd_neighbours, "warm-up": cmd_warm_up, **VECTOR_COMMANDS, **AUDIO_COMMANDS,
             **MATCHING_COMMANDS}
 
 

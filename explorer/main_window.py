@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import functools
 import gc
-import itertools
 import time
 from pathlib import Path
 
@@ -21,13 +20,14 @@ from explorer.views.neighbours import NeighboursPanel, subwords_of
 from explorer.views.projection_map import GROUP, NEIGHBOUR, SELECTED, Layout, MapView
 from explorer.views.training_panel import TrainingPanel
 from models import projection
+from models.core import heap
 from models.core.events import Progress
 from models.core.session import SUFFIX as SESSION_SUFFIX
 from models.errors import UnknownWordError
 from models.registry import all_models
-from models.text import word2vec
 from models.text.corpus import DEFAULT_CORPUS, Corpus, read_corpus_steps
 from models.text.embedding import TrainedEmbedding, load_embedding
+from models.warm_up import warm_up
 
 NAMES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
 SESSION_FILTER = f"Embedding Explorer sessions (*{SESSION_SUFFIX});;All files (*)"
@@ -47,22 +47,12 @@ def extra_views() -> list[type]:
     return [AnalogyView, HeatmapView, SeparationView, CompareView, MatchingView, ContextualView]
 
 
-def _settle_heap() -> None:
-    """Put every object alive now beyond the garbage collector's reach (they are still freed when
-    their last reference goes). The imported libraries and a loaded corpus are some 750,000
-    container objects, and a full collection walked them all while holding the GIL: 0.4-0.8 s
-    each, several while a corpus loads and a model trains, and the window's thread needs the GIL
-    for every paint. Called once the window is built and once per loaded corpus; closing the
-    window undoes it."""
-    gc.freeze()
-
-
 def _warm_up(training):
     """The compiled kernels of a first Train (quick) and a first UMAP or t-SNE map, loaded or
     compiled in the background at start-up instead of when the user asks. Loading one holds the
     GIL for up to 100 ms in a single call, a stall of the window: while ``training()`` says a
     model trains, the warm-up waits."""
-    for event in itertools.chain(word2vec.warm_up(), projection.warm_up()):
+    for event in warm_up():
         while training():
             time.sleep(0.05)
             yield None          # a point where cancelling takes effect
@@ -149,7 +139,7 @@ class MainWindow(QMainWindow):
         self.map.colour_requested.connect(lambda mode: map_colouring.colour_map(self, mode))
         self.panel.set_can_train(False)
 
-        _settle_heap()
+        heap.settle()
         if corpus_path:
             self.open_corpus(str(corpus_path))
         if warm_up:
@@ -219,7 +209,6 @@ class MainWindow(QMainWindow):
 
     def _corpus_ready(self, corpus: Corpus) -> None:
         self.corpus = corpus
-        _settle_heap()
         info = f"{corpus.token_ids.ids.size:,} words in {len(corpus.sentences):,} lines."
         if corpus.notes:
             info += " " + " ".join(corpus.notes)
@@ -538,6 +527,6 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:
         self.hide()      # the window goes at once; cancelled jobs end at their next step
         self.closing.emit()
-        gc.unfreeze()    # what _settle_heap froze may now be garbage in cycles (this window's own)
+        gc.unfreeze()    # what heap.settle froze may now be garbage in cycles (this window's own)
         workers.shutdown(0)   # cancel only: the application waits for them once, as it quits
         event.accept()

@@ -127,17 +127,43 @@ def _knn(x: np.ndarray, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 @functools.cache
-def _umap_epoch():
-    """umap-learn's per-epoch layout kernel, compiled with numba's on-disk cache: umap compiles it
-    anew in every process (seconds to tens of seconds); cached, a later start loads it at once."""
+def _umap_kernels():
+    """umap-learn's numba kernels for the fuzzy graph and the per-epoch layout, compiled with
+    numba's on-disk cache. umap compiles them anew in every process: 6-7 s on this machine's two
+    cores, nearly all of it holding the GIL, so the window stalled up to 0.3 s at a time while the
+    start-up warm-up ran. Cached, a later process loads them in a fraction of that."""
     import numba
     from umap.layouts import _optimize_layout_euclidean_single_epoch
+    from umap.umap_ import compute_membership_strengths, smooth_knn_dist
 
-    return numba.njit(_optimize_layout_euclidean_single_epoch, fastmath=True, parallel=True, cache=True)
+    def cached(dispatcher):
+        options = {k: v for k, v in dispatcher.targetoptions.items() if k != "nopython"}   # njit's own
+        return numba.njit(dispatcher.py_func, cache=True, locals=dispatcher.locals, **options)
+
+    epoch = numba.njit(_optimize_layout_euclidean_single_epoch, fastmath=True, parallel=True, cache=True)
+    return cached(smooth_knn_dist), cached(compute_membership_strengths), epoch
+
+
+def _fuzzy_graph(knn_idx: np.ndarray, knn_dist: np.ndarray, k: int):
+    """umap's fuzzy simplicial set of the k-neighbour graph (umap.umap_.fuzzy_simplicial_set
+    with its defaults: local connectivity 1, fuzzy union), on the cached kernels."""
+    import scipy.sparse
+
+    smooth, strengths, _ = _umap_kernels()
+    knn_dist = np.ascontiguousarray(knn_dist, dtype=np.float32)
+    sigmas, rhos = smooth(knn_dist, float(k), 64, 1.0, 1.0)
+    rows, cols, vals, _ = strengths(knn_idx, knn_dist, sigmas, rhos, False, False)
+    n = knn_idx.shape[0]
+    graph = scipy.sparse.coo_matrix((vals, (rows, cols)), shape=(n, n)).tocsr()
+    graph.eliminate_zeros()
+    transpose = graph.transpose()
+    graph = graph + transpose - graph.multiply(transpose)
+    graph.eliminate_zeros()
+    return graph
 
 
 def _umap_steps(x: np.ndarray, seed: int, n_neighbors: int = 15, min_dist: float = 0.1, epochs: int | None = None):
-    from umap.umap_ import find_ab_params, fuzzy_simplicial_set, make_epochs_per_sample
+    from umap.umap_ import find_ab_params, make_epochs_per_sample
 
     n = x.shape[0]
     if n < 4:
@@ -149,8 +175,7 @@ def _umap_steps(x: np.ndarray, seed: int, n_neighbors: int = 15, min_dist: float
     yield ProjectionProgress(0, total, "UMAP: nearest neighbours")
     knn_idx, knn_dist = _knn(x, k, seed)
     rs = np.random.RandomState(seed)
-    graph, _, _ = fuzzy_simplicial_set(x, k, rs, "cosine", knn_indices=knn_idx, knn_dists=knn_dist)
-    graph = graph.tocoo()
+    graph = _fuzzy_graph(knn_idx, knn_dist, k).tocoo()
     graph.sum_duplicates()
     graph.data[graph.data < graph.data.max() / float(epochs)] = 0.0
     graph.eliminate_zeros()
@@ -166,7 +191,7 @@ def _umap_steps(x: np.ndarray, seed: int, n_neighbors: int = 15, min_dist: float
     next_neg, next_pos = eps_neg.copy(), eps.copy()
     rng_state = rs.randint(np.iinfo(np.int32).min + 1, np.iinfo(np.int32).max - 1, 3).astype(np.int64)
     rng_per_sample = np.full((n, 3), rng_state, dtype=np.int64) + emb[:, 0].astype(np.float64).view(np.int64).reshape(-1, 1)
-    step = _umap_epoch()
+    step = _umap_kernels()[2]
     z1 = np.zeros(1, dtype=np.float32)
     show = Every(0.5)
     for e in range(epochs):

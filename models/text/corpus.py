@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from models.core.events import Progress, Rate, drain
+from models.core.heap import collector_paused
 from models.errors import CorpusError
 
 TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
@@ -130,26 +131,28 @@ def read_corpus_steps(path: str | Path, max_tokens: int | None = None):
                           "Choose a plain-text file (.txt or .txt.gz), one sentence per line, saved as UTF-8.")
     text, encoding = _decode(path, raw)
     del raw
-    lines = text.splitlines()
-    rate = Rate(len(lines))
-    sentences: list[list[str]] = []
-    total = 0
-    for n, line in enumerate(lines):
-        words = tokenize(line)
-        for i in range(0, len(words), MAX_SENTENCE):
-            sentences.append(words[i:i + MAX_SENTENCE])
-        total += len(words)
-        if max_tokens and total >= max_tokens:
-            break
-        if n % 20000 == 0:
-            speed, eta = rate.update(n)
-            yield Progress(n, len(lines), items_per_second=speed, eta_seconds=eta, unit="lines",
-                           message=f"Reading {path.name}")
-    if total == 0:
-        raise CorpusError(f"{path} contains no words.", "Choose a text file with running text.")
-    corpus = Corpus(path, sentences, encoding)
-    yield Progress(len(lines), len(lines), unit="lines", message=f"Indexing the words of {path.name}")
-    corpus.token_ids                  # noqa: B018 - made here, off the window's thread, once
+    # Millions of new lists and strings, none in a cycle: see models.core.heap.
+    with collector_paused():
+        lines = text.splitlines()
+        rate = Rate(len(lines))
+        sentences: list[list[str]] = []
+        total = 0
+        for n, line in enumerate(lines):
+            words = tokenize(line)
+            for i in range(0, len(words), MAX_SENTENCE):
+                sentences.append(words[i:i + MAX_SENTENCE])
+            total += len(words)
+            if max_tokens and total >= max_tokens:
+                break
+            if n % 20000 == 0:
+                speed, eta = rate.update(n)
+                yield Progress(n, len(lines), items_per_second=speed, eta_seconds=eta, unit="lines",
+                               message=f"Reading {path.name}")
+        if total == 0:
+            raise CorpusError(f"{path} contains no words.", "Choose a text file with running text.")
+        corpus = Corpus(path, sentences, encoding)
+        yield Progress(len(lines), len(lines), unit="lines", message=f"Indexing the words of {path.name}")
+        corpus.token_ids                  # noqa: B018 - made here, off the window's thread, once
     if encoding != "utf-8":
         corpus.notes.append(f"{path.name} is not valid UTF-8; read as {encoding}.")
     return corpus

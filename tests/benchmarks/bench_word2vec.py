@@ -71,6 +71,18 @@ def columns(runs: list[dict]) -> dict[str, np.ndarray]:
             "ws353": np.array([r["quality"][1] for r in runs])}
 
 
+def difference(ours: np.ndarray, theirs: np.ndarray) -> str:
+    """Mean difference, with its standard error and Welch's two-sided p when there are seeds to
+    tell a real gap from seed-to-seed spread."""
+    gap = ours.mean() - theirs.mean()
+    if min(len(ours), len(theirs)) < 2:
+        return f"{gap:+.3f}"
+    from scipy.stats import ttest_ind
+
+    se = np.sqrt(ours.var(ddof=1) / len(ours) + theirs.var(ddof=1) / len(theirs))
+    return f"{gap:+.3f} (se {se:.3f}, Welch p {ttest_ind(ours, theirs, equal_var=False).pvalue:.2f})"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--epochs", type=int, default=5)
@@ -109,8 +121,8 @@ def main() -> int:
             continue
         ours, theirs = means["ours"], means["gensim"]
         print(f"{name:6} ratio    speed x{theirs['seconds'].mean() / ours['seconds'].mean():.2f} (ours vs gensim), "
-              f"analogy {ours['analogy'].mean() - theirs['analogy'].mean():+.3f}, "
-              f"ws353 {ours['ws353'].mean() - theirs['ws353'].mean():+.3f}")
+              f"analogy {difference(ours['analogy'], theirs['analogy'])}, "
+              f"ws353 {difference(ours['ws353'], theirs['ws353'])}")
     return 0
 
 

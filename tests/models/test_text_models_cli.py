@@ -54,3 +54,11 @@ def test_an_unseen_word_is_still_an_error_for_a_model_without_subwords(corpus, t
     capsys.readouterr()
     assert main(["neighbours", str(out), "animal42"]) == 2
     assert "not in the vocabulary" in capsys.readouterr().err
+
+
+def test_warm_up_makes_the_first_train_and_map_kernels_ready(capsys):
+    from models.text import word2vec
+
+    assert main(["warm-up"]) == 0
+    assert "Ready in" in capsys.readouterr().err
+    assert word2vec._train_chunk.signatures        # compiled (or loaded) in this process, not on first Train
