@@ -194,19 +194,19 @@ def cmd_neighbours(args) -> int:
 
 
 def cmd_warm_up(args) -> int:
-    from models.warm_up import warm_up
+    from models.warm_up import ready_kernels
 
     t0 = time.perf_counter()
     print("Compiling the kernels of a first Train and a first map (once; later starts load them)...",
           file=sys.stderr, flush=True)
-    for _ in warm_up():
+    for _ in ready_kernels():
         pass
     print(f"Ready in {time.perf_counter() - t0:.1f} s.", file=sys.stderr)
     return 0
 
 
-COMMANDS = {"train": cmd_train, "neighbours": cmd_neighbours, "warm-up": cmd_warm_up, **VECTOR_COMMANDS, **AUDIO_COMMANDS,
-            **MATCHING_COMMANDS}
+COMMANDS = {"train": cmd_train, "neighbours": cmd_neighbours, "warm-up": cmd_warm_up, **VECTOR_COMMANDS,
+            **AUDIO_COMMANDS, **MATCHING_COMMANDS}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,7 +27,7 @@ from models.errors import UnknownWordError
 from models.registry import all_models
 from models.text.corpus import DEFAULT_CORPUS, Corpus, read_corpus_steps
 from models.text.embedding import TrainedEmbedding, load_embedding
-from models.warm_up import warm_up
+from models.warm_up import ready_kernels
 
 NAMES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
 SESSION_FILTER = f"Embedding Explorer sessions (*{SESSION_SUFFIX});;All files (*)"
@@ -48,11 +48,11 @@ def extra_views() -> list[type]:
 
 
 def _warm_up(training):
-    """The compiled kernels of a first Train (quick) and a first UMAP or t-SNE map, loaded or
-    compiled in the background at start-up instead of when the user asks. Loading one holds the
-    GIL for up to 100 ms in a single call, a stall of the window: while ``training()`` says a
-    model trains, the warm-up waits."""
-    for event in warm_up():
+    """The compiled kernels of a first Train and a first UMAP or t-SNE map, loaded (or, without
+    the install step's warm-up, compiled) in the background at start-up instead of when the user
+    asks. Loading one holds the GIL for up to 100 ms in a single call, a stall of the window:
+    while ``training()`` says a model trains, the warm-up waits."""
+    for event in ready_kernels():
         while training():
             time.sleep(0.05)
             yield None          # a point where cancelling takes effect

@@ -13,7 +13,7 @@ from models import projection
 from models.text import word2vec
 
 
-def warm_up():
+def ready_kernels():
     """A generator of the trainers' and projections' progress events while the kernels are
     compiled or loaded; each event is a point where the caller may pause or cancel."""
     yield from itertools.chain(word2vec.warm_up(), projection.warm_up())
