@@ -199,8 +199,7 @@ def cmd_warm_up(args) -> int:
     t0 = time.perf_counter()
     print("Compiling the kernels of a first Train and a first map (once; later starts load them)...",
           file=sys.stderr, flush=True)
-    for _ in ready_kernels():
-        pass
+    run_with_bar(ready_kernels(), "Warm-up")
     print(f"Ready in {time.perf_counter() - t0:.1f} s.", file=sys.stderr)
     return 0
 

@@ -6,7 +6,6 @@ It owns the session's state (corpus, current model) and starts every long task t
 from __future__ import annotations
 
 import functools
-import gc
 import time
 from pathlib import Path
 
@@ -527,6 +526,6 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:
         self.hide()      # the window goes at once; cancelled jobs end at their next step
         self.closing.emit()
-        gc.unfreeze()    # what heap.settle froze may now be garbage in cycles (this window's own)
+        heap.unsettle()
         workers.shutdown(0)   # cancel only: the application waits for them once, as it quits
         event.accept()

@@ -42,5 +42,11 @@ def collector_paused():
 def settle() -> None:
     """Put every object alive now beyond the collector's reach (they are still freed when their
     last reference goes). The imported libraries and a loaded corpus are some 750,000 container
-    objects; later collections then walk only what is new. ``gc.unfreeze()`` undoes it."""
+    objects; later collections then walk only what is new. :func:`unsettle` undoes it."""
     gc.freeze()
+
+
+def unsettle() -> None:
+    """Give everything :func:`settle` froze back to the collector: what it froze may since have
+    become garbage in cycles (a closing window's own objects)."""
+    gc.unfreeze()
