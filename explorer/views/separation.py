@@ -26,12 +26,18 @@ from explorer import audio, workers
 from explorer.views.spectrogram import SOURCE_COLOURS, BrushViewBox, Spectrogram, Waveform
 from models import projection
 from models.audio import explore, wav
-from models.audio.deep_clustering import DeepClusteringModel, load_model
+from models.audio.deep_clustering import DeepClusteringModel, load_model, load_pretrained
 from models.errors import UserError
 
 DEMO_CHOICES = 10
 HIGHLIGHT_RING = "#009e73"        # Okabe-Ito bluish green: apart from both source colours
 METRIC_COLUMNS = ("SI-SDR", "SI-SDRi", "SDR", "SDRi")    # i: improvement over the mixture
+# what each player plays: the estimates are "separated", the references the voices "alone"
+PLAYERS = ((("mixture", 0), "Mixture", "The recording the model was given"),
+           (("estimate", 0), "Separated 1", "The model's estimate of the first voice"),
+           (("estimate", 1), "Separated 2", "The model's estimate of the second voice"),
+           (("reference", 0), "Voice 1 alone", "The first voice as recorded before mixing (the reference)"),
+           (("reference", 1), "Voice 2 alone", "The second voice as recorded before mixing (the reference)"))
 
 
 def write_sources(report: explore.SeparationReport, folder: str | Path) -> list[Path]:
@@ -56,6 +62,7 @@ class SeparationView(QWidget):
         self.coords = np.zeros((0, 2), np.float32)
         self.selection = np.zeros(0, bool)
         self.live = False
+        self._offered_bundled = False
         self._live_coords: np.ndarray | None = None
         self.player = audio.Player(self)
         self._build()
@@ -99,7 +106,7 @@ class SeparationView(QWidget):
         self.spec_box = BrushViewBox()
         self.mixture = Spectrogram(self.canvas.addPlot(row=0, col=0, colspan=2, viewBox=self.spec_box),
                                    "mixture · tint: estimated mask · drag to brush bins")
-        self.source_specs = [Spectrogram(self.canvas.addPlot(row=k + 1, col=0), f"source {k + 1}")
+        self.source_specs = [Spectrogram(self.canvas.addPlot(row=k + 1, col=0), f"separated {k + 1} (estimate)")
                              for k in range(2)]
         self.waves = [Waveform(self.canvas.addPlot(row=k + 1, col=1)) for k in range(2)]
         # only plots of equal width are linked: pyqtgraph links unequal ones by screen position
@@ -114,9 +121,8 @@ class SeparationView(QWidget):
         self.play_buttons: dict[tuple, QPushButton] = {}
         players = QHBoxLayout()
         players.addWidget(QLabel("Listen"))
-        for tag, text in ((("mixture", 0), "Mixture"), (("estimate", 0), "Source 1"), (("estimate", 1), "Source 2"),
-                          (("reference", 0), "Voice 1"), (("reference", 1), "Voice 2")):
-            b = QPushButton(icon(QStyle.SP_MediaPlay), text)
+        for tag, text, tip in PLAYERS:
+            b = QPushButton(icon(QStyle.SP_MediaPlay), text, toolTip=tip)
             b.setEnabled(False)
             b.clicked.connect(lambda _=False, t=tag: self.play(t))
             self.play_buttons[tag] = b
@@ -205,6 +211,27 @@ class SeparationView(QWidget):
         """The trained model this view shows: a saved session keeps it and gives it back to :meth:`set_model`."""
         return self.model
 
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self.model is None and not self._offered_bundled:
+            self._offered_bundled = True
+            self.open_bundled()
+
+    def open_bundled(self) -> workers.Job:
+        """Load the bundled model and separate its first example, in the background: the tab is
+        ready to listen to at the first click, before any training."""
+        self.model_label.setText("Loading the bundled separation model…")
+
+        def ready(model):
+            if self.model is None:          # a model trained or opened meanwhile wins
+                self.set_model(model)
+                self.separate()
+
+        job = self.window.run_job("open-dc-model", workers.call_once, load_pretrained, on_done=ready, quiet=True)
+        job.failed.connect(lambda err: self.model_label.setText(f"{err.message} Train “Deep clustering” on the "
+                                                                "left, or open a saved model."))
+        return job
+
     def ask_model(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Open a deep clustering model folder")
         if folder:
@@ -223,9 +250,11 @@ class SeparationView(QWidget):
         self.model_label.setText(f"Model: deep clustering, BLSTM {c.layers}×{c.hidden}, {c.embedding_dim}-D "
                                  f"embeddings, {model.sample_rate:,} Hz · {trained}{scored}")
         keep = [(self.mixture_box.itemText(i), self.mixture_box.itemData(i)) for i in range(self.mixture_box.count())
-                if not isinstance(self.mixture_box.itemData(i), explore.DemoChoice)]
+                if not isinstance(self.mixture_box.itemData(i), (explore.DemoChoice, explore.ExampleChoice))]
         spec = c.demo_spec()
         self.mixture_box.clear()
+        for example in explore.bundled_examples():
+            self.mixture_box.addItem(example.name, example)
         for i in range(min(DEMO_CHOICES, spec.test_mixtures)):
             choice = explore.DemoChoice(spec, i)
             self.mixture_box.addItem(choice.name, choice)
@@ -311,11 +340,12 @@ class SeparationView(QWidget):
             self.metrics_note.setText("No scores: they need the two voices alone, which demo mixtures have.")
             return
         keys = ("si_sdr", "si_sdr_improvement", "sdr", "sdr_improvement")
-        rows = [("deep clustering (mean)", [s[k] for k in keys])]
-        rows += [(f"  source {j + 1}", [src[k] for k in keys]) for j, src in enumerate(s["sources"])]
-        rows += [(f"{name} (oracle)", [s[key][k] for k in keys])
+        # a long mixture is scored without SDR (see explore.SDR_SECONDS): its cells read "—"
+        rows = [("deep clustering (mean)", [s.get(k) for k in keys])]
+        rows += [(f"  separated {j + 1}", [src.get(k) for k in keys]) for j, src in enumerate(s["sources"])]
+        rows += [(f"{name} (oracle)", [s[key].get(k) for k in keys])
                  for key, name in (("ibm", "ideal binary mask"), ("irm", "ideal ratio mask"))]
-        rows.append(("mixture as it is", [s["mixture_si_sdr"], None, s["mixture_sdr"], None]))
+        rows.append(("mixture as it is", [s["mixture_si_sdr"], None, s.get("mixture_sdr"), None]))
         self.metrics.setRowCount(len(rows))
         self.metrics.setVerticalHeaderLabels([name for name, _ in rows])
         for i, (_, values) in enumerate(rows):
@@ -349,7 +379,7 @@ class SeparationView(QWidget):
         r = self.report
         if self.colour_box.currentData() == "truth" and r.truth is not None:
             return r.truth, ("voice 1 louder", "voice 2 louder")
-        return r.cluster, ("cluster → source 1", "cluster → source 2")
+        return r.cluster, ("cluster → separated 1", "cluster → separated 2")
 
     def _draw_scatter(self, fit: bool = False) -> None:
         if self.report is None or self.live:

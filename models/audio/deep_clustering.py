@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import ClassVar
 
@@ -33,13 +33,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from models.audio import demo, metrics
+from models.audio import broad, demo, metrics
 from models.audio.features import (STFTConfig, active_bins, apply_masks, as_tensor, ideal_binary_mask,
                                    ideal_ratio_mask, normalised_log_magnitude, stft)
 from models.audio.wav import MAX_RATE, MIN_RATE
 from models.core.checkpoint import Checkpoint, load_module, save_run
 from models.core.device import resolve_device, seed_everything
-from models.core.events import STOP, Every, Progress, Rate
+from models.core.events import STOP, Every, Progress, Rate, drain
 from models.core.params import from_dict, param, to_dict, validate
 from models.core.resume_torch import TrainingState, capture, check_continuable, restore
 from models.errors import UserError
@@ -54,7 +54,9 @@ SNAPSHOT_BINS = 1500       # TF-bin embeddings sent with a progress event, for t
 SNAPSHOT_SECONDS = 2.0
 EVENT_SECONDS = 0.1        # at most ten progress events a second
 VALIDATIONS = 10           # validation passes per training run
-LAST, BEST = "net.", "best."   # a training state's copies of the weights reached and of the best ones
+LAST, BEST = "net.", "best."
+CHUNK_SECONDS = 20.0       # long mixtures are separated this much at a time...
+OVERLAP_SECONDS = 2.0      # ...with this much shared by neighbours, to order and cross-fade them   # a training state's copies of the weights reached and of the best ones
 
 
 @dataclass
@@ -79,12 +81,24 @@ class DeepClusteringConfig:
                               low=1.0, high=120.0, advanced=True)
     kmeans_inits: int = param(5, "k-means restarts when separating (the best is kept)", low=1, high=100,
                               advanced=True)
+    soft_mask: float = param(0.0, "Soft masks when separating: sharpness of each bin's split between the two "
+                                  "k-means centres by distance (0: binary masks)", low=0.0, high=1000.0,
+                             advanced=True)
     train_per_voice: int = param(60, "Demo training utterances per training voice", low=1, high=2000,
                                  advanced=True)
     valid_mixtures: int = param(40, "Demo validation mixtures (training voices, new sentences)", low=1,
                                 high=2000, advanced=True)
     test_mixtures: int = param(40, "Demo test mixtures (unseen voices) scored after training", low=1,
                                high=2000, advanced=True)
+    start: str = param("scratch", "scratch: new weights; pretrained: fine-tune the bundled model (its network "
+                                  "shape and STFT replace the ones set here)", choices=("scratch", "pretrained"))
+    data: str = param("demo", "demo: the eSpeak demo voices (made on first use); broad: many synthesizers and "
+                              "recorded speakers (made by tools/separation_data.py)", choices=("demo", "broad"),
+                      advanced=True)
+    augment: bool = param(False, "Rooms, microphone colouring and background noise on the training mixtures",
+                          advanced=True)
+    long_chunk_seconds: float = param(0.0, "Training mixtures this long for the last third of the batches, "
+                                           "half as many a batch (0: no change)", low=0.0, high=30.0, advanced=True)
     threads: int = param(1, "CPU threads (0: all cores; one is fastest unless the machine is idle, as "
                             "LSTM steps are small and busy cores stall the others)", low=0, high=1024, advanced=True)
     device: str = param("auto", "Where to train: auto picks CUDA when present", choices=("auto", "cpu", "cuda"),
@@ -94,7 +108,9 @@ class DeepClusteringConfig:
 
     # The network's shape, and the demo data and training mixtures it learns from, must stay.
     FIXED_ON_RESUME: ClassVar[tuple[str, ...]] = ("hidden", "layers", "embedding_dim", "n_fft", "hop",
-                                                  "train_per_voice", "valid_mixtures", "test_mixtures", "seed")
+                                                  "train_per_voice", "valid_mixtures", "test_mixtures", "seed",
+                                                  "data")
+    SHAPE: ClassVar[tuple[str, ...]] = ("hidden", "layers", "embedding_dim", "n_fft", "hop")
 
     def stft(self) -> STFTConfig:
         return STFTConfig(self.n_fft, self.hop)
@@ -222,6 +238,7 @@ class Separation:
     active: np.ndarray        # (freqs, frames) bool: the bins k-means clustered
     owner: np.ndarray         # (freqs, frames) int64: the cluster (source) of every bin
     sample_rate: int
+    detail_samples: int = 0   # the samples the bin arrays above cover (the first chunk of a long mixture)
 
 
 @dataclass
@@ -247,22 +264,63 @@ class DeepClusteringModel:
 
     @torch.no_grad()
     def masks(self, wave) -> tuple[torch.Tensor, tuple]:
-        """Binary masks (2, F, T) from k-means on the audible bins' embeddings; every bin, silent
-        ones too, goes to the nearer centroid."""
+        """Masks (2, F, T) from k-means on the audible bins' embeddings; every bin, silent ones too,
+        goes to the nearer centroid. Binary, or with ``soft_mask`` > 0 each bin's share of the two
+        is softmax(-soft_mask * squared distance to each centroid): a bin between the clouds, where
+        both voices sound, is shared instead of given whole to one."""
         spec, v, active = self.embed(wave)
         gen = torch.Generator().manual_seed(self.config.seed)
         _, centroids = kmeans(v[active], 2, self.config.kmeans_inits, generator=gen)
-        owner = torch.cdist(v.reshape(-1, v.shape[-1]), centroids).argmin(1).view(active.shape)
-        masks = nn.functional.one_hot(owner, 2).permute(2, 0, 1).float()
+        dist = torch.cdist(v.reshape(-1, v.shape[-1]), centroids)
+        owner = dist.argmin(1).view(active.shape)
+        if self.config.soft_mask > 0:
+            masks = torch.softmax(-self.config.soft_mask * dist ** 2, dim=1).T.reshape(2, *active.shape)
+        else:
+            masks = nn.functional.one_hot(owner, 2).permute(2, 0, 1).float()
         return masks, (spec, v, active, owner)
 
     def separate(self, wave) -> Separation:
         """Split a mono mixture at the model's sample rate into two waveforms."""
+        return drain(self.separate_steps(wave))
+
+    def separate_steps(self, wave, chunk_seconds: float = CHUNK_SECONDS, overlap_seconds: float = OVERLAP_SECONDS):
+        """Progress generator (unit "seconds" of audio) returning the :class:`Separation` of a mono
+        mixture of any length.
+
+        Up to 1.5 chunks are separated in one pass. A longer mixture goes in chunks overlapping by
+        ``overlap_seconds``: which estimate is which voice is decided afresh in each chunk, so each
+        chunk's pair is ordered to match the previous chunk's over their overlap (the order whose
+        waveforms correlate best there) and the two are cross-faded across it. Memory follows the
+        chunk, not the mixture: only the two output waveforms grow with it. The bin arrays (magnitude,
+        embeddings, clusters) are those of the first chunk, for the views (``detail_samples``)."""
         wave = np.asarray(wave, np.float32)
-        masks, (spec, v, active, owner) = self.masks(wave)
-        sources = apply_masks(spec, masks, self.config.stft(), len(wave))
-        return Separation(wave.copy(), sources.numpy(), spec.abs().numpy(), v.numpy(), active.numpy(),
-                          owner.numpy(), self.sample_rate)
+        rate, n = self.sample_rate, len(wave)
+        chunk, overlap = int(chunk_seconds * rate), int(overlap_seconds * rate)
+        if n <= 1.5 * chunk:
+            starts = [0]
+        else:
+            starts = list(range(0, n - overlap, chunk - overlap))
+        sources = np.zeros((2, n), np.float32)
+        detail = None
+        fade = np.linspace(0.0, 1.0, overlap, dtype=np.float32)
+        for i, start in enumerate(starts):
+            end = n if i == len(starts) - 1 or len(starts) == 1 else min(n, start + chunk)
+            piece = wave[start:end]
+            masks, (spec, v, active, owner) = self.masks(piece)
+            est = apply_masks(spec, masks, self.config.stft(), len(piece)).numpy()
+            if detail is None:
+                detail = Separation(wave, sources, spec.abs().numpy(), v.numpy(), active.numpy(), owner.numpy(),
+                                    rate, len(piece))
+            else:
+                est = _match_previous(est, sources[:, start:start + overlap])
+                head = min(overlap, len(piece))
+                sources[:, start:start + head] = (sources[:, start:start + head] * (1 - fade[:head])
+                                                  + est[:, :head] * fade[:head])
+                est = est[:, head:]
+                start += head
+            sources[:, start:start + est.shape[1]] = est
+            yield Progress(min(end, n) // rate, n // rate, unit="seconds", message="Separating")
+        return detail
 
     def evaluate(self, mixture, references, with_sdr: bool = True) -> dict:
         """Separate ``mixture`` and score it against ``references`` (2, samples), next to the
@@ -310,6 +368,14 @@ class DeepClusteringModel:
 load_model = DeepClusteringModel.load
 
 
+def _match_previous(est: np.ndarray, previous: np.ndarray) -> np.ndarray:
+    """``est`` (2, samples) in the order whose start correlates best with ``previous`` (2, overlap)."""
+    head = est[:, :previous.shape[1]]
+    keep = float(np.sum(head * previous))
+    swap = float(np.sum(head[::-1] * previous))
+    return est if keep >= swap else est[::-1].copy()
+
+
 def _jsonable(x):
     if isinstance(x, dict):
         return {k: _jsonable(v) for k, v in x.items()}
@@ -346,10 +412,13 @@ def evaluate_with_oracles(estimates, references, mixture, stft_cfg: STFTConfig, 
 # --- training --------------------------------------------------------------------------------
 
 def _batch(sources: torch.Tensor, cfg: STFTConfig, silence_db: float):
-    """(B, 2, samples) sources -> features (B, F, T), one-hot labels (B, F*T, 2), weights (B, F*T)."""
-    specs = stft(sources, cfg)                       # (B, 2, F, T)
+    """(B, 2 or 3, samples) sources -> features (B, F, T), one-hot labels (B, F*T, 2), weights (B, F*T).
+
+    A third source is background noise: part of the mixture, owner of no bin (each bin goes to the
+    louder voice)."""
+    specs = stft(sources, cfg)                       # (B, S, F, T)
     mix = specs.sum(1)
-    labels = ideal_binary_mask(specs).flatten(2).transpose(1, 2)
+    labels = ideal_binary_mask(specs[:, :2]).flatten(2).transpose(1, 2)
     weights = active_bins(mix, silence_db).flatten(1)
     return normalised_log_magnitude(mix), labels, weights
 
@@ -427,14 +496,49 @@ def _resume_point(step: int, opt, rng, net, best_state, values: dict) -> Trainin
     return capture(step, opt, rngs={"batches": rng}, values=values, tensors=tensors)
 
 
+PRETRAINED = Path(__file__).resolve().parents[2] / "assets" / "separation"
+
+
+def load_pretrained() -> DeepClusteringModel:
+    """The bundled model, trained by ``tools/train_separation.py`` on many voices."""
+    if not (PRETRAINED / "model.safetensors").is_file():
+        raise UserError(f"The bundled separation model is missing from {PRETRAINED}.",
+                        "Reinstall the program, or train a model (Start: scratch).")
+    return DeepClusteringModel.load(PRETRAINED)
+
+
+def _starting_point(config: DeepClusteringConfig):
+    """(config, pretrained model or None): fine-tuning takes the bundled model's shape and STFT."""
+    if config.start != "pretrained":
+        return config, None
+    base = load_pretrained()
+    return replace(config, **{k: getattr(base.config, k) for k in DeepClusteringConfig.SHAPE}), base
+
+
+def _training_data(config: DeepClusteringConfig):
+    """A generator of Progress returning (training bank, validation mixtures, test mixtures, data).
+
+    The test mixtures are always the demo's unseen voices; ``broad`` data adds its many speakers
+    to the demo's training voices and validates on sentences of theirs that training never draws."""
+    data = yield from demo.load_steps(config.demo_spec())
+    if config.data != "broad":
+        return data.train, data.valid, data.test, data
+    bank, valid = broad.split_validation(broad.load_bank("train"))
+    merged = broad.concat(data.train, bank)
+    return merged, broad.fixed_mixtures(valid, config.valid_mixtures, config.seed), data.test, data
+
+
 def train(config: DeepClusteringConfig, corpus=None, resume: DeepClusteringModel | None = None):
-    """Train deep clustering on the eSpeak demo mixtures (``corpus`` is unused: the model brings
-    its own data). A generator of :class:`Progress` returning a :class:`DeepClusteringModel`.
-    Send STOP to end training early: the model so far is still tested and returned.
+    """Train deep clustering on the eSpeak demo mixtures, or on the broad data as well (``corpus``
+    is unused: the model brings its own data). A generator of :class:`Progress` returning a
+    :class:`DeepClusteringModel`. Send STOP to end training early: the model so far is still
+    tested and returned.
 
     ``resume``: a model this trainer returned earlier (stopped early, or to train for more steps
-    or minutes), continued from where it ended."""
+    or minutes), continued from where it ended. With ``start="pretrained"`` a new run starts from
+    the bundled model's weights instead of random ones."""
     validate(config)
+    config, base = _starting_point(config) if resume is None else (config, None)
     state = check_resumable(resume, config) if resume is not None else None
     device = resolve_device(config.device)
     threads = _set_torch_threads(config.threads)
@@ -443,23 +547,30 @@ def train(config: DeepClusteringConfig, corpus=None, resume: DeepClusteringModel
     torch.set_flush_denormal(True)
     rng = seed_everything(config.seed)
     t_data = time.perf_counter()
-    data = yield from demo.load_steps(config.demo_spec())
+    train_bank, valid_mixtures, test_mixtures, data = yield from _training_data(config)
     data_seconds = time.perf_counter() - t_data
     sr, stft_cfg = data.sample_rate, config.stft()
-    samples = int(round(config.chunk_seconds * sr))
     net = _build_net(config).to(device)
-    rms = data.train.rms()
+    rms = train_bank.rms()
 
-    def draw():
-        sources = torch.from_numpy(demo.sample_batch(data.train, rng, config.batch_size, samples, rms))
-        return _batch(sources.to(device), stft_cfg, config.silence_db)
+    def draw(fraction: float = 0.0):
+        """A batch; in the last third of a curriculum, half as many mixtures, each longer."""
+        long = config.long_chunk_seconds > 0 and fraction >= 2 / 3
+        seconds, size = (config.long_chunk_seconds, max(1, config.batch_size // 2)) if long else \
+            (config.chunk_seconds, config.batch_size)
+        sources = demo.sample_batch(train_bank, rng, size, int(round(seconds * sr)), rms)
+        if config.augment:
+            sources = broad.augment(sources, rng, sr)
+        return _batch(torch.from_numpy(sources).to(device), stft_cfg, config.silence_db)
 
-    if state is None:
+    if base is not None:
+        net.load_state_dict(base.net.state_dict())
+    elif state is None:
         with torch.no_grad():
             _fit_feature_stats(net, [draw() for _ in range(4)])
     else:
         net.load_state_dict(_as_torch(state.tensors_under(LAST), device))
-    valid = _batch(_fixed_crops(data.valid, int(VALID_SECONDS * sr)).to(device), stft_cfg, config.silence_db)
+    valid = _batch(_fixed_crops(valid_mixtures, int(VALID_SECONDS * sr)).to(device), stft_cfg, config.silence_db)
     opt = torch.optim.Adam(net.parameters(), lr=config.lr)
     budget = config.minutes * 60.0
     losses: list[tuple[int, float]] = []
@@ -506,7 +617,7 @@ def train(config: DeepClusteringConfig, corpus=None, resume: DeepClusteringModel
         fraction = max(step / total if total else 0.0, elapsed / budget)
         for group in opt.param_groups:
             group["lr"] = config.lr * _lr_factor(fraction)
-        loss = _loss(net, draw())
+        loss = _loss(net, draw(fraction))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         nn.utils.clip_grad_norm_(net.parameters(), 5.0)
@@ -559,7 +670,7 @@ def train(config: DeepClusteringConfig, corpus=None, resume: DeepClusteringModel
     net.eval()
 
     model = DeepClusteringModel(config, net, sr, {}, losses[-5000:], valid_losses, training)
-    scores = yield from _test(model, data.test)
+    scores = yield from _test(model, test_mixtures)
     model.net = net.cpu()
     model.stats = {"model": NAME, "seconds": train_seconds, "data_seconds": data_seconds, "steps": step,
                    "batches_per_second": (step - first_step) / (train_seconds - before)

@@ -8,6 +8,8 @@ the embedding scatter with their PCA coordinates. It is a progress generator, li
 from __future__ import annotations
 
 import contextlib
+import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +22,9 @@ from models.audio.deep_clustering import DeepClusteringModel, Separation, evalua
 from models.audio.features import as_tensor, stft
 from models.core.events import Progress
 
-MAX_POINTS = 4000      # scatter points: enough to see the clouds, few enough for UMAP in seconds
+EXAMPLES = Path(__file__).resolve().parents[2] / "assets" / "separation" / "examples"
+MAX_POINTS = 4000
+SDR_SECONDS = 120      # mixtures with references up to this long are scored with SDR as well      # scatter points: enough to see the clouds, few enough for UMAP in seconds
 FLOOR_DB = 80.0        # spectrogram colour range below the loudest bin
 STEPS = 4
 
@@ -44,6 +48,30 @@ class DemoChoice:
     @property
     def name(self) -> str:
         return f"demo test mixture {self.index + 1}"
+
+
+@dataclass(frozen=True)
+class ExampleChoice:
+    """A bundled example: ``NAME.wav`` in ``folder`` with its voices alone in ``NAME_voice1.wav``
+    and ``NAME_voice2.wav``."""
+
+    folder: Path
+    stem: str
+    title: str
+
+    @property
+    def name(self) -> str:
+        return self.title
+
+
+def bundled_examples(folder: Path = EXAMPLES) -> list[ExampleChoice]:
+    """The example mixtures shipped beside the bundled model, titled by ``examples.json``."""
+    try:
+        titles = json.loads((folder / "examples.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return [ExampleChoice(folder, stem, str(title)) for stem, title in titles.items()
+            if isinstance(stem, str) and re.fullmatch(r"[\w-]+", stem) and (folder / f"{stem}.wav").is_file()]
 
 
 @dataclass
@@ -91,6 +119,11 @@ def load_mixture_steps(source, sample_rate: int):
     a WAV path (any rate and channels: averaged to mono and resampled), or a MixtureInput."""
     if isinstance(source, MixtureInput):
         return source
+    if isinstance(source, ExampleChoice):
+        mix = wav.read_mono(source.folder / f"{source.stem}.wav", sample_rate).samples
+        refs = [wav.read_mono(source.folder / f"{source.stem}_voice{k}.wav", sample_rate).samples for k in (1, 2)]
+        n = min(len(mix), *(len(r) for r in refs))
+        return MixtureInput(source.name, mix[:n], np.stack([r[:n] for r in refs]))
     if isinstance(source, DemoChoice):
         data = yield from demo.load_steps(source.spec)
         if data.sample_rate != sample_rate:
@@ -116,21 +149,39 @@ def _one_torch_thread():
 def separate_steps(model: DeepClusteringModel, source, max_points: int = MAX_POINTS):
     """Progress generator returning a :class:`SeparationReport` for ``source`` (see
     :func:`load_mixture_steps`)."""
-    yield Progress(0, STEPS, unit="steps", message="Reading the mixture")
+    yield _step(0, message="Reading the mixture")
     item = yield from load_mixture_steps(source, model.sample_rate)
-    yield Progress(1, STEPS, unit="steps", message="Embedding the time-frequency bins and clustering")
+    yield _step(1, message="Embedding the time-frequency bins and clustering")
     with _one_torch_thread():
         torch.set_flush_denormal(True)
-        sep = model.separate(item.mixture)
-        yield Progress(2, STEPS, unit="steps", message="Scoring against the references" if item.references
+        sep = yield from _separating(model, item.mixture)
+        yield _step(2, message="Scoring against the references" if item.references
                        is not None else "Preparing the views")
         refs, scores, order = _score(model, sep, item)
-        truth_bins = _dominant_reference(refs, model) if refs is not None else None
-    yield Progress(3, STEPS, unit="steps", message="Projecting the embeddings (PCA)")
+        truth_bins = _dominant_reference(refs[:, :sep.detail_samples], model) if refs is not None else None
+    yield _step(3, message="Projecting the embeddings (PCA)")
     report = _report(model, item.name, sep, refs, scores, order, truth_bins, max_points)
     report.note = item.note
-    yield Progress(STEPS, STEPS, unit="steps", message="Done")
+    yield _step(STEPS, message="Done")
     return report
+
+
+def _step(at: float, message: str) -> Progress:
+    """Progress through the report's STEPS, in hundredths so a long separation moves the bar."""
+    return Progress(int(100 * at), 100 * STEPS, unit="%", message=message)
+
+
+def _separating(model: DeepClusteringModel, mixture: np.ndarray):
+    """The model's chunked separation, its progress folded into the second of the report's steps."""
+    gen = model.separate_steps(mixture)
+    while True:
+        try:
+            ev = next(gen)
+        except StopIteration as stop:
+            return stop.value
+        yield _step(1 + ev.fraction,
+                    message=f"Separating: {ev.step:,} of {ev.total_steps:,} s" if ev.total_steps > 30 else
+                    "Embedding the time-frequency bins and clustering")
 
 
 def _score(model, sep: Separation, item: MixtureInput):
@@ -141,7 +192,9 @@ def _score(model, sep: Separation, item: MixtureInput):
     refs = np.zeros((2, n), np.float32)
     r = np.asarray(item.references, np.float32)[:, :n]
     refs[:, :r.shape[1]] = r
-    scores = evaluate_with_oracles(sep.sources, refs, sep.mixture, model.config.stft())
+    # BSS Eval's SDR grows with the square of the length: past a few minutes, SI-SDR only
+    with_sdr = n <= SDR_SECONDS * sep.sample_rate
+    scores = evaluate_with_oracles(sep.sources, refs, sep.mixture, model.config.stft(), with_sdr)
     return refs, scores, np.asarray(scores["permutation"])
 
 

@@ -108,3 +108,31 @@ def test_separate_with_a_missing_model_is_a_one_line_error(tmp_path, capsys):
                  "--out", str(tmp_path / "o")]) != 0
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error:") and "No model found" in err[0]
+
+
+def test_separate_without_model_uses_the_bundled_one(tiny_model, tmp_path, monkeypatch, capsys):
+    """The bundled model is stood in for by the tiny one: what is pinned is which folder is used."""
+    from models.audio import deep_clustering
+
+    model_dir, m = tiny_model
+    monkeypatch.setattr(deep_clustering, "PRETRAINED", model_dir)
+    soundfile.write(tmp_path / "mix.wav", m.mixture, 8000)
+    for k, s in enumerate(m.sources):
+        soundfile.write(tmp_path / f"ref{k}.wav", s, 8000, subtype="FLOAT")
+    assert main(["separate", str(tmp_path / "mix.wav"), "--out", str(tmp_path / "o"),
+                 "--reference", str(tmp_path / "ref0.wav"), str(tmp_path / "ref1.wav")]) == 0
+    assert json.loads((tmp_path / "o" / "metrics.json").read_text())["model"] == str(model_dir)
+
+
+def test_a_long_stereo_recording_at_44k_is_separated_in_chunks_and_the_mixdown_is_noted(tiny_model, tmp_path, capsys):
+    model_dir, m = tiny_model
+    rng = np.random.default_rng(0)
+    seconds = 70                              # past 1.5 chunks of 20 s: four chunks
+    left = (0.1 * rng.standard_normal(seconds * 44100)).astype(np.float32)
+    soundfile.write(tmp_path / "long.wav", np.stack([left, -0.5 * left], 1), 44100, subtype="PCM_16")
+    assert main(["separate", str(tmp_path / "long.wav"), "--model", str(model_dir), "--out", str(tmp_path / "o")]) == 0
+    err = capsys.readouterr().err
+    assert "note: long.wav has 2 channels; they were mixed down to one" in err
+    for k in (1, 2):
+        info = soundfile.info(tmp_path / "o" / f"long_source{k}.wav")
+        assert info.samplerate == 8000 and info.frames == seconds * 8000

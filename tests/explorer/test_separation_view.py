@@ -62,7 +62,10 @@ def test_the_last_trained_dc_model_is_taken_up_with_the_demo_test_mixtures_to_ch
     window.trained.emit(tiny_model())
     assert view.separate_button.isEnabled() and "BLSTM 1×8" in view.model_label.text()
     choices = [view.mixture_box.itemData(i) for i in range(view.mixture_box.count())]
-    assert [c.index for c in choices] == [0, 1, 2] and all(isinstance(c, explore.DemoChoice) for c in choices)
+    examples = explore.bundled_examples()
+    assert len(examples) == 3 and choices[:3] == examples        # the bundled examples come first
+    demos = choices[3:]
+    assert [c.index for c in demos] == [0, 1, 2] and all(isinstance(c, explore.DemoChoice) for c in demos)
 
 
 def test_a_saved_dc_model_folder_opens_in_the_background(qtbot, window, tmp_path):
@@ -205,7 +208,7 @@ def test_a_stereo_wav_at_another_rate_is_read_as_mono_at_the_model_rate(qtbot, w
     assert not view.play_buttons[("reference", 0)].isEnabled()
     drawn = [c.data["x"].size for c in view.clouds]
     assert drawn == [int(np.sum(r.cluster == k)) for k in (0, 1)]
-    assert r.note == "" and view.status.text() == ""
+    assert r.note == "two voices.wav has 2 channels; they were mixed down to one" == view.status.text()
 
 
 def test_a_mixture_beyond_full_scale_is_separated_clipped_and_the_status_says_how_many(qtbot, window, tmp_path):
@@ -242,3 +245,41 @@ def test_live_training_events_draw_the_bins_of_both_speakers(window):
     assert [c.data["x"].size for c in view.clouds] == [30, 20] and "live" in view.caption.text()
     window.train_progress.emit(Progress(11, 100, unit="words", snapshot=snap, labels=tuple("ab" * 25)))
     assert "batch 10" in view.caption.text()          # a text model's snapshot is not for this view
+
+
+def test_the_tab_opens_with_the_bundled_model_and_its_first_example_separated(qtbot, tmp_path, monkeypatch):
+    """The bundled model is stood in for by a tiny saved one: what is pinned is that showing the
+    tab loads it in the background and separates the first bundled example, scored."""
+    from models.audio import deep_clustering
+
+    tiny_model().save(tmp_path / "bundled")
+    monkeypatch.setattr(deep_clustering, "PRETRAINED", tmp_path / "bundled")
+    w = MainWindow(corpus_path=None, warm_up=False)
+    qtbot.addWidget(w)
+    w.show()
+    view = w.views["Separation"]
+    assert view.model is None
+    with qtbot.waitSignal(view.separated, timeout=30_000) as shown:
+        w.tabs.setCurrentWidget(view)
+    report = shown.args[0]
+    assert view.model is not None and "BLSTM 1×8" in view.model_label.text()
+    assert report.name == explore.bundled_examples()[0].name and report.scores is not None
+    assert view.play_buttons[("reference", 0)].text() == "Voice 1 alone"
+    assert view.play_buttons[("estimate", 0)].text() == "Separated 1"
+    workers.shutdown(3000)
+
+
+def test_without_a_bundled_model_the_tab_says_so_and_how_to_get_one(qtbot, tmp_path, monkeypatch):
+    from models.audio import deep_clustering
+
+    monkeypatch.setattr(deep_clustering, "PRETRAINED", tmp_path / "missing")
+    w = MainWindow(corpus_path=None, warm_up=False)
+    qtbot.addWidget(w)
+    w.show()
+    view = w.views["Separation"]
+    w.tabs.setCurrentWidget(view)
+    with qtbot.waitSignal(w.jobs["open-dc-model"].ended, timeout=30_000):
+        pass          # the job's signals are queued: none is delivered before this waits
+    assert "bundled separation model is missing" in view.model_label.text()
+    assert "Train “Deep clustering”" in view.model_label.text() and view.model is None
+    workers.shutdown(3000)

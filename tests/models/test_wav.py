@@ -21,13 +21,15 @@ def write_float(path, x, rate=8000):
     return path
 
 
-def test_a_clean_file_reads_as_mono_at_the_asked_rate_with_nothing_to_note(tmp_path):
+def test_a_clean_file_reads_as_mono_at_the_asked_rate_noting_only_the_mixdown(tmp_path):
     path = tmp_path / "a.wav"
     soundfile.write(path, tone(22050, channels=2), 22050, subtype="PCM_16")
     rec = read_mono(path, 8000)
     assert rec.samples.dtype == np.float32 and rec.samples.ndim == 1 and rec.rate == 8000
     assert abs(len(rec.samples) - 2000) <= 1
-    assert rec.clipped == 0 and rec.note == ""
+    assert rec.clipped == 0 and rec.note == "a.wav has 2 channels; they were mixed down to one"
+    soundfile.write(path, tone(22050), 22050, subtype="PCM_16")
+    assert read_mono(path, 8000).note == ""
 
 
 def test_samples_beyond_full_scale_are_clipped_counted_and_noted(tmp_path):
@@ -78,7 +80,7 @@ def test_a_header_claiming_more_frames_than_the_file_holds_is_refused_before_rea
     path = tmp_path / "h.wav"
     soundfile.write(path, tone(), 8000, subtype="PCM_16")
     monkeypatch.setitem(wav.SAMPLE_BYTES, "PCM_16", 1000)
-    monkeypatch.setattr(wav, "_read_blocks", lambda f: pytest.fail("read before the header was checked"))
+    monkeypatch.setattr(wav, "_read_mono_blocks", lambda *a: pytest.fail("read before the header was checked"))
     with pytest.raises(AudioFileError, match=r"h.wav: the header claims 2,000 frames of 1 channels, more than"):
         read_mono(path, 8000)
 
@@ -93,7 +95,7 @@ def test_flac_and_ogg_are_read_like_wav_though_smaller_than_their_samples(tmp_pa
     soundfile.write(path, tone(rate=rate, seconds=0.5, channels=2), rate, subtype=subtype, format=container)
     assert path.stat().st_size < rate * 0.5 * 2 * 2        # under the bytes of its samples as 16-bit PCM
     rec = read_mono(path, 8000)
-    assert len(rec.samples) == 4000 and rec.clipped == 0 and rec.note == ""
+    assert len(rec.samples) == 4000 and rec.clipped == 0 and rec.note.endswith("2 channels; they were mixed down to one")
     assert np.isfinite(rec.samples).all() and 0.4 < np.abs(rec.samples).max() <= 0.55
 
 

@@ -1,0 +1,140 @@
+"""The broad speech data of the bundled separation model: many voices from several synthesizers and
+real recordings, made by ``tools/separation_data.py`` from registry packages, and the augmentation
+that makes training mixtures sound less like a studio.
+
+Three banks of utterances (int16, 8 kHz), each a :class:`models.audio.demo.Bank`:
+
+- ``train``: what the model learns from;
+- ``heldout_synth``: Festival voices, one of them of a kind of synthesis no training voice uses;
+- ``heldout_real``: recorded speakers no training utterance comes from.
+
+The held-out test mixtures are fixed recipes drawn from a bank with a seed, so every run of the
+benchmark scores the same mixtures.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import scipy.signal
+from safetensors import SafetensorError
+from safetensors.numpy import load_file
+
+from models.audio import demo
+from models.errors import UserError
+
+FOLDER_NAME = "dc-broad-1"
+SAMPLE_RATE = 8000
+SPLITS = ("train", "heldout_synth", "heldout_real")
+VALID_EVERY = 25          # every 25th training utterance is kept for validation
+
+
+def folder() -> Path:
+    return demo.cache_dir() / FOLDER_NAME
+
+
+def load_bank(split: str, where: Path | None = None) -> demo.Bank:
+    path = (where or folder()) / f"{split}.safetensors"
+    try:
+        return demo._bank(load_file(str(path)))
+    except (OSError, SafetensorError) as e:
+        raise UserError(f"The broad speech data is missing or damaged ({path}: {e}).",
+                        "Make it with: python tools/separation_data.py (see its docstring for the packages).") from e
+
+
+def speaker_names(split: str, where: Path | None = None) -> list[str]:
+    return json.loads(((where or folder()) / "speakers.json").read_text())["speakers"][split]
+
+
+def subset(bank: demo.Bank, keep: np.ndarray) -> demo.Bank:
+    """The utterances ``keep`` (indices) of ``bank``, end to end again."""
+    pieces = [bank.utterance(int(i)) for i in keep]
+    offsets = np.zeros(len(pieces) + 1, np.int64)
+    offsets[1:] = np.cumsum([len(p) for p in pieces])
+    audio = np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
+    return demo.Bank(audio, offsets, bank.speaker[keep])
+
+
+def split_validation(bank: demo.Bank) -> tuple[demo.Bank, demo.Bank]:
+    """(training utterances, validation utterances): the same speakers, other sentences."""
+    index = np.arange(len(bank))
+    held = index % VALID_EVERY == VALID_EVERY - 1
+    return subset(bank, index[~held]), subset(bank, index[held])
+
+
+def fixed_mixtures(bank: demo.Bank, n: int, seed: int) -> list[demo.Mixture]:
+    """``n`` mixtures of two different speakers of ``bank``, at -5..+5 dB, each utterance used once
+    at most while there are enough."""
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(bank))
+    out, used = [], set()
+    for i in order:
+        if len(out) == n:
+            break
+        if i in used:
+            continue
+        partners = [j for j in order if j not in used and j != i and bank.speaker[j] != bank.speaker[i]]
+        if not partners:
+            continue
+        j = partners[int(rng.integers(min(len(partners), 50)))]
+        used.update((int(i), int(j)))
+        out.append(demo.mix(bank.utterance(int(i)), bank.utterance(int(j)), float(rng.uniform(-5, 5)),
+                            float(rng.random())))
+    return out
+
+
+# --- augmentation ------------------------------------------------------------------------------
+
+def _room_response(rng: np.random.Generator, sample_rate: int) -> np.ndarray:
+    """A synthetic room: a direct path, then exponentially decaying noise with RT60 0.15-0.6 s."""
+    rt60 = rng.uniform(0.15, 0.6)
+    n = int(rt60 * sample_rate)
+    t = np.arange(n) / sample_rate
+    tail = rng.standard_normal(n) * np.exp(-6.9 * t / rt60) * rng.uniform(0.05, 0.3)
+    tail[: int(0.002 * sample_rate)] = 0.0
+    tail[0] = 1.0
+    return tail.astype(np.float32)
+
+
+def _tilt(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """A first-order shelving filter: microphones and rooms that favour the lows or the highs."""
+    pole = rng.uniform(-0.6, 0.6)
+    return np.array([1.0, -pole * rng.uniform(0.3, 1.0)]), np.array([1.0, -pole * 0.2])
+
+
+def augment(sources: np.ndarray, rng: np.random.Generator, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """(batch, 2, samples) clean sources -> (batch, 3, samples): each source through its own room
+    (half the time) and microphone colouring (half the time), with the two rescaled to their former
+    level, and a third channel of noise 20-45 dB below the speech (half the time) that belongs to
+    neither voice: the mixture is the sum of all three, the labels come from the first two."""
+    b, _, n = sources.shape
+    out = np.zeros((b, 3, n), np.float32)
+    for i in range(b):
+        for j in range(2):
+            x = sources[i, j]
+            level = np.sqrt(np.mean(x ** 2)) + 1e-8
+            if rng.random() < 0.5:
+                x = scipy.signal.fftconvolve(x, _room_response(rng, sample_rate))[:n]
+            if rng.random() < 0.5:
+                x = scipy.signal.lfilter(*_tilt(rng), x)
+            out[i, j] = x * (level / (np.sqrt(np.mean(x ** 2)) + 1e-8))
+        if rng.random() < 0.5:
+            speech_level = np.sqrt(np.mean(out[i, :2].sum(0) ** 2)) + 1e-8
+            noise = scipy.signal.lfilter([1.0], [1.0, -rng.uniform(0.0, 0.95)], rng.standard_normal(n))
+            noise *= speech_level * 10 ** (-rng.uniform(20, 45) / 20) / (np.sqrt(np.mean(noise ** 2)) + 1e-8)
+            out[i, 2] = noise
+    return out
+
+
+def concat(*banks: demo.Bank) -> demo.Bank:
+    """Banks end to end, each bank's speakers numbered after the previous bank's."""
+    audio, offsets, speakers, base = [], [np.zeros(1, np.int64)], [], 0
+    end = 0
+    for bank in banks:
+        audio.append(bank.audio)
+        offsets.append(bank.offsets[1:] + end)
+        end += int(bank.offsets[-1])
+        speakers.append(bank.speaker + base)
+        base += int(bank.speaker.max()) + 1 if len(bank) else 0
+    return demo.Bank(np.concatenate(audio), np.concatenate(offsets), np.concatenate(speakers))

@@ -1,0 +1,216 @@
+"""Separation beyond the demo: long recordings in chunks, streamed reading, the broad training data's
+helpers, fine-tuning the bundled model, and the bundled model itself."""
+import json
+
+import numpy as np
+import pytest
+import soundfile
+import torch
+
+from models.audio import broad, demo, explore, metrics, wav
+from models.audio import deep_clustering as dc
+from models.audio.deep_clustering import DeepClusteringConfig, DeepClusteringModel, DeepClusteringNet
+from models.core.events import drain
+
+RATE = 8000
+
+
+def tiny_model(seed=0, **changes) -> DeepClusteringModel:
+    torch.manual_seed(seed)
+    cfg = DeepClusteringConfig(hidden=8, layers=1, embedding_dim=4, kmeans_inits=2, device="cpu", **changes)
+    net = DeepClusteringNet(cfg.stft().n_freqs, cfg.hidden, cfg.layers, cfg.embedding_dim).eval()
+    return DeepClusteringModel(cfg, net, RATE, {"steps": 1, "seconds": 1.0})
+
+
+def hum_and_chirp(seconds: float) -> np.ndarray:
+    """(2, samples): a low hum with harmonics and a high warbling tone; each owns its own bins."""
+    t = np.arange(int(seconds * RATE)) / RATE
+    low = sum(0.2 / h * np.sin(2 * np.pi * 170 * h * t) for h in (1, 2, 3))
+    high = 0.15 * np.sin(2 * np.pi * (2200 * t + 40 * np.sin(2 * np.pi * 0.5 * t))) * (0.6 + 0.4 * np.sin(2 * np.pi * 3 * t))
+    return np.stack([low, high]).astype(np.float32)
+
+
+@pytest.mark.parametrize("rate,target,block", [(44100, 8000, 65536), (16000, 8000, 1000), (22050, 8000, 4096),
+                                               (8000, 44100, 3000), (44101, 8000, 7000), (8000, 8000, 777)])
+def test_resampling_block_by_block_equals_resampling_the_whole(rate, target, block):
+    x = (np.random.default_rng(0).standard_normal(250_001) * 0.3).astype(np.float32)
+    stream = wav.BlockResampler(rate, target, run=2 * block)
+    pieces = [stream.push(x[i:i + block]) for i in range(0, len(x), block)] + [stream.finish()]
+    whole = wav.resample(x, rate, target)
+    got = np.concatenate(pieces)
+    assert len(got) == len(whole)
+    np.testing.assert_allclose(got, whole, atol=1e-6)
+
+
+def test_a_stereo_recording_at_44k_is_read_in_blocks_mixed_down_and_the_note_says_so(tmp_path, monkeypatch):
+    monkeypatch.setattr(wav, "BLOCK_SAMPLES", 10_000)      # many blocks for a short file
+    t = np.arange(3 * 44100) / 44100
+    left, right = 0.3 * np.sin(2 * np.pi * 440 * t), 0.2 * np.sin(2 * np.pi * 660 * t)
+    soundfile.write(tmp_path / "stereo.wav", np.stack([left, right], 1), 44100, subtype="FLOAT")
+    rec = wav.read_mono(tmp_path / "stereo.wav", RATE)
+    expected = wav.resample(((left + right) / 2).astype(np.float32), 44100, RATE)
+    assert len(rec.samples) == 3 * RATE
+    np.testing.assert_allclose(rec.samples, expected, atol=1e-5)
+    assert rec.note == "stereo.wav has 2 channels; they were mixed down to one"
+
+
+def _frequency_masks(rng):
+    """A stand-in for the network and k-means that owns bins by frequency (below 1 kHz: the hum) and,
+    like k-means, numbers its two clusters arbitrarily in every call."""
+    def masks(wave):
+        spec = dc.stft(dc.as_tensor(wave), dc.STFTConfig(256, 128))
+        low = (torch.arange(spec.shape[0]) < 32)[:, None].expand(spec.shape).float()
+        pair = torch.stack([low, 1 - low])
+        if rng.random() < 0.5:
+            pair = pair.flip(0)
+        dummy = torch.zeros(*spec.shape, 2)
+        return pair, (spec, dummy, torch.ones(spec.shape, dtype=torch.bool), pair.argmax(0))
+    return masks
+
+
+def test_a_long_recording_is_separated_in_chunks_whose_voices_are_kept_in_order(monkeypatch):
+    sources = hum_and_chirp(75.0)
+    model = tiny_model()
+    monkeypatch.setattr(model, "masks", _frequency_masks(np.random.default_rng(3)))
+    events, sep = [], None
+    gen = model.separate_steps(sources.sum(0), chunk_seconds=10.0, overlap_seconds=1.0)
+    while True:
+        try:
+            events.append(next(gen))
+        except StopIteration as stop:
+            sep = stop.value
+            break
+    assert len(events) == 9 and events[-1].step == events[-1].total_steps == 75
+    assert sep.sources.shape == sources.shape and sep.detail_samples == 10 * RATE
+    assert sep.magnitude.shape[1] == 10 * RATE // 128 + 1      # the views get the first chunk's bins
+    # one voice per output from start to end: each output correlates with one source in every 5 s
+    for start in range(0, sources.shape[1], 5 * RATE):
+        part = slice(start, start + 5 * RATE)
+        m = metrics.si_sdr_matrix(sep.sources[:, part], sources[:, part])
+        assert metrics.best_permutation(m) == metrics.best_permutation(
+            metrics.si_sdr_matrix(sep.sources[:, :5 * RATE], sources[:, :5 * RATE]))
+        assert m.max(0).min() > 10.0
+
+
+def test_a_mixture_up_to_one_and_a_half_chunks_is_separated_in_one_pass():
+    model = tiny_model()
+    wave = hum_and_chirp(2.9).sum(0)
+    events = list(model.separate_steps(wave, chunk_seconds=2.0))
+    assert len(events) == 1
+    sep = model.separate(wave)
+    assert sep.detail_samples == len(wave) and sep.sources.shape == (2, len(wave))
+
+
+def test_augmented_batches_keep_each_voice_level_and_add_noise_well_below_it():
+    rng = np.random.default_rng(0)
+    clean = np.stack([hum_and_chirp(0.8) for _ in range(16)])
+    out = broad.augment(clean, rng)
+    assert out.shape == (16, 3, clean.shape[2]) and np.isfinite(out).all()
+    rms = lambda x: np.sqrt(np.mean(x ** 2, axis=-1))    # noqa: E731
+    np.testing.assert_allclose(rms(out[:, :2]), rms(clean), rtol=1e-3)
+    noisy = rms(out[:, 2]) > 0
+    assert 0 < noisy.sum() < 16
+    ratio_db = 20 * np.log10(rms(out[noisy, :2].sum(1)) / rms(out[noisy, 2]))
+    assert ratio_db.min() >= 20.0 - 1e-3 and ratio_db.max() <= 45.0 + 1e-3
+    assert not np.allclose(out[:, :2], clean, atol=1e-3)       # rooms and filters changed some
+
+
+def test_a_noise_channel_is_part_of_the_mixture_but_owns_no_bin():
+    clean = torch.from_numpy(np.stack([hum_and_chirp(0.5)]))
+    noise = torch.randn(1, 1, clean.shape[2]) * 0.01
+    feats, labels, weights = dc._batch(torch.cat([clean, noise], 1), dc.STFTConfig(), 40.0)
+    quiet_feats, quiet_labels, _ = dc._batch(clean, dc.STFTConfig(), 40.0)
+    assert labels.shape[-1] == 2 and torch.equal(labels, quiet_labels)
+    assert not torch.allclose(feats, quiet_feats)
+
+
+def _bank(speakers, seconds=1.5, seed=0):
+    rng = np.random.default_rng(seed)
+    pieces = [rng.standard_normal(int(seconds * RATE)).astype(np.float32) * 0.1 for _ in speakers]
+    offsets = np.concatenate([[0], np.cumsum([len(p) for p in pieces])]).astype(np.int64)
+    return demo.Bank(np.concatenate(pieces), offsets, np.asarray(speakers, np.int64))
+
+
+def test_banks_joined_keep_their_speakers_apart_and_validation_takes_other_sentences():
+    a, b = _bank([0, 1, 0, 1]), _bank([0, 0, 1, 2, 2])
+    joined = broad.concat(a, b)
+    assert joined.speaker.tolist() == [0, 1, 0, 1, 2, 2, 3, 4, 4]
+    np.testing.assert_array_equal(joined.utterance(5), b.utterance(1))
+    many = _bank(list(range(5)) * 20)
+    train, valid = broad.split_validation(many)
+    assert len(train) + len(valid) == 100 and len(valid) == 100 // broad.VALID_EVERY
+    assert set(valid.speaker.tolist()) <= set(train.speaker.tolist())
+
+
+def test_fixed_test_mixtures_pair_different_speakers_the_same_way_every_time():
+    bank = _bank([0, 0, 0, 1, 1, 1, 2, 2, 2])
+    one, two = broad.fixed_mixtures(bank, 4, seed=5), broad.fixed_mixtures(bank, 4, seed=5)
+    assert len(one) == 4
+    for x, y in zip(one, two):
+        np.testing.assert_array_equal(x.mixture, y.mixture)
+        np.testing.assert_allclose(x.sources.sum(0), x.mixture, atol=1e-6)
+    pairs = _pairs_used(bank, 4, 5)
+    assert all(len(p) == 2 and bank.speaker[p[0]] != bank.speaker[p[1]] for p in pairs)
+    assert len({i for p in pairs for i in p}) == 8          # no utterance used twice
+
+
+def _pairs_used(bank, n, seed):
+    """The utterance pairs fixed_mixtures draws, found by matching its mixtures to the bank."""
+    pairs = []
+    for m in broad.fixed_mixtures(bank, n, seed):
+        found = []
+        for s in m.sources:
+            for i in range(len(bank)):
+                u = bank.utterance(i)
+                scale = np.dot(s, u[:len(s)]) / (np.dot(u[:len(s)], u[:len(s)]) + 1e-12)
+                if scale > 0 and np.allclose(s, scale * u[:len(s)], atol=1e-5):
+                    found.append(i)
+        pairs.append(found)
+    return pairs
+
+
+def test_fine_tuning_starts_from_the_bundled_weights_and_keeps_their_shape(tmp_path, monkeypatch):
+    monkeypatch.setenv(demo.CACHE_ENV, str(tmp_path / "cache"))
+    base = tiny_model(seed=4, train_per_voice=2, valid_mixtures=2, test_mixtures=2)
+    base.net.feature_mean.fill_(0.5)
+    base.save(tmp_path / "bundled")
+    monkeypatch.setattr(dc, "PRETRAINED", tmp_path / "bundled")
+    config = DeepClusteringConfig(start="pretrained", hidden=32, layers=2, steps=2, batch_size=2,
+                                  chunk_seconds=0.3, kmeans_inits=1, threads=1, device="cpu",
+                                  train_per_voice=2, valid_mixtures=2, test_mixtures=2)
+    model = drain(dc.train(config))
+    assert (model.config.hidden, model.config.layers, model.config.embedding_dim) == (8, 1, 4)
+    assert model.config.start == "pretrained"
+    assert torch.equal(model.net.feature_mean, base.net.feature_mean)   # not re-estimated
+    for key, value in base.net.state_dict().items():
+        assert torch.allclose(model.net.state_dict()[key], value, atol=1e-2), key
+
+
+def test_fine_tuning_without_a_bundled_model_says_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.setattr(dc, "PRETRAINED", tmp_path / "nowhere")
+    with pytest.raises(dc.UserError, match="bundled separation model is missing"):
+        drain(dc.train(DeepClusteringConfig(start="pretrained")))
+
+
+@pytest.mark.skipif(not (dc.PRETRAINED / "model.safetensors").is_file(), reason="no bundled model in this checkout")
+def test_the_bundled_model_separates_each_bundled_example_by_more_than_3_db():
+    model = dc.load_pretrained()
+    examples = explore.bundled_examples()
+    assert len(examples) >= 2
+    for example in examples:
+        item = drain(explore.load_mixture_steps(example, model.sample_rate))
+        scores = model.evaluate(item.mixture, item.references, with_sdr=False)
+        assert min(s["si_sdr_improvement"] for s in scores["sources"]) > 3.0, example.name
+    titles = json.loads((explore.EXAMPLES / "examples.json").read_text())
+    assert [e.name for e in examples] == list(titles.values())
+
+
+def test_soft_masks_share_each_bin_between_the_voices_and_sharpen_into_the_binary_ones():
+    wave = hum_and_chirp(1.0).sum(0)
+    binary, (_, _, _, owner) = tiny_model().masks(wave)
+    soft, _ = tiny_model(soft_mask=4.0).masks(wave)
+    sharp, _ = tiny_model(soft_mask=1000.0).masks(wave)
+    torch.testing.assert_close(soft.sum(0), torch.ones(owner.shape))
+    assert ((soft > 0.01) & (soft < 0.99)).any()                 # some bins are shared
+    assert torch.equal(soft.argmax(0), owner) and torch.equal(binary.argmax(0), owner)
+    assert ((sharp - binary).abs() > 1e-3).float().mean() < 0.01   # all but bins all but equidistant

