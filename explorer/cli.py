@@ -26,6 +26,7 @@ from explorer.cli_vectors import VECTOR_COMMANDS, add_vector_commands
 from models.core.events import STOP, Progress, relay
 from models.core.params import describe, validate
 from models.errors import UserError
+from models.printable import printable
 from models.registry import all_models, check_resumable, get
 from models.text.corpus import DEFAULT_CORPUS
 
@@ -116,7 +117,7 @@ def run_with_bar(gen, desc: str, stop: threading.Event | None = None):
                 kind = (ev.total_steps, ev.unit)
                 if bar is not None:
                     bar.close()
-                bar = tqdm(total=ev.total_steps, unit=ev.unit, unit_scale=True, desc=ev.message or desc,
+                bar = tqdm(total=ev.total_steps, unit=ev.unit, unit_scale=True, desc=printable(ev.message or desc),
                            file=sys.stderr, dynamic_ncols=True, mininterval=0.5,
                            disable=None)  # a bar on a terminal; nothing in logs and pipes
             bar.n = ev.step
@@ -130,6 +131,13 @@ def run_with_bar(gen, desc: str, stop: threading.Event | None = None):
     finally:
         if bar is not None:
             bar.close()
+
+
+def at_least_one(flag: str, n: int) -> int:
+    """A count the user gave (-k): 0 or less would print nothing and look like success."""
+    if n < 1:
+        raise UserError(f"{flag} must be at least 1, not {n}.", f"Give a positive number, e.g. {flag} 10.")
+    return n
 
 
 def _say_at_first_epoch(gen, text: str):
@@ -164,23 +172,23 @@ def cmd_train(args) -> int:
         check_resumable(spec, resume, config)
     corpus = run_with_bar(read_corpus_steps(args.corpus), "reading corpus") if spec.uses_corpus else None
     for note in corpus.notes if corpus else []:
-        print(f"note: {note}", file=sys.stderr)
+        print(f"note: {printable(note)}", file=sys.stderr)
     gen = spec.train(config, corpus, resume=resume) if resume is not None else spec.train(config, corpus)
     with ctrl_c_stops() as stopped:
         hinted = _say_at_first_epoch(gen, f"training {spec.name}: Ctrl+C stops and saves the model trained so far")
         model = run_with_bar(hinted, f"training {spec.name}", stop=stopped)
     model.save(args.out)
     if stopped.is_set():
-        again = (f"; continue it with: python -m explorer train {spec.name} --resume {args.out} --out DIR"
+        again = (f"; continue it with: python -m explorer train {spec.name} --resume {printable(args.out)} --out DIR"
                  if spec.resumable else "")
-        print(f"interrupted: saved the model trained so far to {args.out}{again}", file=sys.stderr)
+        print(f"interrupted: saved the model trained so far to {printable(args.out)}{again}", file=sys.stderr)
         return 130
     if hasattr(model, "summary"):       # models that are not word vectors say what matters for them
-        print(f"{model.summary()}; saved to {args.out}", file=sys.stderr)
+        print(f"{model.summary()}; saved to {printable(args.out)}", file=sys.stderr)
         return 0
     s = model.stats
     print(f"{spec.label}: {s.get('seconds', 0):.1f} s, {s.get('words_per_second', 0):,.0f} words/s, "
-          f"final loss {s.get('final_loss', float('nan')):.4f}, saved to {args.out}", file=sys.stderr)
+          f"final loss {s.get('final_loss', float('nan')):.4f}, saved to {printable(args.out)}", file=sys.stderr)
     return 0
 
 
@@ -188,8 +196,8 @@ def cmd_neighbours(args) -> int:
     from models.text.embedding import load_embedding
 
     vectors = load_embedding(args.model).vectors
-    for word, sim in vectors.nearest(args.word.lower(), args.k):
-        print(f"{word}\t{sim:.4f}")
+    for word, sim in vectors.nearest(args.word.lower(), at_least_one("-k", args.k)):
+        print(f"{printable(word)}\t{sim:.4f}")
     return 0
 
 
@@ -221,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {printable(e)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

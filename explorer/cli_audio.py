@@ -30,13 +30,14 @@ def cmd_separate(args) -> int:
 
     from models.audio import wav
     from models.audio.deep_clustering import load_model
+    from models.printable import printable
 
     model = load_model(args.model)
     rate = model.sample_rate
     recordings = [wav.read_mono(p, rate) for p in [args.mixture, *(args.reference or [])]]
     for rec in recordings:
         if rec.note:
-            print(f"note: {rec.note}", file=sys.stderr)
+            print(f"note: {printable(rec.note)}", file=sys.stderr)
     mixture = recordings[0].samples
     refs = [rec.samples for rec in recordings[1:]] if args.reference else None
     sep = model.separate(mixture)
@@ -57,7 +58,7 @@ def cmd_separate(args) -> int:
         print(f"SI-SDR {report['si_sdr']:.1f} dB, improvement {report['si_sdr_improvement']:.1f} dB "
               f"(ideal binary mask {report['ibm_si_sdr_improvement']:.1f} dB); "
               f"SDR improvement {report['sdr_improvement']:.1f} dB", file=sys.stderr)
-    print(f"wrote {', '.join(names)} to {args.out}", file=sys.stderr)
+    print(f"wrote {printable(', '.join(names))} to {printable(args.out)}", file=sys.stderr)
     return 0
 
 

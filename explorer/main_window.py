@@ -23,6 +23,7 @@ from models.core import heap
 from models.core.events import Progress
 from models.core.session import SUFFIX as SESSION_SUFFIX
 from models.errors import UnknownWordError
+from models.printable import printable
 from models.registry import all_models
 from models.text.corpus import DEFAULT_CORPUS, Corpus, read_corpus_steps
 from models.text.embedding import TrainedEmbedding, load_embedding
@@ -183,6 +184,7 @@ class MainWindow(QMainWindow):
             getattr(job, action)()
 
     def show_error(self, message: str, details: str = "", user_error: bool = True, quiet: bool = False) -> None:
+        message = printable(message)      # it may quote a file's words or a path
         self.statusBar().showMessage(message, 15000)
         if quiet:
             return

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from models.core.checkpoint import Checkpoint, CheckpointError, load_checkpoint, load_checkpoint_of, one_line
+from models.core.checkpoint import Checkpoint, CheckpointError, load_checkpoint, load_checkpoint_of
+from models.printable import one_line
 from models.errors import UserError
 
 HINT = "Re-train or re-save the model."

@@ -23,6 +23,7 @@ from safetensors.numpy import load as np_load
 from safetensors.numpy import save as np_save
 
 from models.errors import UserError
+from models.printable import one_line
 
 WEIGHTS = "model.safetensors"
 CONFIG = "config.json"
@@ -130,13 +131,6 @@ def checkpoint_from_bytes(blob: bytes, source: str) -> Checkpoint:
         raise CheckpointError(f"{source} holds NaN or infinite weights (in '{bad[0]}').",
                               "Re-train or re-save the model.")
     return ckpt
-
-
-def one_line(e: Exception | str, limit: int = 200) -> str:
-    """An exception's message fit for a one-line error: Torch and safetensors write paragraphs,
-    zipfile quotes a damaged header's bytes whole."""
-    text = " ".join(str(e).split()).rstrip(".")
-    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def load_module(build: Callable, state: dict[str, np.ndarray]):
