@@ -29,8 +29,8 @@ from safetensors import SafetensorError
 from safetensors.numpy import load as np_load
 from safetensors.numpy import save as np_save
 
-from models.core.checkpoint import (Checkpoint, CheckpointError, atomic_write_bytes, checkpoint_bytes,
-                                    checkpoint_from_bytes, write_failure)
+from models.core.checkpoint import Checkpoint, CheckpointError, checkpoint_bytes, checkpoint_from_bytes
+from models.core.writing import atomic_write_bytes, write_failure
 from models.core.events import Progress, drain
 from models.errors import UserError
 from models.printable import one_line

@@ -6,12 +6,11 @@ from pathlib import Path
 
 import numpy as np
 
-from models.core.checkpoint import Checkpoint, CheckpointError, save_run
+from models.core.checkpoint import VECTORS, Checkpoint, CheckpointError, save_run
 from models.core.params import from_dict, to_dict
 from models.text.vocab import Vocabulary
 from models.vectors import WordVectors
 
-VECTORS_TXT = "vectors.txt"
 
 
 @dataclass
@@ -35,10 +34,10 @@ class TrainedEmbedding:
                           {"vocab": self.vocab.to_json(), "stats": self.stats, "losses": self.losses,
                            "state": self.state})
 
-    def save(self, folder: str | Path) -> Path:
+    def save(self, folder: str | Path, force: bool = False) -> Path:
         """Write model.safetensors, config.json, vectors.txt and run.json into ``folder``."""
         return save_run(folder, self.checkpoint(), self.stats,
-                        copies=lambda f: self.vectors.save_word2vec_text(f / VECTORS_TXT))
+                        copies=lambda f: self.vectors.save_word2vec_text(f / VECTORS), force=force)
 
     @classmethod
     def from_checkpoint(cls, ckpt: Checkpoint, config_cls) -> "TrainedEmbedding":
