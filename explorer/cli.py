@@ -61,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
             mp.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS,
                             help="plain-text or .gz file, one sentence or document per line (default: bundled corpus)")
         mp.add_argument("--out", type=Path, required=True, help="folder for the model, vectors and run.json")
+        mp.add_argument("--force", action="store_true",
+                        help="replace --out even if it holds files that are not a model's")
         if spec.resumable:
             mp.add_argument("--resume", type=Path, metavar="DIR",
                             help="continue the model saved in DIR (stopped early, or for more --epochs or "
@@ -154,8 +156,10 @@ def _say_at_first_epoch(gen, text: str):
 
 
 def cmd_train(args) -> int:
+    from models.core.checkpoint import check_model_folder
     from models.text.corpus import read_corpus_steps
 
+    check_model_folder(args.out, args.force)     # before any reading or training: none of it is lost
     spec = get(args.model)
     given = {k[4:]: v for k, v in vars(args).items() if k.startswith("cfg_")}
     resume = None
@@ -177,7 +181,7 @@ def cmd_train(args) -> int:
     with ctrl_c_stops() as stopped:
         hinted = _say_at_first_epoch(gen, f"training {spec.name}: Ctrl+C stops and saves the model trained so far")
         model = run_with_bar(hinted, f"training {spec.name}", stop=stopped)
-    model.save(args.out)
+    model.save(args.out, force=args.force)
     if stopped.is_set():
         again = (f"; continue it with: python -m explorer train {spec.name} --resume {printable(args.out)} --out DIR"
                  if spec.resumable else "")

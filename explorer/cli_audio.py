@@ -32,6 +32,7 @@ def cmd_separate(args) -> int:
     from models.audio.deep_clustering import load_model
     from models.printable import printable
 
+    wav.check_outputs([args.out / f"{args.mixture.stem}_source{k}.wav" for k in (1, 2)] + [args.out / "metrics.json"])
     model = load_model(args.model)
     rate = model.sample_rate
     recordings = [wav.read_mono(p, rate) for p in [args.mixture, *(args.reference or [])]]
@@ -48,13 +49,13 @@ def cmd_separate(args) -> int:
         scores = model.evaluate(mixture[:n], np.stack([r[:n] for r in refs]))
         sources = sources[scores["permutation"]]          # source k goes with reference k
         report = _report(scores, args)
-    names = []
-    for k, source in enumerate(sources, 1):
-        names.append(wav.write(args.out / f"{args.mixture.stem}_source{k}.wav", source, rate).name)
+    outputs = {args.out / f"{args.mixture.stem}_source{k}.wav": wav.wav_bytes(source, rate)
+               for k, source in enumerate(sources, 1)}
     if report is not None:
-        from models.core.checkpoint import atomic_write_text
-
-        atomic_write_text(args.out / "metrics.json", json.dumps(report, indent=2))
+        outputs[args.out / "metrics.json"] = json.dumps(report, indent=2).encode()
+    wav.write_set(outputs)
+    names = [p.name for p in outputs]
+    if report is not None:
         print(f"SI-SDR {report['si_sdr']:.1f} dB, improvement {report['si_sdr_improvement']:.1f} dB "
               f"(ideal binary mask {report['ibm_si_sdr_improvement']:.1f} dB); "
               f"SDR improvement {report['sdr_improvement']:.1f} dB", file=sys.stderr)

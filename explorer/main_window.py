@@ -208,6 +208,20 @@ class MainWindow(QMainWindow):
                     on_done=self._corpus_ready)
         self.jobs["corpus"].failed.connect(lambda err: self.panel.set_corpus(path, err.message))
 
+    def offer_corpus(self, path: str) -> QMessageBox:
+        """Ask before opening ``path`` as the corpus, showing which file it is: a session file names
+        its corpus by path, and that path may be anything on the disk."""
+        box = QMessageBox(QMessageBox.Question, "Embedding Explorer",
+                          f"This session was made with the corpus\n{printable(path)}\nOpen that file as the corpus?",
+                          parent=self)
+        box.setObjectName("corpus_offer")
+        box.open_button = box.addButton("Open it", QMessageBox.AcceptRole)
+        box.addButton("Not now", QMessageBox.RejectRole)
+        box.open_button.clicked.connect(lambda: self.open_corpus(path))
+        box.open()      # not exec(): the event loop keeps running
+        self._dialog = box
+        return box
+
     def _corpus_ready(self, corpus: Corpus) -> None:
         self.corpus = corpus
         info = f"{corpus.token_ids.ids.size:,} words in {len(corpus.sentences):,} lines."

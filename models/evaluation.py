@@ -176,7 +176,7 @@ def read_analogy_questions(path: str | Path) -> list[tuple[str, list[tuple[int, 
 
 
 def _read_text(path: Path) -> str:
-    data = read_bounded(path, MAX_BENCHMARK_BYTES, "benchmark file", BenchmarkFileError, "Give the path of a text file.")
+    data = read_bounded(path, MAX_BENCHMARK_BYTES, "a benchmark file", BenchmarkFileError, "Give the path of a text file.")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:

@@ -137,13 +137,13 @@ def open_vectors_steps(path: str | Path, fmt: str = "auto"):
 
 
 def _check_file(path: Path) -> None:
-    if check_regular(path, "vector file", VectorFileError, "Give the path of a file.") == 0:
+    if check_regular(path, "a vector file", VectorFileError, "Give the path of a file.") == 0:
         raise VectorFileError(f"{path} is empty.", "Give a file that holds vectors.")
 
 
 def _open(path: Path):
     """Every reader opens its files here: a regular file, or a VectorFileError naming what it is."""
-    return open_regular(path, "vector file", VectorFileError, "Give the path of a file.")
+    return open_regular(path, "a vector file", VectorFileError, "Give the path of a file.")
 
 
 def _progress(done: int, total: int, path: Path) -> Progress:

@@ -305,10 +305,10 @@ class CompareView(QWidget):
 
     # --- the table -------------------------------------------------------------------------
     def columns(self) -> list[str]:
-        sections = []
+        sections = {}        # a dict keeps them in order and finds one in constant time
         for e in self.session:
-            sections += [k for k in (e.scores or {}) if k.startswith("section: ") and k not in sections]
-        return list(FIXED_COLUMNS) + sections
+            sections.update((k, None) for k in (e.scores or {}) if k.startswith("section: "))
+        return list(FIXED_COLUMNS) + list(sections)
 
     def table_rows(self) -> list[list]:
         """One row per session model, values raw (floats, NaN where unknown), in :meth:`columns` order."""

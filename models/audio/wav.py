@@ -10,6 +10,7 @@ ends before its header says is read as far as it goes and reported as truncated.
 """
 from __future__ import annotations
 
+import io
 import math
 import struct
 from dataclasses import dataclass, field
@@ -20,11 +21,16 @@ import numpy as np
 import scipy.signal
 import soundfile
 
+from models.core.reading import check_regular
+from models.core.writing import check_folder, check_target, staged, write_failure
 from models.errors import UserError
 
 MIN_RATE, MAX_RATE = 1_000, 768_000     # Hz: below, no recording; above, no converter made
 BLOCK_SAMPLES = 1 << 20                 # read at most this many samples (all channels) at a time
 MAX_RATIO_TERM = 10_000                 # resampling ratios up/down have no larger terms: filters stay short
+# The longest recording read: separation and matching hold several float copies of it (spectrogram,
+# embeddings, masks), so ten hours asked for gigabytes; the demo mixtures and queries last seconds.
+MAX_SECONDS = 600
 # Bytes per sample of the uncompressed subtypes, for checking a header's length against the file.
 SAMPLE_BYTES = {"PCM_S8": 1, "PCM_U8": 1, "PCM_16": 2, "PCM_24": 3, "PCM_32": 4, "FLOAT": 4, "DOUBLE": 8,
                 "ULAW": 1, "ALAW": 1}
@@ -52,15 +58,15 @@ class Recording:
 def read_mono(path: str | Path, sample_rate: int) -> Recording:
     """The file's channels averaged to mono and resampled to ``sample_rate``."""
     path = Path(path)
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         raise AudioFileError(f"Audio file not found: {path}.", "Check the path.")
-    if path.is_dir():
-        raise AudioFileError(f"{path} is a folder, not an audio file.", "Choose a .wav file.")
+    # libsndfile opens by name and would wait on a FIFO for ever: what the path is, is checked first.
+    check_regular(path, "an audio file", AudioFileError, "Choose a .wav file (or FLAC/OGG).")
     try:
         with soundfile.SoundFile(str(path)) as f:
             _check_header(path, f)
             rate = f.samplerate
-            wave = _read_blocks(f)
+            wave = _read_blocks(path, f)
     except (soundfile.LibsndfileError, RuntimeError, OSError) as e:
         raise AudioFileError(f"{path} is not a readable audio file ({_reason(e)}).",
                              "Use a WAV (or FLAC/OGG) file.") from None
@@ -100,8 +106,17 @@ def _check_header(path: Path, f: soundfile.SoundFile) -> None:
     if width and f.frames * f.channels * width > size:
         raise AudioFileError(f"{path}: the header claims {f.frames:,} frames of {f.channels} channels, more than "
                              f"the file's {size:,} bytes can hold.", "The file's header is damaged.")
+    if f.frames > MAX_SECONDS * f.samplerate:
+        _too_long(path, f.frames / f.samplerate)
     if f.format == "OGG":
         _check_ogg_positions(path)
+
+
+def _too_long(path: Path, seconds: float) -> None:
+    stated = f"{seconds / 3600:.1f} hours" if seconds >= 3600 else f"{seconds / 60:.1f} minutes"
+    raise AudioFileError(f"{path} lasts {'at least ' if seconds == MAX_SECONDS else ''}{stated}, longer than the "
+                         f"{MAX_SECONDS // 60} minutes a recording may last here.",
+                         f"Cut it into pieces of at most {MAX_SECONDS // 60} minutes.")
 
 
 def _check_ogg_positions(path: Path) -> None:
@@ -143,11 +158,15 @@ def _check_ogg_positions(path: Path) -> None:
                 "The file is damaged; export or convert the recording again.")
 
 
-def _read_blocks(f: soundfile.SoundFile) -> np.ndarray:
-    """(frames, channels) float32, read in blocks: a header that overstates the length costs nothing."""
+def _read_blocks(path: Path, f: soundfile.SoundFile) -> np.ndarray:
+    """(frames, channels) float32, read in blocks: a header that overstates the length costs nothing,
+    and one that understates it (a stream of unknown length) stops at :data:`MAX_SECONDS`."""
     frames = max(1, BLOCK_SAMPLES // f.channels)
-    blocks = []
+    blocks, total, most = [], 0, MAX_SECONDS * f.samplerate
     while len(block := f.read(frames, dtype="float32", always_2d=True)):
+        total += len(block)
+        if total > most:
+            _too_long(path, MAX_SECONDS)
         blocks.append(block)
     return np.concatenate(blocks) if blocks else np.zeros((0, f.channels), np.float32)
 
@@ -202,12 +221,32 @@ def resampling_ratio(rate: int, target: int) -> tuple[int, int]:
     return near.numerator, near.denominator
 
 
-def write(path: str | Path, wave: np.ndarray, sample_rate: int) -> Path:
-    """Write float32 WAV: no clipping and no rounding of what the separation produced."""
-    path = Path(path)
+def wav_bytes(wave: np.ndarray, sample_rate: int) -> bytes:
+    """A float32 WAV file's bytes: no clipping and no rounding of what the separation produced."""
+    buffer = io.BytesIO()
+    soundfile.write(buffer, np.asarray(wave, np.float32), sample_rate, subtype="FLOAT", format="WAV")
+    return buffer.getvalue()
+
+
+def check_outputs(paths: list[Path]) -> None:
+    """Refuse, before any work, outputs that could not be written: a link or a folder where one goes,
+    or a folder the program may not write to."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        soundfile.write(str(path), np.asarray(wave, np.float32), sample_rate, subtype="FLOAT")
-    except (soundfile.LibsndfileError, RuntimeError, OSError) as e:
-        raise AudioFileError(f"Could not write {path} ({e}).", "Choose another output folder.") from e
-    return path
+        for path in paths:
+            check_target(path)
+        check_folder(paths[0].parent, ours=set(), force=True)   # writable; what else it holds is the user's
+    except OSError as e:
+        raise AudioFileError(*write_failure(e, str(e.filename or paths[0].parent), "nothing was written and "
+                                            "every file already there is")) from None
+
+
+def write_set(outputs: dict[Path, bytes]) -> None:
+    """Write ``outputs`` (path -> bytes) into place together: all of them or, on any failure, none."""
+    try:
+        next(iter(outputs)).parent.mkdir(parents=True, exist_ok=True)
+        with staged() as files:
+            for path, data in outputs.items():
+                files.write(path, data)
+    except OSError as e:
+        raise AudioFileError(*write_failure(e, ", ".join(map(str, outputs)), "every file already there is")) from None
+

@@ -172,7 +172,7 @@ def load_checkpoint(folder: Path) -> Checkpoint:
     if not path.exists():
         raise CheckpointError(f"No model found at {path}.",
                               "Point to a folder written by 'explorer train' or the app's Save.")
-    blob = read_bounded(path, MAX_MODEL_BYTES, "model file", CheckpointError,
+    blob = read_bounded(path, MAX_MODEL_BYTES, "a model file", CheckpointError,
                         "Point to a folder written by 'explorer train' or the app's Save.")
     return checkpoint_from_bytes(blob, str(path))
 

@@ -34,21 +34,22 @@ def kind_of(mode: int) -> str | None:
 
 def open_regular(path: str | Path, what: str, error: type[Exception], hint: str):
     """``path`` opened for binary reading; ``error(problem, hint)`` when it is missing, unreadable or
-    not a regular file (a FIFO is refused at once, without waiting for a writer)."""
+    not a regular file (a FIFO is refused at once, without waiting for a writer). ``what`` is what
+    the file should be, with its article: "a model file"."""
     path = Path(path)
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         raise error(f"{path}: file not found.", "Check the path.") from None
     except IsADirectoryError:
-        raise error(f"{path} is a folder, not a {what}.", hint) from None
+        raise error(f"{path} is a folder, not {what}.", hint) from None
     except OSError as e:
         raise error(f"Cannot read {path}: {e.strerror or e}.", hint) from None
     try:
         mode = os.fstat(fd).st_mode
         kind = kind_of(mode)
         if kind is not None:
-            raise error(f"{path} is {kind}, not a {what}.", hint)
+            raise error(f"{path} is {kind}, not {what}.", hint)
         flags = fcntl.fcntl(fd, fcntl.F_GETFL)
         fcntl.fcntl(fd, fcntl.F_SETFL, flags & ~os.O_NONBLOCK)     # ordinary reads from here on
         return os.fdopen(fd, "rb")
@@ -71,6 +72,6 @@ def read_bounded(path: str | Path, limit: int, what: str, error: type[Exception]
         size = os.fstat(f.fileno()).st_size
         data = f.read(limit + 1) if size <= limit else b""
     if size > limit or len(data) > limit:
-        raise error(f"{path} is larger than the {size_text(limit)} a {what} may be here.",
+        raise error(f"{path} is larger than the {size_text(limit)} allowed for {what}.",
                     f"{hint} If it really is one, split it or shrink it.")
     return data

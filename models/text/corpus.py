@@ -96,7 +96,7 @@ def _read_text_bytes(path: Path) -> bytes:
         raise CorpusError(f"Corpus file not found: {path}.", "Check the path, or use the bundled corpus.")
     packed = path.suffix == ".gz"
     chunks, total, line, run = [], 0, 1, 0      # run: bytes since the last line break
-    with open_regular(path, "text file", CorpusError, _HINT) as f:
+    with open_regular(path, "a text file", CorpusError, _HINT) as f:
         stream = gzip.GzipFile(fileobj=f) if packed else f
         while chunk := stream.read(_CHUNK):
             total += len(chunk)
