@@ -92,7 +92,10 @@ def checkpoint_bytes(ckpt: Checkpoint) -> bytes:
 def checkpoint_from_bytes(blob: bytes, source: str) -> Checkpoint:
     """Read bytes made by :func:`checkpoint_bytes`; a CheckpointError naming ``source`` when they are not."""
     try:
-        tensors = np_load(blob)          # checks the header and that the data covers every tensor
+        try:
+            tensors = np_load(blob)      # checks the header and that the data covers every tensor
+        except KeyError as e:            # the binding's word for a dtype NumPy has no type for
+            raise ValueError(f"a tensor of type {e.args[0]}, which no model of ours holds") from None
         size = int.from_bytes(blob[:8], "little")
         meta = json.loads(blob[8:8 + size]).get("__metadata__") or {}
         ckpt = Checkpoint(model=meta["model"], config=json.loads(meta["config"]), tensors=tensors,
