@@ -200,7 +200,8 @@ def cmd_neighbours(args) -> int:
     from models.text.embedding import load_embedding
 
     vectors = load_embedding(args.model).vectors
-    for word, sim in vectors.nearest(args.word.lower(), at_least_one("-k", args.k)):
+    word = args.word if args.word in vectors else args.word.lower()     # vocabularies are mostly lower case
+    for word, sim in vectors.nearest(word, at_least_one("-k", args.k)):
         print(f"{printable(word)}\t{sim:.4f}")
     return 0
 
