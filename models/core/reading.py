@@ -14,6 +14,7 @@ import os
 import stat
 from pathlib import Path
 
+_CHUNK = 1 << 24
 _KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
           (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
 
@@ -70,8 +71,19 @@ def read_bounded(path: str | Path, limit: int, what: str, error: type[Exception]
     empty and are not: the limit is kept while reading, not only taken from the size)."""
     with open_regular(path, what, error, hint) as f:
         size = os.fstat(f.fileno()).st_size
-        data = f.read(limit + 1) if size <= limit else b""
+        data = _read_up_to(f, size, limit + 1) if size <= limit else b""
     if size > limit or len(data) > limit:
         raise error(f"{path} is larger than the {size_text(limit)} allowed for {what}.",
                     f"{hint} If it really is one, split it or shrink it.")
     return data
+
+
+def _read_up_to(f, size: int, most: int) -> bytes:
+    """At most ``most`` bytes: the stated ``size`` in one read (one buffer, no copy), then in chunks
+    for a file that says less than it holds. Never read(most): Python allocates that much at once."""
+    chunks, total, want = [], 0, size or _CHUNK
+    while total < most and (chunk := f.read(min(want, most - total))):
+        chunks.append(chunk)
+        total += len(chunk)
+        want = _CHUNK
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)

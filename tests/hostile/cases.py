@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import struct
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from typing import Callable
 import numpy as np
 
 from models.printable import printable
+from tests.fuzz.hostile import repeat_zip_entry
 
 RULES = ("printing", "writing", "reading", "session", "messages")
 # Words a vocabulary or a database can hold, each an attack on whatever shows it.
@@ -212,27 +212,7 @@ def _rebuild_session(data: bytes, edit_index, repeat: int) -> bytes:
         for name, body in members.items():
             z.writestr(name, body, zipfile.ZIP_STORED)
     blob = out.getvalue()
-    return _repeat_member(blob, "models/0.safetensors", repeat) if repeat else blob
-
-
-def _repeat_member(blob: bytes, name: str, times: int) -> bytes:
-    """The zip with its central-directory entry for ``name`` repeated ``times`` more times: every
-    copy points at the same data, so each passes a member's own size check."""
-    end = blob.rindex(b"PK\x05\x06")
-    entries, size, start = struct.unpack_from("<HII", blob, end + 10)
-    directory = blob[start:start + size]
-    at, entry = 0, None
-    while at < len(directory):
-        n, m, k = struct.unpack_from("<HHH", directory, at + 28)
-        length = 46 + n + m + k
-        if directory[at + 46:at + 46 + n].decode() == name:
-            entry = directory[at:at + length]
-        at += length
-    directory += entry * times
-    tail = bytearray(blob[end:end + 22])
-    total = min(entries + times, 0xFFFF)
-    struct.pack_into("<HHII", tail, 8, total, total, len(directory), start)
-    return blob[:start] + directory + bytes(tail)
+    return repeat_zip_entry(blob, None, "models/0.safetensors", repeat)[0] if repeat else blob
 
 
 def _bomb(path: Path, size: int) -> Path:
