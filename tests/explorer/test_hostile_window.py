@@ -6,7 +6,6 @@ import pytest
 from PySide6.QtWidgets import QMessageBox
 
 from explorer import workers
-from explorer.main_window import MainWindow
 from explorer.views.neighbours import NeighboursPanel
 from models.printable import printable
 from tests.hostile.cases import HOSTILE_WORDS, Stage
@@ -46,15 +45,6 @@ def test_words_from_a_file_are_shown_escaped_in_the_neighbours_panel(qtbot):
     shown = [panel.table.item(r, 0).text() for r in range(panel.table.rowCount())]
     assert shown == [printable(w) for w in words] and all(s.isprintable() for s in shown)
     assert "&lt;img src=x&gt;\\u202e" in panel.title.text()        # rich text: the tag shown, not obeyed
-
-
-@pytest.fixture
-def empty_window(qtbot):
-    w = MainWindow(corpus_path=None, warm_up=False)
-    qtbot.addWidget(w)
-    w.show()
-    yield w
-    workers.shutdown(3000)
 
 
 @pytest.mark.parametrize("state,notes", [

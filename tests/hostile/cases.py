@@ -46,6 +46,7 @@ HOSTILE_WORDS = {
 }
 PLAIN_WORDS = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta"]
 OUTSIDE = b"a file outside the output folder, never to be written\n"
+N = len(PLAIN_WORDS) + len(HOSTILE_WORDS)      # the words of the hostile-word model
 
 
 @dataclass
@@ -216,9 +217,9 @@ def _rebuild_session(data: bytes, edit_index, repeat: int) -> bytes:
 
 
 def _bomb(path: Path, size: int) -> Path:
-    """A gzip file that inflates to ``size`` zero bytes (about a thousandth of that on disk)."""
+    """A gzip file that inflates to ``size`` bytes of short text lines (about a thousandth of that on disk)."""
     pack = zlib.compressobj(9, zlib.DEFLATED, 31)
-    block = bytes(1 << 22)
+    block = b"all work and no play\n" * (1 << 18)
     with open(path, "wb") as f:
         for _ in range(size // len(block) + 1):
             f.write(pack.compress(block))
@@ -243,6 +244,8 @@ def _mode(path: Path, mode: int) -> Callable[[], list[str]]:
 
 # --- printing ----------------------------------------------------------------------------------
 def _neighbours_of(word: str):
+    if "\x00" in word:     # no command line can hold a NUL: the word is asked for among all the answers
+        return lambda s: Run(["neighbours", str(s.words_model()), "alpha", "-k", str(N - 1)], "ok", lines=N - 1)
     return lambda s: Run(["neighbours", str(s.words_model()), word, "-k", "5"], "ok", lines=5)
 
 
@@ -496,7 +499,7 @@ READING = [
     Case("reading", "corpus a folder", _corpus_case(lambda s: s.folder("corpus-dir"), "folder")),
     Case("reading", "corpus a link to /dev/urandom",
          _corpus_case(lambda s: s.link("corpus-random", "/dev/urandom"), "character device")),
-    Case("reading", "corpus a gzip bomb (a gigabyte of zeros in 1 MB)", _corpus_case(_gzip_bomb, "once decompressed"), big=True),
+    Case("reading", "corpus a gzip bomb (a gigabyte of text lines in a few MB)", _corpus_case(_gzip_bomb, "once decompressed"), big=True),
     Case("reading", "corpus one line longer than the line ceiling", _corpus_case(_long_line, "line 1"), big=True),
     Case("reading", "eval --analogies /dev/zero", _eval_with("--analogies", lambda s: Path("/dev/zero"))),
     Case("reading", "eval --analogies a FIFO", _eval_with("--analogies", lambda s: s.fifo("questions-fifo"))),
@@ -590,7 +593,6 @@ def _bf16(s: Stage) -> Run:
     return Run(["neighbours", str(folder), "alpha"], names=[str(weights), "BF16"])
 
 
-N = len(PLAIN_WORDS) + len(HOSTILE_WORDS)
 MESSAGES = [
     Case("messages", "neighbours -k 0", lambda s: Run(["neighbours", str(s.words_model()), "alpha", "-k", "0"],
                                                       names=["-k"])),
