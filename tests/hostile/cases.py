@@ -183,13 +183,16 @@ class Stage:
         return p
 
     def session(self, name: str, state: dict | None = None, notes: list | None = None, repeat: int = 0,
-                edit_index=None) -> Path:
-        """A session holding the hostile-word model; ``edit_index(index)`` alters its session.json;
-        ``repeat``: its model member listed that many more times in the zip's directory."""
+                edit_index=None, stats: dict | None = None) -> Path:
+        """A session holding the hostile-word model (its run statistics ``stats``, if given);
+        ``edit_index(index)`` alters its session.json; ``repeat``: its model member listed that many
+        more times in the zip's directory."""
         from models.core.checkpoint import load_checkpoint
         from models.core.session import SavedModel, Session, save_session
 
         ckpt = load_checkpoint(self.words_model())
+        if stats is not None:
+            ckpt.extra["stats"] = stats
         base = {"current": 0, "shown": "pca", "selected": None, "search": "", "count": 100, "group": None,
                 "tab": "Map", "compare": [0, 0, None], "corpus": None, "layouts": {}}
         saved = [SavedModel(ckpt, n) for n in (notes or [{"name": "1 · sgns", "added": "12:00"}])]
@@ -562,6 +565,8 @@ SESSION = [
         "sections.eesession", notes=[{"name": "m", "added": "", "scores": _scores(3000)}]), "scores")),
     Case("session", "a model's name that is a number", _session_error(lambda s: s.session(
         "name.eesession", notes=[{"name": 5, "added": ""}]), "text")),
+    Case("session", "a model's seconds that is text", _session_error(lambda s: s.session(
+        "seconds.eesession", stats={"seconds": "fast"}), "seconds")),
     Case("session", "the current model is a string",
          _session_error(lambda s: s.session("current.eesession", {"current": "0"}), "current")),
     Case("session", "session.json's models are a record, not a list",
