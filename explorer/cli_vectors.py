@@ -61,10 +61,9 @@ def _load(path: Path, fmt: str):
 def cmd_vectors(args) -> int:
     from explorer.cli import run_with_bar
     from models.printable import printable
-    from models.vector_formats import format_for_output, normalize_format, write_vectors_steps
+    from models.vector_formats import check_destination, write_vectors_steps
 
-    if normalize_format(args.to_fmt) == "auto":
-        format_for_output(args.target)      # a name that says no format fails before a long read
+    check_destination(args.target, args.to_fmt)     # a bad name or destination fails before a long read
     vectors = _load(args.source, args.from_fmt)
     written = run_with_bar(write_vectors_steps(vectors, args.target, args.to_fmt), f"writing {args.target.name}")
     print(f"{len(vectors):,} words x {vectors.dim} dimensions written to {printable(', '.join(map(str, written)))}",

@@ -31,7 +31,7 @@ import numpy as np
 
 from models.core.events import Progress, drain
 from models.core.reading import check_regular, open_regular
-from models.core.writing import atomic_open, check_target, staged, write_failure
+from models.core.writing import atomic_open, check_outputs, staged, write_failure
 from models.errors import VectorFileError
 from models.vectors import WordVectors
 
@@ -622,6 +622,21 @@ def write_vectors_steps(vectors: WordVectors, path: str | Path, fmt: str = "auto
         raise VectorFileError(*write_failure(e, str(path), "any file already there is")) from None
 
 
+def check_destination(path: str | Path, fmt: str = "auto") -> None:
+    """Refuse, before a long read, a destination the write would fail at (see
+    :func:`models.core.writing.check_outputs`): every file of the format's set is checked."""
+    path = Path(path)
+    fmt = normalize_format(fmt)
+    fmt = format_for_output(path) if fmt == "auto" else fmt
+    targets = (list(tsv_paths(path)) if fmt == "tsv" else
+               [path, npy_vocab_path(path, existing=False)] if fmt == "npy" else [path])
+    try:
+        check_outputs(targets)
+    except OSError as e:
+        raise VectorFileError(*write_failure(e, str(path), "nothing was read or written; any file already there is")) \
+            from None
+
+
 def write_vectors(vectors: WordVectors, path: str | Path, fmt: str = "auto") -> list[Path]:
     return drain(write_vectors_steps(vectors, path, fmt))
 
@@ -699,8 +714,6 @@ def _write_word2vec_binary(vectors: WordVectors, path: Path):
 def _write_tsv(vectors: WordVectors, path: Path):
     vec_path, meta_path = tsv_paths(path)
     vec_path.parent.mkdir(parents=True, exist_ok=True)
-    for p in (vec_path, meta_path):     # before the long write: what stands in the way is refused
-        check_target(p)
     meta = {k: v for k, v in (vectors.metadata or {}).items() if len(v) == len(vectors)}
     for name, column in meta.items():
         for value in [name, *column]:
@@ -721,8 +734,6 @@ def _write_tsv(vectors: WordVectors, path: Path):
 
 def _write_npy(vectors: WordVectors, path: Path):
     vocab_path = npy_vocab_path(path, existing=False)
-    for p in (path, vocab_path):
-        check_target(p)
     with staged() as pair:          # matrix and words are replaced together or not at all
         pair.write(vocab_path, _encode("\n".join(vectors.words) + "\n", str(vocab_path)))
         yield _writing(0, len(vectors), path)

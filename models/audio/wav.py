@@ -22,7 +22,8 @@ import scipy.signal
 import soundfile
 
 from models.core.reading import check_regular
-from models.core.writing import check_folder, check_target, staged, write_failure
+from models.core import writing
+from models.core.writing import staged, write_failure
 from models.errors import UserError
 
 MIN_RATE, MAX_RATE = 1_000, 768_000     # Hz: below, no recording; above, no converter made
@@ -229,12 +230,9 @@ def wav_bytes(wave: np.ndarray, sample_rate: int) -> bytes:
 
 
 def check_outputs(paths: list[Path]) -> None:
-    """Refuse, before any work, outputs that could not be written: a link or a folder where one goes,
-    or a folder the program may not write to."""
+    """:func:`models.core.writing.check_outputs`, as an AudioFileError."""
     try:
-        for path in paths:
-            check_target(path)
-        check_folder(paths[0].parent, ours=set(), force=True)   # writable; what else it holds is the user's
+        writing.check_outputs(paths)
     except OSError as e:
         raise AudioFileError(*write_failure(e, str(e.filename or paths[0].parent), "nothing was written and "
                                             "every file already there is")) from None

@@ -196,6 +196,14 @@ def check_folder(folder: Path, ours: set[str], force: bool = False) -> None:
     os.unlink(probe)
 
 
+def check_outputs(paths: list[Path]) -> None:
+    """Refuse, before any long work, outputs that could not be written: a link, a folder or a device
+    where one goes, or a folder the program may not write to (what else it holds is the user's)."""
+    for path in paths:
+        check_target(Path(path))
+    check_folder(Path(paths[0]).parent, ours=set(), force=True)
+
+
 def _names(entries: list[str]) -> str:
     shown = ", ".join(entries[:3])
     return shown + (f" and {len(entries) - 3} more" if len(entries) > 3 else "")
