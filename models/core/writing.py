@@ -111,20 +111,21 @@ class Staged:
         backups, done = {}, []
         try:
             for path, tmp, _ in self._files:
-                if len(self._files) > 1 and path.exists():
+                existed = path.exists()
+                if len(self._files) > 1 and existed:
                     backups[path] = _backup(path)
                 os.replace(tmp, path)
-                done.append(path)
+                done.append((path, existed))
         except BaseException:
-            for path in reversed(done):         # put the set back as it was
+            for path, existed in reversed(done):        # put the set back as it was
                 with contextlib.suppress(OSError):
-                    if path in backups:
+                    if backups.get(path):
                         os.replace(backups.pop(path), path)
-                    else:
+                    elif not existed:
                         os.unlink(path)
             raise
         finally:
-            for backup in backups.values():
+            for backup in filter(None, backups.values()):
                 with contextlib.suppress(OSError):
                     os.unlink(backup)
 
@@ -134,10 +135,14 @@ class Staged:
                 os.unlink(tmp)
 
 
-def _backup(path: Path) -> str:
-    """A second name for the current ``path`` (a hard link: no copy), to put it back by a rename."""
+def _backup(path: Path) -> str | None:
+    """A second name for the current ``path`` (a hard link: no copy), to put it back by a rename;
+    None on a file system without hard links (FAT), where a failed rename cannot be undone."""
     name = tempfile.mktemp(dir=path.parent, prefix=temporary_name(path.name), suffix=".old" + TMP)
-    os.link(path, name)
+    try:
+        os.link(path, name)
+    except OSError:
+        return None
     return name
 
 
