@@ -9,9 +9,14 @@ A session file (``NAME.eesession``) is a zip archive of
 - ``arrays.safetensors``: named arrays kept beside the models (map coordinates, say).
 
 Only JSON and safetensors are read back: nothing is unpickled. The archive is built in memory and
-written by :func:`~models.core.checkpoint.atomic_write_bytes` (a temporary file in the same
+written by :func:`~models.core.writing.atomic_write_bytes` (a temporary file in the same
 folder, fsynced, then renamed over the old one), so a save cut short at any point, by a kill, a
 full disk or a denied rename, leaves the previous session file as it was.
+
+Reading is bounded before anything is inflated: the file must be a regular file, its directory may
+list at most :data:`MAX_MEMBERS` members, each once (by name and by where its data starts), holding
+at most :data:`MAX_INFLATED` bytes in all, and each member may state no more than its compressed
+size allows; ``session.json`` may name each model file once.
 """
 from __future__ import annotations
 
