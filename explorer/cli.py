@@ -26,6 +26,7 @@ from explorer.cli_vectors import VECTOR_COMMANDS, add_vector_commands
 from models.core.events import STOP, Progress, relay
 from models.core.params import describe, validate
 from models.errors import UserError
+from models.printable import printable
 from models.registry import all_models, check_resumable, get
 from models.text.corpus import DEFAULT_CORPUS
 
@@ -60,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
             mp.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS,
                             help="plain-text or .gz file, one sentence or document per line (default: bundled corpus)")
         mp.add_argument("--out", type=Path, required=True, help="folder for the model, vectors and run.json")
+        mp.add_argument("--force", action="store_true",
+                        help="replace --out even if it holds files that are not a model's")
         if spec.resumable:
             mp.add_argument("--resume", type=Path, metavar="DIR",
                             help="continue the model saved in DIR (stopped early, or for more --epochs or "
@@ -116,7 +119,7 @@ def run_with_bar(gen, desc: str, stop: threading.Event | None = None):
                 kind = (ev.total_steps, ev.unit)
                 if bar is not None:
                     bar.close()
-                bar = tqdm(total=ev.total_steps, unit=ev.unit, unit_scale=True, desc=ev.message or desc,
+                bar = tqdm(total=ev.total_steps, unit=ev.unit, unit_scale=True, desc=printable(ev.message or desc),
                            file=sys.stderr, dynamic_ncols=True, mininterval=0.5,
                            disable=None)  # a bar on a terminal; nothing in logs and pipes
             bar.n = ev.step
@@ -130,6 +133,13 @@ def run_with_bar(gen, desc: str, stop: threading.Event | None = None):
     finally:
         if bar is not None:
             bar.close()
+
+
+def at_least_one(flag: str, n: int) -> int:
+    """A count the user gave (-k): 0 or less would print nothing and look like success."""
+    if n < 1:
+        raise UserError(f"{flag} must be at least 1, not {n}.", f"Give a positive number, e.g. {flag} 10.")
+    return n
 
 
 def _say_at_first_epoch(gen, text: str):
@@ -146,8 +156,10 @@ def _say_at_first_epoch(gen, text: str):
 
 
 def cmd_train(args) -> int:
+    from models.core.checkpoint import check_model_folder
     from models.text.corpus import read_corpus_steps
 
+    check_model_folder(args.out, args.force)     # before any reading or training: none of it is lost
     spec = get(args.model)
     given = {k[4:]: v for k, v in vars(args).items() if k.startswith("cfg_")}
     resume = None
@@ -164,23 +176,23 @@ def cmd_train(args) -> int:
         check_resumable(spec, resume, config)
     corpus = run_with_bar(read_corpus_steps(args.corpus), "reading corpus") if spec.uses_corpus else None
     for note in corpus.notes if corpus else []:
-        print(f"note: {note}", file=sys.stderr)
+        print(f"note: {printable(note)}", file=sys.stderr)
     gen = spec.train(config, corpus, resume=resume) if resume is not None else spec.train(config, corpus)
     with ctrl_c_stops() as stopped:
         hinted = _say_at_first_epoch(gen, f"training {spec.name}: Ctrl+C stops and saves the model trained so far")
         model = run_with_bar(hinted, f"training {spec.name}", stop=stopped)
-    model.save(args.out)
+    model.save(args.out, force=args.force)
     if stopped.is_set():
-        again = (f"; continue it with: python -m explorer train {spec.name} --resume {args.out} --out DIR"
+        again = (f"; continue it with: python -m explorer train {spec.name} --resume {printable(args.out)} --out DIR"
                  if spec.resumable else "")
-        print(f"interrupted: saved the model trained so far to {args.out}{again}", file=sys.stderr)
+        print(f"interrupted: saved the model trained so far to {printable(args.out)}{again}", file=sys.stderr)
         return 130
     if hasattr(model, "summary"):       # models that are not word vectors say what matters for them
-        print(f"{model.summary()}; saved to {args.out}", file=sys.stderr)
+        print(f"{model.summary()}; saved to {printable(args.out)}", file=sys.stderr)
         return 0
     s = model.stats
     print(f"{spec.label}: {s.get('seconds', 0):.1f} s, {s.get('words_per_second', 0):,.0f} words/s, "
-          f"final loss {s.get('final_loss', float('nan')):.4f}, saved to {args.out}", file=sys.stderr)
+          f"final loss {s.get('final_loss', float('nan')):.4f}, saved to {printable(args.out)}", file=sys.stderr)
     return 0
 
 
@@ -188,8 +200,9 @@ def cmd_neighbours(args) -> int:
     from models.text.embedding import load_embedding
 
     vectors = load_embedding(args.model).vectors
-    for word, sim in vectors.nearest(args.word.lower(), args.k):
-        print(f"{word}\t{sim:.4f}")
+    word = args.word if args.word in vectors else args.word.lower()     # vocabularies are mostly lower case
+    for word, sim in vectors.nearest(word, at_least_one("-k", args.k)):
+        print(f"{printable(word)}\t{sim:.4f}")
     return 0
 
 
@@ -221,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {printable(e)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

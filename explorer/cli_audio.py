@@ -35,14 +35,16 @@ def cmd_separate(args) -> int:
     from models.audio import wav
     from models.audio.deep_clustering import PRETRAINED, evaluate_with_oracles, load_model
     from models.audio.explore import SDR_SECONDS
+    from models.printable import printable
 
     args.model = args.model or PRETRAINED
+    wav.check_outputs([args.out / f"{args.mixture.stem}_source{k}.wav" for k in (1, 2)] + [args.out / "metrics.json"])
     model = load_model(args.model)
     rate = model.sample_rate
-    recordings = [wav.read_mono(p, rate) for p in [args.mixture, *(args.reference or [])]]
+    recordings = [wav.read_mono(p, rate, wav.MAX_MIXTURE_SECONDS) for p in [args.mixture, *(args.reference or [])]]
     for rec in recordings:
         if rec.note:
-            print(f"note: {rec.note}", file=sys.stderr)
+            print(f"note: {printable(rec.note)}", file=sys.stderr)
     mixture = recordings[0].samples
     refs = [rec.samples for rec in recordings[1:]] if args.reference else None
     sep = run_with_bar(model.separate_steps(mixture), "separating")
@@ -56,17 +58,17 @@ def cmd_separate(args) -> int:
                                        model.config.stft(), with_sdr=n <= SDR_SECONDS * rate)
         sources = sources[scores["permutation"]]          # source k goes with reference k
         report = _report(scores, args)
-    names = []
-    for k, source in enumerate(sources, 1):
-        names.append(wav.write(args.out / f"{args.mixture.stem}_source{k}.wav", source, rate).name)
+    outputs = {args.out / f"{args.mixture.stem}_source{k}.wav": wav.wav_bytes(source, rate)
+               for k, source in enumerate(sources, 1)}
     if report is not None:
-        from models.core.checkpoint import atomic_write_text
-
-        atomic_write_text(args.out / "metrics.json", json.dumps(report, indent=2))
+        outputs[args.out / "metrics.json"] = json.dumps(report, indent=2).encode()
+    wav.write_set(outputs)
+    names = [p.name for p in outputs]
+    if report is not None:
         sdr = f"; SDR improvement {report['sdr_improvement']:.1f} dB" if "sdr_improvement" in report else ""
         print(f"SI-SDR {report['si_sdr']:.1f} dB, improvement {report['si_sdr_improvement']:.1f} dB "
               f"(ideal binary mask {report['ibm_si_sdr_improvement']:.1f} dB){sdr}", file=sys.stderr)
-    print(f"wrote {', '.join(names)} to {args.out}", file=sys.stderr)
+    print(f"wrote {printable(', '.join(names))} to {printable(args.out)}", file=sys.stderr)
     return 0
 
 

@@ -32,16 +32,16 @@ def cmd_match(args) -> int:
     from models.siamese.audio import load_wav
     from models.siamese.model import load_matcher
 
-    if args.k < 1:
-        from models.errors import UserError
+    from explorer.cli import at_least_one
+    from models.printable import printable
 
-        raise UserError(f"-k must be at least 1, not {args.k}.")
+    at_least_one("-k", args.k)
     matcher = load_matcher(args.model)
     query = load_wav(args.query)
     if query.note:
-        print(f"note: {query.note}", file=sys.stderr)
+        print(f"note: {printable(query.note)}", file=sys.stderr)
     for rank, (name, score) in enumerate(matcher.match(query.samples, args.k), start=1):
-        print(f"{rank}\t{name}\t{score:.4f}")
+        print(f"{rank}\t{printable(name)}\t{score:.4f}")
     return 0
 
 

@@ -60,13 +60,13 @@ def _load(path: Path, fmt: str):
 
 def cmd_vectors(args) -> int:
     from explorer.cli import run_with_bar
-    from models.vector_formats import format_for_output, normalize_format, write_vectors_steps
+    from models.printable import printable
+    from models.vector_formats import check_destination, write_vectors_steps
 
-    if normalize_format(args.to_fmt) == "auto":
-        format_for_output(args.target)      # a name that says no format fails before a long read
+    check_destination(args.target, args.to_fmt)     # a bad name or destination fails before a long read
     vectors = _load(args.source, args.from_fmt)
     written = run_with_bar(write_vectors_steps(vectors, args.target, args.to_fmt), f"writing {args.target.name}")
-    print(f"{len(vectors):,} words x {vectors.dim} dimensions written to {', '.join(map(str, written))}",
+    print(f"{len(vectors):,} words x {vectors.dim} dimensions written to {printable(', '.join(map(str, written)))}",
           file=sys.stderr)
     return 0
 
@@ -75,13 +75,18 @@ def cmd_eval(args) -> int:
     from explorer.cli import run_with_bar
     from models.evaluation import evaluate_analogies_steps, evaluate_word_pairs
 
+    if args.restrict < 0:
+        from models.errors import UserError
+
+        raise UserError(f"--restrict must be 0 (all words) or more, not {args.restrict}.",
+                        "Give the number of most frequent words to use, e.g. --restrict 30000.")
     vectors = _load(args.source, args.from_fmt)
     restrict = args.restrict or None
     report = run_with_bar(evaluate_analogies_steps(vectors, args.analogies, args.method, restrict), "analogies")
     pairs = {p.name: evaluate_word_pairs(vectors, p, restrict=restrict).to_dict() for p in args.pairs}
     out = {"vectors": str(args.source), "words": len(vectors), "dimensions": vectors.dim,
            "analogies": report.to_dict(failures=args.failures), "pairs": pairs}
-    print(json.dumps(out, indent=2, ensure_ascii=False))
+    print(json.dumps(out, indent=2))      # ASCII: a word's control or bidi characters stay escaped
     return 0
 
 
@@ -91,12 +96,15 @@ def _known(vectors, word: str) -> str:
 
 
 def cmd_analogy(args) -> int:
+    from explorer.cli import at_least_one
     from models.evaluation import analogy
+    from models.printable import printable
 
+    k = at_least_one("-k", args.k)
     vectors = _load(args.source, args.from_fmt)
     a, b, c = (_known(vectors, w) for w in (args.a, args.b, args.c))
-    for word, score in analogy(vectors, a, b, c, k=args.k, method=args.method):
-        print(f"{word}\t{score:.4f}")
+    for word, score in analogy(vectors, a, b, c, k=k, method=args.method):
+        print(f"{printable(word)}\t{score:.4f}")
     return 0
 
 

@@ -23,6 +23,7 @@ from models.core import heap
 from models.core.events import Progress
 from models.core.session import SUFFIX as SESSION_SUFFIX
 from models.errors import UnknownWordError
+from models.printable import printable
 from models.registry import all_models
 from models.text.corpus import DEFAULT_CORPUS, Corpus, read_corpus_steps
 from models.text.embedding import TrainedEmbedding, load_embedding
@@ -183,6 +184,7 @@ class MainWindow(QMainWindow):
             getattr(job, action)()
 
     def show_error(self, message: str, details: str = "", user_error: bool = True, quiet: bool = False) -> None:
+        message = printable(message)      # it may quote a file's words or a path
         self.statusBar().showMessage(message, 15000)
         if quiet:
             return
@@ -205,6 +207,20 @@ class MainWindow(QMainWindow):
                     on_progress=lambda ev: self.panel.set_corpus(path, f"Loading… {ev.fraction:.0%}"),
                     on_done=self._corpus_ready)
         self.jobs["corpus"].failed.connect(lambda err: self.panel.set_corpus(path, err.message))
+
+    def offer_corpus(self, path: str) -> QMessageBox:
+        """Ask before opening ``path`` as the corpus, showing which file it is: a session file names
+        its corpus by path, and that path may be anything on the disk."""
+        box = QMessageBox(QMessageBox.Question, "Embedding Explorer",
+                          f"This session was made with the corpus\n{printable(path)}\nOpen that file as the corpus?",
+                          parent=self)
+        box.setObjectName("corpus_offer")
+        box.open_button = box.addButton("Open it", QMessageBox.AcceptRole)
+        box.addButton("Not now", QMessageBox.RejectRole)
+        box.open_button.clicked.connect(lambda: self.open_corpus(path))
+        box.open()      # not exec(): the event loop keeps running
+        self._dialog = box
+        return box
 
     def _corpus_ready(self, corpus: Corpus) -> None:
         self.corpus = corpus

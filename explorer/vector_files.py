@@ -10,7 +10,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from models.core.checkpoint import Checkpoint, disk_error, write_failure
+from models.core.checkpoint import Checkpoint, disk_error
+from models.core.writing import write_failure
 from models.errors import VectorFileError
 from models.vector_formats import open_vectors_steps, sniff_format, write_vectors_steps
 from models.vectors import WordVectors

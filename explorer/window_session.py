@@ -4,8 +4,9 @@ A session holds every word model of the window (trained, opened from a folder, o
 vector file), in the Compare table's order with their names, times and scores; which one is
 current; the map's finished layouts (PCA, t-SNE, UMAP, custom axes: coordinates and words); the
 trained model each audio or contextual view shows; and the selections: the selected word, the
-highlighted group, the map's search, the compared pair and the open tab. The file itself is
-:mod:`models.core.session`.
+highlighted group, the map's search, the compared pair and the open tab. The corpus is kept by
+its path only, and opening a session never reads it: the window shows the path and offers to open
+it. The file itself is :mod:`models.core.session`.
 
 The window is read in the GUI thread (:func:`capture`: references to the models, which are never
 changed once made, and copies of the rest), the file is written and read in the worker
@@ -28,6 +29,8 @@ from models.errors import UserError
 from models.loading import rebuild
 
 COMPARE = "Compare"
+MAX_SCORES = 200            # figures a model's scores hold: the analogy sections and benchmarks are ~20
+MAX_MAP_WORDS = 100_000     # the map's own ceiling (its word-count box)
 # The views that show one trained model of their own (``view.trained_model``, given back through
 # ``view.set_model``), with the registry name of the model each takes.
 RESULT_VIEWS = {"Separation": "dc", "Matching": "siamese", "Contextual": "mlm"}
@@ -113,8 +116,9 @@ def restore(window, s: Snapshot) -> None:
     for i in range(window.tabs.count()):
         if window.tabs.tabText(i) == s.tab:
             window.tabs.setCurrentIndex(i)
-    if s.corpus and Path(s.corpus).is_file() and (window.corpus is None or str(window.corpus.path) != s.corpus):
-        window.open_corpus(s.corpus)
+    if s.corpus and (window.corpus is None or str(window.corpus.path) != s.corpus):
+        # The file names a path: anything on the disk. Nothing is read until the user has seen it.
+        window.offer_corpus(s.corpus)
 
 
 # --- the snapshot into a file and back (worker) ------------------------------------------------
@@ -170,7 +174,8 @@ def _snapshot(session: Session) -> Snapshot:
         else:
             _check(hasattr(model, "vectors"), f"'{saved.checkpoint.model}' has no word vectors")
             scores = note.get("scores")
-            _check(scores is None or isinstance(scores, dict), "a model's scores")
+            _check(scores is None or (isinstance(scores, dict) and len(scores) <= MAX_SCORES and all(
+                isinstance(k, str) and (v is None or _is_number(v)) for k, v in scores.items())), "a model's scores")
             s.models.append(SessionModel(_text(note.get("name")), model, _text(note.get("added")), scores))
     s.current = st.get("current")
     _check(s.current is None or (_is_int(s.current) and 0 <= s.current < len(s.models)), "the current model")
@@ -191,7 +196,7 @@ def _snapshot(session: Session) -> Snapshot:
     s.group = None if group is None else (_text(_dict(group).get("name")), _words(group.get("words")))
     s.search, s.tab = _text(st.get("search", "")), _text(st.get("tab", "Map"))
     s.count = st.get("count", 1000)
-    _check(_is_int(s.count), "the number of words on the map")
+    _check(_is_int(s.count) and 1 <= s.count <= MAX_MAP_WORDS, "the number of words on the map")
     left, right, chosen = st.get("compare", [0, 0, None])
     _check(all(_is_int(i) and (0 <= i < len(s.models) or not s.models) for i in (left, right)), "the compared pair")
     s.compare = (left, right, _optional_text(chosen))
@@ -211,6 +216,11 @@ def _check(ok: bool, what: str) -> None:
 
 def _is_int(x) -> bool:
     return isinstance(x, int) and not isinstance(x, bool)
+
+
+def _is_number(x) -> bool:
+    """A figure the table can format: any float (NaN stands for "not scored"), or an int a float holds."""
+    return isinstance(x, float) or (_is_int(x) and abs(x) < 2**53)
 
 
 def _text(x) -> str:

@@ -38,7 +38,9 @@ class JobError:
 
 class _WorkerCrash(Exception):
     """A RuntimeError from a generator, re-raised as another type: superqt treats a RuntimeError
-    as a deleted worker and would swallow it without emitting ``finished``."""
+    as a deleted worker and would swallow it without emitting ``finished``. Also what is raised
+    for a BaseException that is not an Exception (the panic of a Rust binding such as safetensors'),
+    which superqt does not catch: the thread would end with no signal, the window waiting for ever."""
 
 
 def _guarded(func, *args, **kwargs):
@@ -46,6 +48,12 @@ def _guarded(func, *args, **kwargs):
     try:
         return (yield from func(*args, **kwargs))
     except RuntimeError as e:
+        raise _WorkerCrash(f"{type(e).__name__}: {e}") from e
+    except MemoryError as e:
+        raise _WorkerCrash("Not enough memory for this task: close other programs, or use a smaller file.") from e
+    except (Exception, GeneratorExit, KeyboardInterrupt, SystemExit):     # superqt reports or handles these
+        raise
+    except BaseException as e:      # noqa: BLE001 - see _WorkerCrash
         raise _WorkerCrash(f"{type(e).__name__}: {e}") from e
 
 

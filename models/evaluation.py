@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from models.core.events import Progress, drain
+from models.core.reading import read_bounded
 from models.errors import UserError
 from models.vectors import WordVectors
 
@@ -29,6 +30,8 @@ METHODS = ("3cosadd", "3cosmul")
 EPSILON = 1e-3                     # Levy & Goldberg's guard against dividing by a zero similarity
 DEFAULT_RESTRICT = 300_000         # as gensim: rarer words are neither candidates nor questions
 _MATRIX_BUDGET = 1 << 23           # floats in one (questions x vocabulary) score matrix
+# Benchmark lists are kilobytes (the Google analogies 600 KB); a file past this is not one.
+MAX_BENCHMARK_BYTES = 64 << 20
 
 
 class BenchmarkFileError(UserError):
@@ -173,14 +176,7 @@ def read_analogy_questions(path: str | Path) -> list[tuple[str, list[tuple[int, 
 
 
 def _read_text(path: Path) -> str:
-    try:
-        data = path.read_bytes()
-    except IsADirectoryError:
-        raise BenchmarkFileError(f"{path} is a folder, not a benchmark file.", "Give the path of a file.") from None
-    except FileNotFoundError:
-        raise BenchmarkFileError(f"{path}: file not found.", "Check the path.") from None
-    except OSError as e:
-        raise BenchmarkFileError(f"Cannot read {path}: {e.strerror or e}.", "Check the file.") from None
+    data = read_bounded(path, MAX_BENCHMARK_BYTES, "a benchmark file", BenchmarkFileError, "Give the path of a text file.")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:

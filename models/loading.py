@@ -13,10 +13,13 @@ from pathlib import Path
 
 import numpy as np
 
-from models.core.checkpoint import Checkpoint, CheckpointError, load_checkpoint, load_checkpoint_of, one_line
+from models.core.checkpoint import Checkpoint, CheckpointError, load_checkpoint, load_checkpoint_of
+from models.printable import one_line
 from models.errors import UserError
 
 HINT = "Re-train or re-save the model."
+# Run statistics the views compute with (times, rates, the last loss); the rest are only shown.
+NUMERIC_STATS = ("seconds", "words_per_second", "pairs_per_second", "ms_per_step", "final_loss")
 # What a result's constructor raises on parts that do not fit: a missing key, a list where a dict
 # belongs, a shape Torch refuses, a count too large for int64, a Transformer's own asserts.
 REBUILD_ERRORS = (KeyError, IndexError, TypeError, ValueError, AttributeError, RuntimeError, AssertionError,
@@ -60,8 +63,12 @@ def _use(result) -> None:
     vocab = getattr(result, "vocab", None)
     if vocab is not None and (len(vocab.counts) != len(vocab.words) or (np.asarray(vocab.counts) < 0).any()):
         raise ValueError(f"{len(vocab.counts)} word counts, or a negative one, for {len(vocab.words)} words")
-    if not isinstance(getattr(result, "stats", {}), dict):
+    stats = getattr(result, "stats", {})
+    if not isinstance(stats, dict):
         raise ValueError("run statistics that are not a record")
+    odd = [k for k in NUMERIC_STATS if stats.get(k) is not None and not _is_number(stats[k])]
+    if odd:     # the views do arithmetic on them: a string or a list there fails in the window
+        raise ValueError(f"run statistics whose {odd[0]!r} is not a number")
     for curve in ("losses", "valid_losses"):
         if not all(len(p) == 2 and all(_is_number(x) for x in p) for p in getattr(result, curve, [])):
             raise ValueError(f"a loss curve ({curve}) that is not pairs of numbers")

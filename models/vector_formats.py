@@ -23,16 +23,15 @@ column holds the words; the others are kept in :attr:`WordVectors.metadata`.
 """
 from __future__ import annotations
 
-import contextlib
 import math
-import os
 import re
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from models.core.events import Progress, drain
+from models.core.reading import check_regular, open_regular
+from models.core.writing import atomic_open, check_outputs, staged, write_failure
 from models.errors import VectorFileError
 from models.vectors import WordVectors
 
@@ -71,7 +70,7 @@ def sniff_format(path: str | Path) -> str:
     suffix = path.suffix.lower()
     if suffix in (".npy", ".tsv", ".bin", ".vec"):
         return SUFFIXES[suffix]
-    with open(path, "rb") as f:
+    with _open(path) as f:
         head = f.read(1 << 16)
     if head.startswith(b"\x93NUMPY"):
         return "npy"
@@ -138,12 +137,13 @@ def open_vectors_steps(path: str | Path, fmt: str = "auto"):
 
 
 def _check_file(path: Path) -> None:
-    if path.is_dir():
-        raise VectorFileError(f"{path} is a folder, not a vector file.", "Give the path of a file.")
-    if not path.exists():
-        raise VectorFileError(f"{path}: file not found.", "Check the path.")
-    if path.stat().st_size == 0:
+    if check_regular(path, "a vector file", VectorFileError, "Give the path of a file.") == 0:
         raise VectorFileError(f"{path} is empty.", "Give a file that holds vectors.")
+
+
+def _open(path: Path):
+    """Every reader opens its files here: a regular file, or a VectorFileError naming what it is."""
+    return open_regular(path, "a vector file", VectorFileError, "Give the path of a file.")
 
 
 def _progress(done: int, total: int, path: Path) -> Progress:
@@ -214,7 +214,7 @@ def _read_header(path: Path, f, bytes_per_row_at_least) -> tuple[int, int, int]:
 
 # text formats: word2vec, fastText, GloVe
 def _read_word2vec_text(path: Path):
-    with open(path, "rb") as f:
+    with _open(path) as f:
         n, dim, _ = _read_header(path, f, lambda d: 2 * d)
         rows = _Rows(path, n, dim)
         yield _progress(0, n, path)
@@ -226,7 +226,7 @@ def _read_word2vec_text(path: Path):
 
 
 def _read_glove(path: Path):
-    with open(path, "rb") as f:
+    with _open(path) as f:
         lines = _count_lines(f)
         f.seek(0)
         first = f.readline(MAX_LINE_BYTES).removeprefix(_BOM).decode("utf-8", "replace").rstrip(" \t\r\n")
@@ -350,7 +350,7 @@ def _is_number(token: str) -> bool:
 
 # word2vec binary
 def _read_word2vec_binary(path: Path):
-    with open(path, "rb") as f:
+    with _open(path) as f:
         n, dim, offset = _read_header(path, f, lambda d: 4 * d)
         rows = _Rows(path, n, dim)
         yield _progress(0, n, path)
@@ -447,7 +447,7 @@ def _read_tsv(path: Path):
             raise VectorFileError(f"{p}: file not found.",
                                   "The projector format needs vectors.tsv and metadata.tsv side by side.")
         _check_file(p)
-    with open(vec_path, "rb") as f:
+    with _open(vec_path) as f:
         first = f.readline(MAX_LINE_BYTES).removeprefix(_BOM)
     dim = len(first.rstrip(b"\r\n").split(b"\t"))
     words, metadata = _read_metadata(meta_path, vec_path)
@@ -457,7 +457,7 @@ def _read_tsv(path: Path):
                               "The two files do not belong together.")
     rows = _Rows(vec_path, n, dim)
     yield _progress(0, n, vec_path)
-    with open(vec_path, "rb") as f:
+    with _open(vec_path) as f:
         for lineno, block in _line_blocks(vec_path, f, 1):
             text = _decode(vec_path, block, lineno)
             rests, places = [], []
@@ -485,7 +485,7 @@ def _read_tsv(path: Path):
 
 
 def _read_metadata(path: Path, vec_path: Path) -> tuple[list[str], dict[str, list[str]]]:
-    with open(path, "rb") as f:
+    with _open(path) as f:
         text = _decode(path, f.read().removeprefix(_BOM), 1)
     rows = [line.rstrip("\r").split("\t") for line in text.split("\n")]
     if rows and rows[-1] == [""]:
@@ -513,7 +513,7 @@ def _read_metadata(path: Path, vec_path: Path) -> tuple[list[str], dict[str, lis
 
 
 def _count_vector_rows(vec_path: Path) -> int:
-    with open(vec_path, "rb") as f:
+    with _open(vec_path) as f:
         return sum(1 for line in f if line.strip())
 
 
@@ -557,7 +557,7 @@ def _read_npy(path: Path):
 
 def _npy_header(path: Path) -> tuple[tuple[int, int], np.dtype, int]:
     fmt = np.lib.format
-    with open(path, "rb") as f:
+    with _open(path) as f:
         try:
             version = fmt.read_magic(f)
             reader = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
@@ -585,7 +585,7 @@ def _npy_header(path: Path) -> tuple[tuple[int, int], np.dtype, int]:
 def _read_vocab(path: Path, n: int) -> list[str]:
     if path.stat().st_size > n * 4096 + 4096:
         raise VectorFileError(f"{path}: far too big for the {n} words of its matrix.", "Check the vocabulary file.")
-    with open(path, "rb") as f:
+    with _open(path) as f:
         text = _decode(path, f.read().removeprefix(_BOM), 1)
     words = [w.rstrip("\r") for w in text.split("\n")]
     if text.endswith("\n"):
@@ -609,23 +609,6 @@ _READERS = {"word2vec": _read_word2vec_text, "fasttext": _read_word2vec_text, "g
 
 
 # --- writing ----------------------------------------------------------------------------------
-@contextlib.contextmanager
-def atomic_open(path: Path):
-    """A binary file that replaces ``path`` only once it is completely written and flushed."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
 def write_vectors_steps(vectors: WordVectors, path: str | Path, fmt: str = "auto"):
     """Write ``vectors`` in ``fmt``, yielding :class:`Progress`; returns the paths written."""
     path = Path(path)
@@ -636,8 +619,22 @@ def write_vectors_steps(vectors: WordVectors, path: str | Path, fmt: str = "auto
     try:
         return (yield from _WRITERS[fmt](vectors, path))
     except OSError as e:
-        raise VectorFileError(f"Could not write {path}: {e.strerror or e}.",
-                              "Free some disk space or choose another folder; nothing was replaced.") from None
+        raise VectorFileError(*write_failure(e, str(path), "any file already there is")) from None
+
+
+def check_destination(path: str | Path, fmt: str = "auto") -> None:
+    """Refuse, before a long read, a destination the write would fail at (see
+    :func:`models.core.writing.check_outputs`): every file of the format's set is checked."""
+    path = Path(path)
+    fmt = normalize_format(fmt)
+    fmt = format_for_output(path) if fmt == "auto" else fmt
+    targets = (list(tsv_paths(path)) if fmt == "tsv" else
+               [path, npy_vocab_path(path, existing=False)] if fmt == "npy" else [path])
+    try:
+        check_outputs(targets)
+    except OSError as e:
+        raise VectorFileError(*write_failure(e, str(path), "nothing was read or written; any file already there is")) \
+            from None
 
 
 def write_vectors(vectors: WordVectors, path: str | Path, fmt: str = "auto") -> list[Path]:
@@ -723,25 +720,25 @@ def _write_tsv(vectors: WordVectors, path: Path):
             if re.search(r"[\t\r\n]", value):
                 raise VectorFileError(f"Metadata column {name!r} holds a tab or line break: {value!r}.",
                                       "The projector's TSV cannot hold it; clean the metadata.")
-    with atomic_open(meta_path) as f:
+    with staged() as pair:          # the two files are replaced together or not at all
         names = ["word", *meta]
         rows = zip(vectors.words, *meta.values())
         lines = (["\t".join(names)] if meta else []) + ["\t".join(r) for r in rows]
-        f.write(_encode("\n".join(lines) + "\n", str(meta_path)))
-    with atomic_open(vec_path) as f:
-        for start, words, block in _row_blocks(vectors):
-            f.write(_text_lines(words, block, "\t", with_words=False))
-            yield _writing(start + len(words), len(vectors), vec_path)
+        pair.write(meta_path, _encode("\n".join(lines) + "\n", str(meta_path)))
+        with pair.open(vec_path) as f:
+            for start, words, block in _row_blocks(vectors):
+                f.write(_text_lines(words, block, "\t", with_words=False))
+                yield _writing(start + len(words), len(vectors), vec_path)
     return [vec_path, meta_path]
 
 
 def _write_npy(vectors: WordVectors, path: Path):
     vocab_path = npy_vocab_path(path, existing=False)
-    with atomic_open(vocab_path) as f:
-        f.write(_encode("\n".join(vectors.words) + "\n", str(vocab_path)))
-    yield _writing(0, len(vectors), path)
-    with atomic_open(path) as f:
-        np.save(f, np.ascontiguousarray(vectors.matrix, dtype=np.float32), allow_pickle=False)
+    with staged() as pair:          # matrix and words are replaced together or not at all
+        pair.write(vocab_path, _encode("\n".join(vectors.words) + "\n", str(vocab_path)))
+        yield _writing(0, len(vectors), path)
+        with pair.open(path) as f:
+            np.save(f, np.ascontiguousarray(vectors.matrix, dtype=np.float32), allow_pickle=False)
     yield _writing(len(vectors), len(vectors), path)
     return [path, vocab_path]
 

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QCompleter, QFileDi
 
 from explorer.views.projection_map import ANALOGY, GROUP, Layout
 from models.evaluation import DEFAULT_ANALOGIES, analogy, evaluate_analogies_steps
+from models.printable import printable
 
 METHODS = {"3CosAdd": "3cosadd", "3CosMul": "3cosmul"}
 LINEAR_LAYOUTS = ("pca", "axes")     # layouts that are a fixed affine map of the unit vectors
@@ -186,7 +187,7 @@ class AnalogyView(QWidget):
         answers = analogy(vectors, a, b, c, 10, METHODS[self.method_box.currentText()])
         self.table.setRowCount(len(answers))
         for r, (w, score) in enumerate(answers):
-            self.table.setItem(r, 0, QTableWidgetItem(w))
+            self.table.setItem(r, 0, QTableWidgetItem(printable(w)))
             item = QTableWidgetItem(f"{score:.3f}")
             item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
             self.table.setItem(r, 1, item)

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxL
 from explorer.views.projection_map import BASE, GROUP, NEIGHBOUR, SELECTED, show_labels
 from explorer.views.when_shown import WhenShown
 from models.comparison import OVERLAP_K, aligned_maps, neighbour_overlap, rows, score_many_steps, shared_words
+from models.printable import printable
 
 FIXED_COLUMNS = ("model", "added", "training s", "vocabulary", "semantic", "syntactic", "analogy",
                  "analogy coverage", "WS353 ρ", "WS353 coverage", "SimLex ρ", "SimLex coverage")
@@ -304,10 +305,10 @@ class CompareView(QWidget):
 
     # --- the table -------------------------------------------------------------------------
     def columns(self) -> list[str]:
-        sections = []
+        sections = {}        # a dict keeps them in order and finds one in constant time
         for e in self.session:
-            sections += [k for k in (e.scores or {}) if k.startswith("section: ") and k not in sections]
-        return list(FIXED_COLUMNS) + sections
+            sections.update((k, None) for k in (e.scores or {}) if k.startswith("section: "))
+        return list(FIXED_COLUMNS) + list(sections)
 
     def table_rows(self) -> list[list]:
         """One row per session model, values raw (floats, NaN where unknown), in :meth:`columns` order."""
@@ -330,7 +331,7 @@ class CompareView(QWidget):
             for c, value in enumerate(row):
                 text = f"{value:,}" if isinstance(value, int) else (
                     f"{value:.1f}" if c == 2 and math.isfinite(value) else _cell(value))
-                item = QTableWidgetItem(text)
+                item = QTableWidgetItem(printable(text))
                 if c >= 2:
                     item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
                 self.table.setItem(r, c, item)

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (QCheckBox, QFileDialog, QHBoxLayout, QLabel, QLin
                                QVBoxLayout, QWidget)
 
 from explorer.views.when_shown import WhenShown
+from models.printable import printable
 from models.similarity import MODULE_WORDS, cluster_order, cosine_matrix, known_and_missing, one_hot_matrix
 
 COLOUR_MAP = "CET-D1"
@@ -93,7 +94,7 @@ class _Matrix:
         for k, item in enumerate(self.texts):
             item.setFont(font)
             item.setVisible(readable and k < n * n)
-        ticks = [[(i + 0.5, w) for i, w in enumerate(self.words)]]
+        ticks = [[(i + 0.5, printable(w)) for i, w in enumerate(self.words)]]
         self.plot.getAxis("left").setTicks(ticks if cell >= 12 else [[]])
         # The columns repeat the rows in the same order; their names are dropped before they overlap.
         wide = cell >= 7.5 * max(len(w) for w in self.words)

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxL
 from explorer import audio, workers
 from models import projection
 from models.errors import UserError
+from models.printable import printable
 from models.siamese import explore
 from models.siamese.audio import load_wav
 from models.siamese.model import SiameseMatcher, load_matcher
@@ -316,7 +317,7 @@ class MatchingView(QWidget):
             play.setToolTip(f"Play {names[i]}")
             play.clicked.connect(lambda _=False, item=int(i): self.play_item(item))
             table.setCellWidget(row, 0, play)
-            cells = [QTableWidgetItem(f"{row + 1}. {names[i]}"), QTableWidgetItem(f"{scores[i]:.3f}")]
+            cells = [QTableWidgetItem(f"{row + 1}. {printable(names[i])}"), QTableWidgetItem(f"{scores[i]:.3f}")]
             cells[0].setData(Qt.UserRole, int(i))
             cells[1].setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
             for col, cell in enumerate(cells, start=1):

@@ -5,6 +5,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHeaderView, QLabel, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
+from models.printable import printable, printable_html
 from models.text.fasttext import SubwordVectors, char_ngrams
 from models.text.presets import WORD_GROUPS
 
@@ -64,12 +65,12 @@ class NeighboursPanel(QWidget):
         self.show_subwords("", None)
 
     def show_neighbours(self, word: str, neighbours: list[tuple[str, float]], note: str = "") -> None:
-        self.title.setText(f"<b>Nearest neighbours of “{word}”</b>")
+        self.title.setText(f"<b>Nearest neighbours of “{printable_html(word)}”</b>")
         self.hint.setText(note)
         self.hint.setVisible(bool(note))
         self.table.setRowCount(len(neighbours))
         for row, (w, sim) in enumerate(neighbours):
-            self.table.setItem(row, 0, QTableWidgetItem(w))
+            self.table.setItem(row, 0, QTableWidgetItem(printable(w)))
             item = QTableWidgetItem(f"{sim:.3f}")
             item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
             self.table.setItem(row, 1, item)

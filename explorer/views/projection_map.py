@@ -13,6 +13,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QCompleter, QHBoxLayout, QLabel, QLineEdit, QProgressBar,
                                QPushButton, QSizePolicy, QSpinBox, QVBoxLayout, QWidget)
+from models.printable import printable
 
 METHODS = {"PCA": "pca", "t-SNE": "tsne", "UMAP": "umap"}
 BASE = "#7f8c9b"
@@ -56,7 +57,7 @@ def show_labels(plot, items: list, wanted: list[tuple[str, str]], position) -> N
         plot.addItem(items[-1])
     anchors, sizes = [], []
     for (w, c), item in zip(wanted, items):
-        item.setText(w, color=c)
+        item.setText(printable(w), color=c)
         br = item.textItem.boundingRect()
         sizes.append((br.width(), br.height()))
         scene = vb.mapViewToScene(pg.Point(*[float(v) for v in position(w)]))

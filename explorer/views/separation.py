@@ -43,8 +43,10 @@ PLAYERS = ((("mixture", 0), "Mixture", "The recording the model was given"),
 def write_sources(report: explore.SeparationReport, folder: str | Path) -> list[Path]:
     """``<mixture>_source1.wav`` and ``_source2.wav`` in ``folder`` (float WAV at the model's rate)."""
     stem = re.sub(r"[^\w.-]+", "_", Path(report.name).stem).strip("_") or "mixture"
-    return [wav.write(Path(folder) / f"{stem}_source{k + 1}.wav", s, report.sample_rate)
-            for k, s in enumerate(report.sources)]
+    outputs = {Path(folder) / f"{stem}_source{k + 1}.wav": wav.wav_bytes(s, report.sample_rate)
+               for k, s in enumerate(report.sources)}
+    wav.write_set(outputs)          # both sources, or neither
+    return list(outputs)
 
 
 class SeparationView(QWidget):

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QLin
 
 from explorer.views.config_form import ConfigForm
 from models.core.events import Progress
+from models.printable import printable
 from models.registry import ModelSpec, can_continue
 
 
@@ -243,7 +244,7 @@ class TrainingPanel(QWidget):
     # --- what the window tells the panel --------------------------------------------------
     def set_corpus(self, path: str, info: str) -> None:
         self.corpus_edit.setText(path)
-        self.corpus_info.setText(info)
+        self.corpus_info.setText(printable(info))     # a reader's message quotes the path and the file
 
     def set_running(self, running: bool) -> None:
         self._drop_pending()

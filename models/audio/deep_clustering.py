@@ -344,9 +344,9 @@ class DeepClusteringModel:
             tensors, extra = self.training.add_to(tensors, extra)
         return Checkpoint(NAME, to_dict(self.config), tensors, extra)
 
-    def save(self, folder: str | Path) -> Path:
+    def save(self, folder: str | Path, force: bool = False) -> Path:
         """Write model.safetensors, config.json and run.json (the training and test figures)."""
-        return save_run(folder, self.checkpoint(), _jsonable(self.stats))
+        return save_run(folder, self.checkpoint(), _jsonable(self.stats), force=force)
 
     @classmethod
     def from_checkpoint(cls, ckpt: Checkpoint, config_cls=DeepClusteringConfig) -> "DeepClusteringModel":

@@ -131,7 +131,7 @@ def load_mixture_steps(source, sample_rate: int):
         m = data.test[source.index]
         return MixtureInput(source.name, m.mixture, m.sources)
     path = Path(source)
-    rec = wav.read_mono(path, sample_rate)
+    rec = wav.read_mono(path, sample_rate, wav.MAX_MIXTURE_SECONDS)
     return MixtureInput(path.name, rec.samples, clipped=rec.clipped, note=rec.note)
 
 

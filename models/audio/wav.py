@@ -10,6 +10,7 @@ ends before its header says is read as far as it goes and reported as truncated.
 """
 from __future__ import annotations
 
+import io
 import math
 import struct
 from dataclasses import dataclass, field
@@ -20,11 +21,20 @@ import numpy as np
 import scipy.signal
 import soundfile
 
+from models.core.reading import check_regular
+from models.core import writing
+from models.core.writing import staged, write_failure
 from models.errors import UserError
 
 MIN_RATE, MAX_RATE = 1_000, 768_000     # Hz: below, no recording; above, no converter made
 BLOCK_SAMPLES = 1 << 20                 # read at most this many samples (all channels) at a time
 MAX_RATIO_TERM = 10_000                 # resampling ratios up/down have no larger terms: filters stay short
+# The longest recording read: separation and matching hold several float copies of it (spectrogram,
+# embeddings, masks), so ten hours asked for gigabytes; the demo mixtures and queries last seconds.
+MAX_SECONDS = 600
+# A mixture to separate may last longer: it is read, resampled and separated a block and a chunk at
+# a time, so memory follows the 8 kHz output (a mixture and two voices): two hours, about 1.2 GB.
+MAX_MIXTURE_SECONDS = 2 * 3600
 # Bytes per sample of the uncompressed subtypes, for checking a header's length against the file.
 SAMPLE_BYTES = {"PCM_S8": 1, "PCM_U8": 1, "PCM_16": 2, "PCM_24": 3, "PCM_32": 4, "FLOAT": 4, "DOUBLE": 8,
                 "ULAW": 1, "ALAW": 1}
@@ -49,18 +59,20 @@ class Recording:
         return "; ".join(self.notes)
 
 
-def read_mono(path: str | Path, sample_rate: int) -> Recording:
-    """The file's channels averaged to mono and resampled to ``sample_rate``."""
+def read_mono(path: str | Path, sample_rate: int, max_seconds: int | None = None) -> Recording:
+    """The file's channels averaged to mono and resampled to ``sample_rate``; longer than
+    ``max_seconds`` (default :data:`MAX_SECONDS`), it is refused before its samples are read."""
+    max_seconds = MAX_SECONDS if max_seconds is None else max_seconds
     path = Path(path)
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         raise AudioFileError(f"Audio file not found: {path}.", "Check the path.")
-    if path.is_dir():
-        raise AudioFileError(f"{path} is a folder, not an audio file.", "Choose a .wav file.")
+    # libsndfile opens by name and would wait on a FIFO for ever: what the path is, is checked first.
+    check_regular(path, "an audio file", AudioFileError, "Choose a .wav file (or FLAC/OGG).")
     try:
         with soundfile.SoundFile(str(path)) as f:
-            _check_header(path, f)
-            rate, channels = f.samplerate, f.channels
-            mono, clipped = _read_mono_blocks(path, f, sample_rate)
+            _check_header(path, f, max_seconds)
+            channels = f.channels
+            mono, clipped = _read_mono_blocks(path, f, sample_rate, max_seconds)
     except (soundfile.LibsndfileError, RuntimeError, OSError) as e:
         raise AudioFileError(f"{path} is not a readable audio file ({_reason(e)}).",
                              "Use a WAV (or FLAC/OGG) file.") from None
@@ -81,7 +93,7 @@ def read_mono(path: str | Path, sample_rate: int) -> Recording:
     return Recording(np.ascontiguousarray(mono, dtype=np.float32), int(sample_rate), clipped, tuple(notes))
 
 
-def _check_header(path: Path, f: soundfile.SoundFile) -> None:
+def _check_header(path: Path, f: soundfile.SoundFile, max_seconds: int) -> None:
     """Refuse a header that cannot be true, before anything is sized by it."""
     if not MIN_RATE <= f.samplerate <= MAX_RATE:
         raise AudioFileError(f"{path}: a sample rate of {f.samplerate:,} Hz, outside what recordings use "
@@ -92,8 +104,17 @@ def _check_header(path: Path, f: soundfile.SoundFile) -> None:
     if width and f.frames * f.channels * width > size:
         raise AudioFileError(f"{path}: the header claims {f.frames:,} frames of {f.channels} channels, more than "
                              f"the file's {size:,} bytes can hold.", "The file's header is damaged.")
+    if f.frames > max_seconds * f.samplerate:
+        _too_long(path, f.frames / f.samplerate, max_seconds)
     if f.format == "OGG":
         _check_ogg_positions(path)
+
+
+def _too_long(path: Path, seconds: float, most: int) -> None:
+    stated = f"{seconds / 3600:.1f} hours" if seconds >= 3600 else f"{seconds / 60:.1f} minutes"
+    raise AudioFileError(f"{path} lasts {'at least ' if seconds == most else ''}{stated}, longer than the "
+                         f"{most // 60:,} minutes a recording may last here.",
+                         f"Cut it into pieces of at most {most // 60:,} minutes.")
 
 
 def _check_ogg_positions(path: Path) -> None:
@@ -135,11 +156,13 @@ def _check_ogg_positions(path: Path) -> None:
                 "The file is damaged; export or convert the recording again.")
 
 
-def _read_mono_blocks(path: Path, f: soundfile.SoundFile, target: int) -> tuple[np.ndarray, int]:
+def _read_mono_blocks(path: Path, f: soundfile.SoundFile, target: int, max_seconds: int) -> tuple[np.ndarray, int]:
     """(mono float32 at ``target`` Hz, samples clipped), read, checked, mixed down and resampled a
     block at a time: memory follows the output, not the file (an hour of 44.1 kHz stereo is 1.3 GB
-    as float32; at 8 kHz mono it is 115 MB), and a header that overstates the length costs nothing."""
+    as float32; at 8 kHz mono it is 115 MB). A header that overstates the length costs nothing, and
+    one that understates it (a stream of unknown length) stops at ``max_seconds``."""
     frames = max(1, BLOCK_SAMPLES // f.channels)
+    most = max_seconds * f.samplerate
     resampler = BlockResampler(f.samplerate, target)
     out, clipped, done, bad, first = [], 0, 0, 0, -1
     while len(block := f.read(frames, dtype="float32", always_2d=True)):
@@ -153,6 +176,8 @@ def _read_mono_blocks(path: Path, f: soundfile.SoundFile, target: int) -> tuple[
             clipped += int(np.count_nonzero(np.abs(block) > 1.0))
             out.append(resampler.push(np.clip(block, -1.0, 1.0).mean(axis=1)))
         done += len(block)
+        if done > most:
+            _too_long(path, max_seconds, max_seconds)
     if bad:
         raise AudioFileError(f"{path} holds {bad:,} NaN or infinite samples, the first at "
                              f"{first / f.samplerate:.3f} s (frame {first:,}).",
@@ -257,12 +282,29 @@ def resampling_ratio(rate: int, target: int) -> tuple[int, int]:
     return near.numerator, near.denominator
 
 
-def write(path: str | Path, wave: np.ndarray, sample_rate: int) -> Path:
-    """Write float32 WAV: no clipping and no rounding of what the separation produced."""
-    path = Path(path)
+def wav_bytes(wave: np.ndarray, sample_rate: int) -> bytes:
+    """A float32 WAV file's bytes: no clipping and no rounding of what the separation produced."""
+    buffer = io.BytesIO()
+    soundfile.write(buffer, np.asarray(wave, np.float32), sample_rate, subtype="FLOAT", format="WAV")
+    return buffer.getvalue()
+
+
+def check_outputs(paths: list[Path]) -> None:
+    """:func:`models.core.writing.check_outputs`, as an AudioFileError."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        soundfile.write(str(path), np.asarray(wave, np.float32), sample_rate, subtype="FLOAT")
-    except (soundfile.LibsndfileError, RuntimeError, OSError) as e:
-        raise AudioFileError(f"Could not write {path} ({e}).", "Choose another output folder.") from e
-    return path
+        writing.check_outputs(paths)
+    except OSError as e:
+        raise AudioFileError(*write_failure(e, str(e.filename or paths[0].parent), "nothing was written and "
+                                            "every file already there is")) from None
+
+
+def write_set(outputs: dict[Path, bytes]) -> None:
+    """Write ``outputs`` (path -> bytes) into place together: all of them or, on any failure, none."""
+    try:
+        next(iter(outputs)).parent.mkdir(parents=True, exist_ok=True)
+        with staged() as files:
+            for path, data in outputs.items():
+                files.write(path, data)
+    except OSError as e:
+        raise AudioFileError(*write_failure(e, ", ".join(map(str, outputs)), "every file already there is")) from None
+

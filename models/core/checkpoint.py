@@ -1,18 +1,17 @@
 """Checkpoints: safetensors weights whose header also carries the JSON config and vocabulary.
 
-One file holds everything needed to load a model, so replacing it is a single atomic rename: a
-save that dies half-way leaves the previous checkpoint as it was. ``config.json`` and ``run.json``
-beside it are readable copies for people and scripts; they are written first and the checkpoint
-last, so a save that fails at any file (a full disk, a denied rename) leaves the file that loading
-reads untouched. Nothing here unpickles anything.
+One file holds everything needed to load a model. ``config.json``, ``run.json`` and a word model's
+``vectors.txt`` beside it are readable copies for people and scripts. A model folder is written
+whole beside the old one and swapped with it in one step (:func:`models.core.writing.replaced_folder`),
+so a save that fails or is killed at any point leaves the previous folder as it was, never new
+copies beside an old checkpoint. A folder holding anything but a model's files is refused unless
+the caller says to replace it (``force``), and is checked before training starts
+(:func:`check_model_folder`). Nothing here unpickles anything.
 """
 from __future__ import annotations
 
 import contextlib
-import errno
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -22,14 +21,20 @@ from safetensors import SafetensorError
 from safetensors.numpy import load as np_load
 from safetensors.numpy import save as np_save
 
+from models.core.reading import read_bounded
+from models.core.writing import atomic_write_bytes, atomic_write_text, check_folder, replaced_folder, write_failure
 from models.errors import UserError
+from models.printable import one_line
 
 WEIGHTS = "model.safetensors"
 CONFIG = "config.json"
 RUN = "run.json"
+VECTORS = "vectors.txt"
+MODEL_FILES = {WEIGHTS, CONFIG, RUN, VECTORS}      # what a model folder of ours holds
 FORMAT_VERSION = 1
-_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
-_DENIED = {errno.EACCES, errno.EPERM, errno.EROFS}
+# Larger than any model the program trains (the bundled corpus's skip-gram is about 60 MB); a
+# "model" beyond it is read no further.
+MAX_MODEL_BYTES = 4 << 30
 
 
 class CheckpointError(UserError):
@@ -44,41 +49,6 @@ class Checkpoint:
     extra: dict              # vocabulary and anything else the model needs, JSON-serialisable
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write to a temporary file in the same folder, flush it to disk, then rename over ``path``."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def write_failure(e: OSError, what: str, kept: str) -> tuple[str, str]:
-    """(problem, hint) for a UserError when writing ``what`` failed with ``e``: what happened and
-    what to do; ``kept`` says what is unchanged, with its verb ("the previous checkpoint is"):
-    atomic writes leave the previous file as it was."""
-    if e.errno in _FULL:
-        hint = "The disk is full: free some space or choose another folder"
-    elif isinstance(e, PermissionError) or e.errno in _DENIED:
-        hint = "Writing there is not allowed: choose another folder, or one you have write permission for"
-    else:
-        hint = "Try again, or choose another folder"
-    return f"Could not save {what}: {e.strerror or e}.", f"{hint}; {kept} unchanged."
-
-
 def disk_error(e: UserError) -> OSError | None:
     """The OSError a writer's UserError stands for (raised while handling it), if any: so that a
     caller can report a full disk or a denied rename with :func:`write_failure`'s advice."""
@@ -86,12 +56,22 @@ def disk_error(e: UserError) -> OSError | None:
 
 
 @contextlib.contextmanager
-def _reported(folder: Path):
+def _reported(folder: Path, kept: str = "the previous model folder is"):
     """An OSError while saving a model into ``folder`` becomes a CheckpointError a person can act on."""
     try:
         yield
+    except FileExistsError as e:
+        raise CheckpointError(f"Will not save the model to {folder}: {e.strerror}.",
+                              "Choose an empty folder or a model's, or give --force (the command line) to "
+                              f"replace what it holds; {kept} unchanged.") from e
     except OSError as e:
-        raise CheckpointError(*write_failure(e, f"the model to {folder}", "the previous checkpoint is")) from e
+        raise CheckpointError(*write_failure(e, f"the model to {folder}", kept)) from e
+
+
+def check_model_folder(folder: str | Path, force: bool = False) -> None:
+    """Refuse, before training, a folder a model could not be saved to (see :func:`save_run`)."""
+    with _reported(Path(folder), "nothing was trained yet and nothing is"):
+        check_folder(Path(folder), MODEL_FILES, force)
 
 
 def _as_numpy(t) -> np.ndarray:
@@ -112,7 +92,10 @@ def checkpoint_bytes(ckpt: Checkpoint) -> bytes:
 def checkpoint_from_bytes(blob: bytes, source: str) -> Checkpoint:
     """Read bytes made by :func:`checkpoint_bytes`; a CheckpointError naming ``source`` when they are not."""
     try:
-        tensors = np_load(blob)          # checks the header and that the data covers every tensor
+        try:
+            tensors = np_load(blob)      # checks the header and that the data covers every tensor
+        except KeyError as e:            # the binding's word for a dtype NumPy has no type for
+            raise ValueError(f"a tensor of type {e.args[0]}, which no model of ours holds") from None
         size = int.from_bytes(blob[:8], "little")
         meta = json.loads(blob[8:8 + size]).get("__metadata__") or {}
         ckpt = Checkpoint(model=meta["model"], config=json.loads(meta["config"]), tensors=tensors,
@@ -130,13 +113,6 @@ def checkpoint_from_bytes(blob: bytes, source: str) -> Checkpoint:
         raise CheckpointError(f"{source} holds NaN or infinite weights (in '{bad[0]}').",
                               "Re-train or re-save the model.")
     return ckpt
-
-
-def one_line(e: Exception | str, limit: int = 200) -> str:
-    """An exception's message fit for a one-line error: Torch and safetensors write paragraphs,
-    zipfile quotes a damaged header's bytes whole."""
-    text = " ".join(str(e).split()).rstrip(".")
-    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def load_module(build: Callable, state: dict[str, np.ndarray]):
@@ -160,34 +136,27 @@ def load_module(build: Callable, state: dict[str, np.ndarray]):
     return module
 
 
-def save_checkpoint(folder: Path, ckpt: Checkpoint) -> Path:
+def save_run(folder: Path, ckpt: Checkpoint, stats: dict, copies: Callable[[Path], None] | None = None,
+             force: bool = False) -> Path:
+    """Save a trained model into ``folder``: ``run.json`` with the run's figures for people and
+    scripts (seconds, losses, test scores), whatever ``copies(folder)`` writes (a model's readable
+    vectors), ``config.json`` and the checkpoint, as one set (see the module's docstring). With
+    ``force``, a folder holding other files is replaced too."""
     folder = Path(folder)
-    with _reported(folder):
-        folder.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(folder / CONFIG, json.dumps({"model": ckpt.model, "config": ckpt.config},
-                                                      indent=2, sort_keys=True))
-        atomic_write_bytes(folder / WEIGHTS, checkpoint_bytes(ckpt))     # last: see the module's docstring
-    return folder / WEIGHTS
-
-
-def save_run(folder: Path, ckpt: Checkpoint, stats: dict, copies: Callable[[Path], None] | None = None) -> Path:
-    """Save a trained model: ``run.json`` with the run's figures for people and scripts (seconds,
-    losses, test scores), whatever ``copies(folder)`` writes (a model's readable vectors), and its
-    checkpoint last."""
-    folder = Path(folder)
-    with _reported(folder):
-        folder.mkdir(parents=True, exist_ok=True)
+    with _reported(folder), replaced_folder(folder, MODEL_FILES, force) as new:
         if copies is not None:
             try:
-                copies(folder)
+                copies(new)
             except UserError as e:
                 # The person is saving the model: a copy's disk error is reported as the model's.
                 cause = disk_error(e)
                 if cause is None:
                     raise
                 raise cause from None
-        atomic_write_text(folder / RUN, json.dumps(stats, indent=2, sort_keys=True))
-    save_checkpoint(folder, ckpt)
+        atomic_write_text(new / RUN, json.dumps(stats, indent=2, sort_keys=True))
+        atomic_write_text(new / CONFIG, json.dumps({"model": ckpt.model, "config": ckpt.config},
+                                                   indent=2, sort_keys=True))
+        atomic_write_bytes(new / WEIGHTS, checkpoint_bytes(ckpt))
     return folder
 
 
@@ -206,10 +175,8 @@ def load_checkpoint(folder: Path) -> Checkpoint:
     if not path.exists():
         raise CheckpointError(f"No model found at {path}.",
                               "Point to a folder written by 'explorer train' or the app's Save.")
-    try:
-        blob = path.read_bytes()
-    except OSError as e:
-        raise CheckpointError(f"Cannot read {path}: {e.strerror or e}.", "Check the file and try again.") from e
+    blob = read_bounded(path, MAX_MODEL_BYTES, "a model file", CheckpointError,
+                        "Point to a folder written by 'explorer train' or the app's Save.")
     return checkpoint_from_bytes(blob, str(path))
 
 

@@ -9,9 +9,14 @@ A session file (``NAME.eesession``) is a zip archive of
 - ``arrays.safetensors``: named arrays kept beside the models (map coordinates, say).
 
 Only JSON and safetensors are read back: nothing is unpickled. The archive is built in memory and
-written by :func:`~models.core.checkpoint.atomic_write_bytes` (a temporary file in the same
+written by :func:`~models.core.writing.atomic_write_bytes` (a temporary file in the same
 folder, fsynced, then renamed over the old one), so a save cut short at any point, by a kill, a
 full disk or a denied rename, leaves the previous session file as it was.
+
+Reading is bounded before anything is inflated: the file must be a regular file, its directory may
+list at most :data:`MAX_MEMBERS` members, each once (by name and by where its data starts), holding
+at most :data:`MAX_INFLATED` bytes in all, and each member may state no more than its compressed
+size allows; ``session.json`` may name each model file once.
 """
 from __future__ import annotations
 
@@ -29,10 +34,12 @@ from safetensors import SafetensorError
 from safetensors.numpy import load as np_load
 from safetensors.numpy import save as np_save
 
-from models.core.checkpoint import (Checkpoint, CheckpointError, atomic_write_bytes, checkpoint_bytes,
-                                    checkpoint_from_bytes, one_line, write_failure)
+from models.core.checkpoint import Checkpoint, CheckpointError, checkpoint_bytes, checkpoint_from_bytes
+from models.core.reading import open_regular, size_text
+from models.core.writing import atomic_write_bytes, write_failure
 from models.core.events import Progress, drain
 from models.errors import UserError
+from models.printable import one_line
 
 SUFFIX = ".eesession"
 FORMAT = "embedding-explorer-session"
@@ -44,6 +51,11 @@ ARRAYS = "arrays.safetensors"
 # bytes the ratio does not matter.
 MAX_RATIO = 100
 MIN_UNCHECKED = 1 << 20
+# A session holds its models, the arrays and the index: a few dozen members. Each member is checked
+# on its own above; these bound the whole, where one member listed thousands of times passes each
+# member's check and still asks for gigabytes.
+MAX_MEMBERS = 1000
+MAX_INFLATED = 4 << 30
 
 
 class SessionError(UserError):
@@ -122,6 +134,24 @@ def _read_member(path: Path, archive: zipfile.ZipFile, name: str) -> bytes:
     return data
 
 
+def _check_directory(path: Path, archive: zipfile.ZipFile) -> None:
+    """Refuse an archive whose directory lists too many members, one member twice (by name or by
+    where its data starts), or more inflated bytes in all than a session holds."""
+    members = archive.infolist()
+    if len(members) > MAX_MEMBERS:
+        raise _damaged(path, f"it lists {len(members):,} members, more than the {MAX_MEMBERS:,} a session holds")
+    names, starts = {}, {}
+    for info in members:
+        again = names.get(info.filename) or starts.get(info.header_offset)
+        if again is not None:
+            raise _damaged(path, f"it lists the member {info.filename} more than once")
+        names[info.filename] = starts[info.header_offset] = info.filename
+    total = sum(info.file_size for info in members)
+    if total > MAX_INFLATED:
+        raise _damaged(path, f"its members inflate to {size_text(total)} in all, more than the "
+                             f"{size_text(MAX_INFLATED)} a session may hold")
+
+
 def _read_index(path: Path, archive: zipfile.ZipFile) -> dict:
     try:
         index = json.loads(_read_member(path, archive, INDEX))
@@ -140,6 +170,9 @@ def _read_index(path: Path, archive: zipfile.ZipFile) -> dict:
             isinstance(m, dict) and isinstance(m.get("file"), str) and isinstance(m.get("note"), dict)
             for m in models):
         raise _damaged(path, f"{INDEX} lacks its list of models or its state")
+    files = [m["file"] for m in models]
+    if len(set(files)) != len(files):      # one member read as many models: memory without end
+        raise _damaged(path, f"{INDEX} names one model file more than once")
     return index
 
 
@@ -148,16 +181,10 @@ def read_session_steps(path: str | Path):
     :class:`Session`. Anything but a whole session file written by :func:`save_session_steps` is
     a :class:`SessionError` naming the file."""
     path = Path(path)
-    try:
-        file = open(path, "rb")
-    except FileNotFoundError:
-        raise SessionError(f"{path}: file not found.", "Check the path.") from None
-    except IsADirectoryError:
-        raise SessionError(f"{path} is a folder, not a session file.", f"Choose a {SUFFIX} file.") from None
-    except OSError as e:
-        raise SessionError(f"Cannot read {path}: {e.strerror or e}.", "Check the file and try again.") from None
+    file = open_regular(path, "a session file", SessionError, f"Choose a {SUFFIX} file.")
     try:
         with file, zipfile.ZipFile(file) as archive:
+            _check_directory(path, archive)
             index = _read_index(path, archive)
             models = []
             for i, entry in enumerate(index["models"]):
@@ -191,7 +218,7 @@ def read_session_steps(path: str | Path):
 
 
 def _starts_as_zip(path: Path) -> bool:
-    with open(path, "rb") as f:
+    with open_regular(path, "a session file", SessionError, f"Choose a {SUFFIX} file.") as f:
         return f.read(4) == b"PK\x03\x04"
 
 

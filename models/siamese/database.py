@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from models.core.checkpoint import atomic_write_bytes, atomic_write_text
+from models.core.writing import atomic_write_bytes, atomic_write_text
 from models.core.events import Progress, Rate, drain
 from models.errors import UserError
 from models.siamese.music import (SAMPLE_RATE, TIMBRES, Melody, Note, chorale_names, random_melody,

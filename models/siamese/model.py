@@ -210,9 +210,9 @@ class SiameseMatcher:
             tensors, extra = self.training.add_to(tensors, extra)
         return Checkpoint(NAME, to_dict(self.config), tensors, extra)
 
-    def save(self, folder: str | Path) -> Path:
+    def save(self, folder: str | Path, force: bool = False) -> Path:
         """Write model.safetensors, config.json and run.json into ``folder``."""
-        return save_run(folder, self.checkpoint(), self.stats)
+        return save_run(folder, self.checkpoint(), self.stats, force=force)
 
     @classmethod
     def from_checkpoint(cls, ckpt: Checkpoint, config_cls=SiameseConfig) -> "SiameseMatcher":

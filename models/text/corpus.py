@@ -1,7 +1,9 @@
 """Reading a corpus: a plain-text or gzip file, one sentence or document per line.
 
-Bad files (missing, a folder, empty, binary: control characters at the start or a NUL byte
-anywhere, too few words) raise :class:`CorpusError` naming the file and what to do. Text that is
+Bad files (missing, a folder, a FIFO or a device, empty, binary: control characters at the start or
+a NUL byte anywhere, too few words) raise :class:`CorpusError` naming the file and what to do. Reading
+is bounded: at most :data:`MAX_TEXT_BYTES` of text (after decompression: a gzip bomb inflates a
+thousandfold) and lines of at most :data:`MAX_LINE_BYTES`, each ceiling stated when it is hit. Text that is
 not UTF-8 is decoded as Windows-1252 (a superset of Latin-1 that covers most legacy English text)
 and the fallback is reported, not hidden.
 """
@@ -21,11 +23,18 @@ import numpy as np
 
 from models.core.events import Progress, Rate, drain
 from models.core.heap import collector_paused
+from models.core.reading import open_regular, size_text
 from models.errors import CorpusError
 
 TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
 MAX_SENTENCE = 1000  # longer lines are split, as word2vec.c does, so windows stay local
 _SNIFF = 64 * 1024
+# Ceilings well above any corpus a desktop trains on (the bundled one is 31 MB of text) and well
+# below what would exhaust memory: the text, its decoded string and its tokens are all held at once.
+MAX_TEXT_BYTES = 1 << 30
+MAX_LINE_BYTES = 16 << 20       # a document a line; a "line" past this is not text
+_CHUNK = 1 << 22
+_HINT = "Choose a .txt or .txt.gz file with one sentence per line."
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 DEFAULT_CORPUS = ASSETS / "corpus" / "default.txt.gz"
@@ -80,18 +89,33 @@ class Corpus:
         return TokenIds.from_sentences(self.sentences)
 
 
-def _open_bytes(path: Path):
-    return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
-
-
-def _check_path(path: Path) -> None:
-    if not path.exists():
+def _read_text_bytes(path: Path) -> bytes:
+    """The file's bytes (decompressed for .gz), refused past :data:`MAX_TEXT_BYTES` or a line past
+    :data:`MAX_LINE_BYTES`, before either is held whole."""
+    if not path.exists() and not path.is_symlink():
         raise CorpusError(f"Corpus file not found: {path}.", "Check the path, or use the bundled corpus.")
-    if path.is_dir():
-        raise CorpusError(f"{path} is a folder, not a text file.",
-                          "Choose a .txt or .txt.gz file with one sentence per line.")
-    if path.stat().st_size == 0:
+    packed = path.suffix == ".gz"
+    chunks, total, line, run = [], 0, 1, 0      # run: bytes since the last line break
+    with open_regular(path, "a text file", CorpusError, _HINT) as f:
+        stream = gzip.GzipFile(fileobj=f) if packed else f
+        while chunk := stream.read(_CHUNK):
+            total += len(chunk)
+            if total > MAX_TEXT_BYTES:
+                raise CorpusError(f"{path} holds more than the {size_text(MAX_TEXT_BYTES)} of text a corpus may "
+                                  f"hold here{' once decompressed' if packed else ''}.",
+                                  "Train on a part of it (split the file), or check it is not a damaged archive.")
+            first = chunk.find(b"\n")
+            run += len(chunk) if first < 0 else first
+            if run > MAX_LINE_BYTES:
+                raise CorpusError(f"{path}, line {line:,}: a line longer than {size_text(MAX_LINE_BYTES)}.",
+                                  "Put one sentence or document per line; this may not be a text file.")
+            if first >= 0:
+                line += chunk.count(b"\n")
+                run = len(chunk) - chunk.rfind(b"\n") - 1
+            chunks.append(chunk)
+    if total == 0:
         raise CorpusError(f"{path} is empty.", "Choose a text file with at least a few thousand words.")
+    return b"".join(chunks)
 
 
 def _decode(path: Path, raw: bytes) -> tuple[str, str]:
@@ -115,10 +139,8 @@ def read_corpus_steps(path: str | Path, max_tokens: int | None = None):
     Raises CorpusError for anything unfit to train on.
     """
     path = Path(path)
-    _check_path(path)
     try:
-        with _open_bytes(path) as f:
-            raw = f.read()
+        raw = _read_text_bytes(path)
     except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as e:
         raise CorpusError(f"Could not read {path}: {e}.",
                           "If it is compressed, check the .gz file is complete.") from e

@@ -6,12 +6,11 @@ from pathlib import Path
 
 import numpy as np
 
-from models.core.checkpoint import Checkpoint, CheckpointError, save_run
+from models.core.checkpoint import VECTORS, Checkpoint, CheckpointError, save_run
 from models.core.params import from_dict, to_dict
 from models.text.vocab import Vocabulary
 from models.vectors import WordVectors
 
-VECTORS_TXT = "vectors.txt"
 
 
 @dataclass
@@ -35,17 +34,37 @@ class TrainedEmbedding:
                           {"vocab": self.vocab.to_json(), "stats": self.stats, "losses": self.losses,
                            "state": self.state})
 
-    def save(self, folder: str | Path) -> Path:
+    def save(self, folder: str | Path, force: bool = False) -> Path:
         """Write model.safetensors, config.json, vectors.txt and run.json into ``folder``."""
         return save_run(folder, self.checkpoint(), self.stats,
-                        copies=lambda f: self.vectors.save_word2vec_text(f / VECTORS_TXT))
+                        copies=lambda f: self.vectors.save_word2vec_text(f / VECTORS), force=force)
 
     @classmethod
     def from_checkpoint(cls, ckpt: Checkpoint, config_cls) -> "TrainedEmbedding":
         extra = ckpt.extra
-        return cls(ckpt.model, from_dict(config_cls, ckpt.config), Vocabulary.from_json(extra["vocab"]),
+        config = from_dict(config_cls, ckpt.config)
+        _check_matrices(ckpt, getattr(config, "dim", None))
+        return cls(ckpt.model, config, Vocabulary.from_json(extra["vocab"]),
                    dict(ckpt.tensors), extra.get("stats", {}), [tuple(x) for x in extra.get("losses", [])],
                    extra.get("state", {}))
+
+
+# The matrices of a word model: one row per word (or per n-gram bucket), as wide as the config says.
+WORD_MATRICES = ("input", "output", "words", "ngrams")
+
+
+def _check_matrices(ckpt: Checkpoint, dim: int | None) -> None:
+    """Every trainer saves its word matrices as float32 rows of ``dim`` numbers; another dtype (a
+    float64 the views would mix with float32, a BOOL making every cosine 1) or width is damage.
+    The counting model keeps fewer factors than ``dim`` when the vocabulary is smaller."""
+    for name in WORD_MATRICES:
+        t = ckpt.tensors.get(name)
+        if t is None:
+            continue
+        if t.dtype != np.float32 or t.ndim != 2:
+            raise ValueError(f"'{name}' holds {t.ndim}-D {t.dtype} values, not the float32 matrix the model saves")
+        if dim is not None and (t.shape[1] > dim if ckpt.model == "cooc" else t.shape[1] != dim):
+            raise ValueError(f"'{name}' is {t.shape[1]} numbers wide where the config says {dim}")
 
 
 def load_embedding(folder: str | Path) -> TrainedEmbedding:

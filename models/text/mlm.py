@@ -193,8 +193,8 @@ class TrainedMLM:
             tensors, extra = self.training.add_to(tensors, extra)
         return Checkpoint(NAME, to_dict(self.config), tensors, extra)
 
-    def save(self, folder: str | Path) -> Path:
-        return save_run(folder, self.checkpoint(), self.stats)
+    def save(self, folder: str | Path, force: bool = False) -> Path:
+        return save_run(folder, self.checkpoint(), self.stats, force=force)
 
     @classmethod
     def from_checkpoint(cls, ckpt: Checkpoint, config_cls=MLMConfig) -> "TrainedMLM":

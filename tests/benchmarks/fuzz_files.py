@@ -6,7 +6,9 @@ Damages ``--per-format`` files of every format the app reads (corpus text and gz
 and binary, GloVe, fastText .vec, projector TSV, .npy, WAV, FLAC, Ogg, model folders, session
 files), reads each in a child process the ways the app reads it with a 10 s hang limit, and prints
 a Markdown table per format (files refused, accepted and valid, crashes, hangs, silent accepts,
-bad errors, slowest read), the wall time, and every failure with the edits that made its file.
+bad errors, slowest read), the same for the files that had each kind of hostile edit (a file of the
+set made a FIFO, a device link, a folder or a link loop; repeated zip members; huge counts; wrong
+JSON types), the wall time, and every failure with the edits that made its file.
 Exit code 1 if there was any failure.
 ``--keep DIR`` copies the failing files there; ``--seed`` picks another set of damaged files.
 """
@@ -18,6 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from tests.fuzz.hostile import tally  # noqa: E402
 from tests.fuzz.runner import FAILURES, HANG_SECONDS, table, timed_fuzz  # noqa: E402
 from tests.fuzz.seeds import FORMATS  # noqa: E402
 
@@ -34,6 +37,8 @@ def main() -> int:
     results, wall = timed_fuzz(formats=args.formats, per_format=args.per_format, seed=args.seed,
                                workers=args.workers, hang_seconds=args.hang_seconds, keep=args.keep)
     print(table(results))
+    print("\nFiles that had one of the hostile edits (tests/fuzz/hostile.py), by edit:\n")
+    print(tally(results))
     print(f"\n{len(results):,} files in {wall:.0f} s wall time ({args.workers} worker processes, seed {args.seed})")
     failures = [r for r in results if r.kind in FAILURES]
     for r in failures:

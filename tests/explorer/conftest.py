@@ -21,6 +21,16 @@ def window(qtbot, corpus_file):
     workers.shutdown(3000)
 
 
+@pytest.fixture
+def empty_window(qtbot):
+    """A window with no corpus and no model."""
+    w = MainWindow(corpus_path=None, warm_up=False)
+    qtbot.addWidget(w)
+    w.show()
+    yield w
+    workers.shutdown(3000)
+
+
 def set_params(window, **values):
     for name, value in values.items():
         window.panel.form.set_value(name, value)

@@ -104,7 +104,7 @@ def test_without_portaudio_the_player_says_why_and_wav_export_still_works(qtbot,
         player.play(tone(), RATE)
     assert audio.open_streams() == 0 and not player.playing
     x = tone()
-    wav.write(tmp_path / "out.wav", x, RATE)
+    wav.write_set({tmp_path / "out.wav": wav.wav_bytes(x, RATE)})
     back, rate = soundfile.read(tmp_path / "out.wav", dtype="float32")
     assert rate == RATE and np.array_equal(back, x)
 

@@ -7,7 +7,6 @@ from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from explorer.main_window import MainWindow
 from explorer.vector_files import EXPORT_FORMATS, OpenedVectors, projector_name
 from models.vector_formats import read_vectors, write_vectors
 from models.vectors import WordVectors
@@ -20,11 +19,8 @@ def random_vectors(n, dim=8, seed=0, metadata=None):
 
 
 @pytest.fixture
-def window(qtbot):
-    w = MainWindow(corpus_path=None, warm_up=False)
-    qtbot.addWidget(w)
-    w.show()
-    return w
+def window(empty_window):
+    return empty_window
 
 
 def open_and_wait(qtbot, window, path):

@@ -30,7 +30,7 @@ def _fresh_window(qtbot) -> MainWindow:
 
 def _error_text(qtbot, window) -> str:
     qtbot.waitUntil(lambda: window._dialog is not None and window._dialog.isVisible(), timeout=5000)
-    assert window._dialog.icon() == QMessageBox.Warning      # the user's to fix: no traceback
+    assert window._dialog.icon() == QMessageBox.Warning, window._dialog.text()      # the user's to fix: no traceback
     text = window._dialog.text()
     window._dialog.close()
     return text
@@ -113,7 +113,11 @@ def test_a_saved_session_opens_in_a_fresh_window_as_it_was_left(qtbot, window, t
     assert w2.neighbours.groups.currentText() == name and w2.map.search.text() == GROUP_A[3]
     assert c2.selected == GROUP_B[2] and c2.pair()[1].model is w2.model
     assert w2.tabs.tabText(w2.tabs.currentIndex()) == "Compare"
-    # The corpus it was trained on is opened again.
+    # The corpus it was trained on is offered, by its path, and read only once the user says so.
+    offer = w2.findChild(QMessageBox, "corpus_offer")
+    assert offer.isVisible() and str(window.corpus.path) in offer.text() and w2.corpus is None
+    assert "corpus" not in w2.jobs
+    offer.open_button.click()
     qtbot.waitUntil(lambda: w2.corpus is not None, timeout=30_000)
     assert w2.corpus.path == window.corpus.path
 

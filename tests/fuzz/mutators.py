@@ -20,7 +20,7 @@ import zlib
 import numpy as np
 from safetensors import SafetensorError
 
-from tests.fuzz import containers
+from tests.fuzz import containers, hostile
 
 Files = dict[str, bytes]
 
@@ -351,9 +351,10 @@ def _structured(fmt: str, name: str):
         return [containers.edit_ogg]
     if fmt == "model":
         # The app reads only the checkpoint; the readable copies beside it get blind edits.
-        return [containers.edit_safetensors] if name.endswith(".safetensors") else list(BLIND)
+        return ([containers.edit_safetensors, containers.edit_safetensors, hostile.edit_checkpoint_hostile]
+                if name.endswith(".safetensors") else list(BLIND))
     if fmt == "session":
-        return [containers.edit_session]
+        return [containers.edit_session, containers.edit_session, hostile.edit_session_hostile]
     raise ValueError(fmt)
 
 
@@ -364,8 +365,12 @@ def _metadata_header(data: bytes, rng: random.Random) -> tuple[bytes, str]:
     return data.partition(b"\n")[2], "first metadata row removed"
 
 
+HOSTILE_KIND_SHARE = 0.08     # files whose last edit makes one of the set something other than a file
+
+
 def damage(fmt: str, files: Files, main: str, rng: random.Random) -> tuple[Files, list[str]]:
-    """One to three edits, structured (gated on the file still having its structure) or blind."""
+    """One to three edits, structured (gated on the file still having its structure) or blind;
+    then, now and then, one file of the set replaced by a FIFO, a device link, a folder or a loop."""
     files = dict(files)
     done: list[str] = []
     for _ in range(rng.choice([1, 1, 1, 2, 3])):
@@ -382,4 +387,7 @@ def damage(fmt: str, files: Files, main: str, rng: random.Random) -> tuple[Files
             new, what = rng.choice(BLIND)(data, rng)
         files[name] = new
         done.append(f"{name}: {what}")
+    if rng.random() < HOSTILE_KIND_SHARE:
+        files, what = hostile.edit_file_kind(files, main, rng)
+        done.append(what)
     return files, done

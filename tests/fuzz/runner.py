@@ -25,6 +25,7 @@ from pathlib import Path
 from pebble import ProcessExpired, ProcessPool
 
 from tests.fuzz import targets
+from tests.fuzz.hostile import materialize
 from tests.fuzz.mutators import damage
 from tests.fuzz.seeds import FORMATS, seeds
 
@@ -74,13 +75,15 @@ def fuzz(formats=FORMATS, per_format: int = 100, seed: int = 0, workers: int = 2
                     folder = Path(tmp) / fmt / f"{i:05d}"
                     folder.mkdir(parents=True)
                     for name, data in files.items():
-                        (folder / name).write_bytes(data)
+                        materialize(folder / name, data)
                     future = pool.schedule(check, args=(fmt, str(folder), main), timeout=hang_seconds)
                     pending.append((i, edits, folder, future))
                 for i, edits, folder, future in pending:
                     result = _collect(fmt, i, edits, future, hang_seconds)
                     if keep is not None and result.kind in FAILURES:
-                        shutil.copytree(folder, Path(keep) / fmt / f"{i:05d}", dirs_exist_ok=True)
+                        # links are kept as links; a FIFO is not copied (reading it would wait)
+                        shutil.copytree(folder, Path(keep) / fmt / f"{i:05d}", dirs_exist_ok=True, symlinks=True,
+                                        ignore=lambda d, names: [n for n in names if (Path(d) / n).is_fifo()])
                     shutil.rmtree(folder)
                     results.append(result)
     finally:

@@ -125,10 +125,8 @@ def tiny_models() -> dict[str, object]:
     """One small trained result per kind of model a folder or a session holds, by registry name."""
     import torch
 
-    from models.audio.deep_clustering import DeepClusteringConfig, DeepClusteringModel, _build_net
     from models.core.events import drain
     from models.registry import get
-    from models.siamese.model import SiameseConfig, SiameseMatcher, TwinNet
     from models.text.corpus import Corpus
     from models.text.mlm import SPECIALS, MLMConfig, MLMNet, TrainedMLM
     from models.text.vocab import Vocabulary
@@ -138,21 +136,37 @@ def tiny_models() -> dict[str, object]:
     models = {"sgns": drain(get("sgns").train(get("sgns").config_cls(**small), corpus)),
               "fasttext": drain(get("fasttext").train(get("fasttext").config_cls(**small, buckets=300), corpus))}
     torch.manual_seed(0)
-    rng = np.random.default_rng(0)
     words = models["sgns"].vocab.words[:40]
     mlm = MLMConfig(dim=8, layers=1, heads=2, ff=16, max_len=16, min_count=3)
     net = MLMNet(len(words) + len(SPECIALS), mlm)
     models["mlm"] = TrainedMLM(mlm, Vocabulary(words, np.arange(len(words), 0, -1, dtype=np.int64)),
                                {k: v.numpy().copy() for k, v in net.state_dict().items()}, {"masked_accuracy": 0.1})
+    models["dc"] = tiny_dc()
+    models["siamese"] = tiny_matcher(["a", "b", "c", "d"])
+    return models
+
+
+def tiny_dc():
+    """A deep clustering model with random weights, at 8 kHz."""
+    from models.audio.deep_clustering import DeepClusteringConfig, DeepClusteringModel, _build_net
+
     dc = DeepClusteringConfig(hidden=4, layers=1, embedding_dim=3, n_fft=128, hop=64, kmeans_inits=1)
-    models["dc"] = DeepClusteringModel(dc, _build_net(dc).eval(), 8000, {"steps": 3}, [(1, 0.5)])
-    sm = SiameseConfig(dim=4, channels=4, excerpt=0.5, items=4)
-    gallery = rng.normal(size=(8, sm.dim)).astype(np.float32)
+    return DeepClusteringModel(dc, _build_net(dc).eval(), 8000, {"steps": 3}, [(1, 0.5)])
+
+
+def tiny_matcher(names: list[str]):
+    """A Siamese matcher with random weights whose database holds ``names``, two windows each."""
+    import torch
+
+    from models.siamese.model import SiameseConfig, SiameseMatcher, TwinNet
+
+    torch.manual_seed(0)
+    sm = SiameseConfig(dim=4, channels=4, excerpt=0.5, items=len(names))
+    gallery = np.random.default_rng(0).normal(size=(2 * len(names), sm.dim)).astype(np.float32)
     gallery /= np.linalg.norm(gallery, axis=1, keepdims=True)
     state = {k: v.numpy().copy() for k, v in TwinNet(sm.dim, sm.channels).state_dict().items()}
-    models["siamese"] = SiameseMatcher(sm, state, gallery, np.arange(8, dtype=np.int32) // 2, ["a", "b", "c", "d"],
-                                       {"top1": 0.5})
-    return models
+    return SiameseMatcher(sm, state, gallery, np.arange(2 * len(names), dtype=np.int32) // 2, list(names),
+                          {"top1": 0.5})
 
 
 def _folder_files(model) -> dict[str, bytes]:

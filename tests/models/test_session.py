@@ -205,7 +205,7 @@ def test_a_failed_model_save_at_any_file_keeps_the_previous_checkpoint(tmp_path,
         make("sgns", seed=9).save(folder)
     monkeypatch.undo()
     assert injected.fired
-    assert ADVICE[fault] in str(info.value) and "the previous checkpoint is unchanged" in str(info.value)
+    assert ADVICE[fault] in str(info.value) and "the previous model folder is unchanged" in str(info.value)
     assert (folder / "model.safetensors").read_bytes() == before and temp_files(folder) == []
     np.testing.assert_array_equal(load_embedding(folder).tensors["input"], make("sgns").tensors["input"])
 

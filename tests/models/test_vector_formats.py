@@ -217,7 +217,7 @@ def test_a_failed_write_leaves_the_previous_file_untouched(tmp_path, monkeypatch
 
     def full_disk(*a, **k):
         raise OSError(28, "No space left on device")
-    monkeypatch.setattr(vf.os, "replace", full_disk)
+    monkeypatch.setattr(os, "replace", full_disk)
     with pytest.raises(VectorFileError, match="No space left on device"):
         write_vectors(_vectors(np.random.default_rng(5)), path, fmt)
     assert path.read_bytes() == before

@@ -1,0 +1,1 @@
+"""Files and paths made to attack the program, grouped by the rule each one tests (see cases.py)."""
