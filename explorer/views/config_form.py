@@ -54,12 +54,18 @@ class ConfigForm(QWidget):
         super().__init__(parent)
         self._cls = None
         self._editors: dict[str, tuple[ParamInfo, QWidget]] = {}
+        # What the user changed, per model. Nothing carries from one model to another: a name two
+        # models share can mean different things (the masked LM's Steps are training steps, deep
+        # clustering's replace its time budget) and would land unseen in a folded Advanced field.
+        self._edited: dict[type, dict] = {}
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
 
     def set_config_class(self, cls) -> None:
-        """Rebuild the form for another model, keeping values of parameters both models share."""
-        edited = {name: _value(p, w) for name, (p, w) in self._editors.items() if _value(p, w) != p.default}
+        """Rebuild the form for another model, with the values last edited for that model or its defaults."""
+        if self._cls is not None:
+            self._edited[self._cls] = {name: _value(p, w) for name, (p, w) in self._editors.items()
+                                       if _value(p, w) != p.default}
         while self._layout.count():
             item = self._layout.takeAt(0)
             if item.widget():
@@ -86,7 +92,7 @@ class ConfigForm(QWidget):
         rows.setVisible(False)
         self._layout.addWidget(box)
         self._layout.addStretch(1)
-        for name, value in edited.items():
+        for name, value in self._edited.get(cls, {}).items():
             if name in self._editors:
                 self.set_value(name, value)
 

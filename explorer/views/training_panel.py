@@ -62,6 +62,7 @@ class LossPlot(pg.PlotWidget):
         self.unit: str | None = None
         self._dots = True
         self._drawn = 0                 # points on screen: a redraw with nothing new is skipped
+        self._pinned = False            # the x-axis was set by hand around a single point
 
     def reset(self, points=(), unit: str | None = None) -> None:
         self._x = [float(s) for s, _ in points]
@@ -70,6 +71,7 @@ class LossPlot(pg.PlotWidget):
         self.setLabel("bottom", axis_label(unit or "words"))
         self.setTitle(None)
         self.enableAutoRange(x=True)
+        self._pinned = False
         self._drawn = -1
         self.redraw()
 
@@ -99,7 +101,9 @@ class LossPlot(pg.PlotWidget):
         self._curve.setData(self._x, self._y)
         if len(self._x) == 1:      # auto-range would span a single point by ±1e6
             self.setXRange(self._x[0] - 1, self._x[0] + 1)
-        elif len(self._x) == 2:
+            self._pinned = True
+        elif self._pinned:         # however many points the next redraw brings, the axis follows them
+            self._pinned = False
             self.enableAutoRange(x=True)
 
     def points(self) -> int:
@@ -185,9 +189,11 @@ class TrainingPanel(QWidget):
         layout.addWidget(self.corpus_info)
         layout.addWidget(QLabel("<b>Parameters</b>"))
         layout.addWidget(scroll, 1)
-        layout.addLayout(buttons)
-        layout.addWidget(self.progress)
+        # The status, whose height changes with its text, sits above the buttons: the form gives
+        # up the room it takes, and Train, Continue and Stop stay where the pointer left them.
         layout.addWidget(self.status)
+        layout.addWidget(self.progress)
+        layout.addLayout(buttons)
         layout.addWidget(self.loss_plot)
         self.model_box.currentIndexChanged.connect(self._model_changed)
         self._model_changed()
