@@ -220,3 +220,16 @@ def test_a_bug_inside_the_trainer_shows_the_details_within_a_second_and_the_app_
     with qtbot.waitSignal(window.model_ready, timeout=60_000) as ready:
         window.panel.train_button.click()
     assert ready.args[0].stats["epochs_done"] == 2
+
+
+def test_the_masked_language_models_speed_counts_steps_not_sentences(qtbot, window):
+    """The speed shown is in the unit of the progress bar: 32 sentences a step must not read as 32 steps."""
+    window.panel.select_model("mlm")
+    set_params(window, dim=16, layers=1, heads=2, ff=32, max_len=16, min_count=1, steps=120, batch=32)
+    seen = []
+    window.train_progress.connect(lambda ev: seen.append((time.perf_counter(), ev)) if ev.items_per_second else None)
+    with qtbot.waitSignal(window.trained, timeout=60_000):
+        window.panel.train_button.click()
+    (t0, first), (t1, last) = seen[len(seen) // 4], seen[-1]
+    steps_per_second = (last.step - first.step) / (t1 - t0)
+    assert last.unit == "steps" and 0.2 < last.items_per_second / steps_per_second < 5
