@@ -247,6 +247,8 @@ class MainWindow(QMainWindow):
     def _show_snapshot(self, ev: live_map.MapProgress) -> None:
         """Live map: the coordinates came from the worker (see explorer.live_map); only drawn here."""
         first = self._live_coords is None or len(self._live_coords) != len(ev.coords)
+        if self._live_coords is None:       # a new run: colours by group belonged to the last model
+            self.map.clear_colours()
         self._live_coords = ev.coords
         self.map.set_points(list(ev.labels), ev.coords, f"{len(ev.coords)} most frequent words · PCA · live",
                             fit=first, live=True)
@@ -277,6 +279,7 @@ class MainWindow(QMainWindow):
         and tell the views; the map is left to the caller."""
         self.model = model
         self.layouts = dict(layouts or {})
+        self.map.clear_colours()       # colours by group were computed from the last model's vectors
         self.map.set_vocabulary(model.vectors.words)
         self.map.set_colour_options(list(model.vectors.metadata))
         self.panel.set_resumable(model)

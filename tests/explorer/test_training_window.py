@@ -2,11 +2,12 @@
 import time
 
 import numpy as np
+import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import QTimer, Qt
 from PySide6.QtWidgets import QMessageBox
 
-from explorer import workers
+from explorer import live_map, workers
 from explorer.main_window import MainWindow
 from tests.explorer.conftest import GROUP_A, GROUP_B, set_params
 
@@ -233,3 +234,24 @@ def test_the_masked_language_models_speed_counts_steps_not_sentences(qtbot, wind
     (t0, first), (t1, last) = seen[len(seen) // 4], seen[-1]
     steps_per_second = (last.step - first.step) / (t1 - t0)
     assert last.unit == "steps" and 0.2 < last.items_per_second / steps_per_second < 5
+
+
+def test_the_next_runs_live_map_drops_the_last_models_cluster_colours_and_legend(qtbot, window):
+    window.panel.select_model("sgns")
+    set_params(window, dim=16, epochs=1, min_count=1, sample=0.0)
+    with qtbot.waitSignal(window.projection_done, timeout=60_000):
+        window.panel.train_button.click()
+    window.map.colour_box.setCurrentText("k-means clusters")
+    window.map.colour_box.activated.emit(window.map.colour_box.currentIndex())
+    qtbot.waitUntil(lambda: len(window.map.colour_layers()) > 1, timeout=30_000)
+    qtbot.waitUntil(window.panel.train_button.isEnabled, timeout=10_000)
+    set_params(window, epochs=3)
+    window.panel.train_button.click()
+    with qtbot.waitSignal(window.train_progress, timeout=30_000,
+                          check_params_cb=lambda ev: isinstance(ev, live_map.MapProgress)):
+        pass
+    legends = [i for i in window.map.plot.scene().items() if isinstance(i, pg.LegendItem)]
+    assert window.map.colour_layers() == [] and legends == []
+    assert window.map.colour_box.currentText() == "One colour"
+    with qtbot.waitSignal(window.projection_done, timeout=60_000):
+        pass
