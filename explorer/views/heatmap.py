@@ -130,7 +130,9 @@ class HeatmapView(QWidget):
 
         self.cosine_widget = pg.PlotWidget(background="w")
         self.one_hot_widget = pg.PlotWidget(background="w")
-        self.cosine = _Matrix(self.cosine_widget.getPlotItem(), "cosine (learned vectors)")
+        # Short titles: a title sets the least width of its plot, and a plot wider than its
+        # widget (two matrices side by side) is cut off at the right, mid-column.
+        self.cosine = _Matrix(self.cosine_widget.getPlotItem(), "learned vectors")
         self.one_hot = _Matrix(self.one_hot_widget.getPlotItem(), "one-hot vectors")
         bar_widget = pg.GraphicsLayoutWidget()
         bar_widget.setBackground("w")
