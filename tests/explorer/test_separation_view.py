@@ -276,3 +276,14 @@ def test_the_live_scatter_keeps_the_clouds_in_view_however_their_spread_changes(
         low, high = points.min(0), points.max(0)
         assert (high - low)[0] > 0.5 * (x1 - x0) and (high - low)[1] > 0.5 * (y1 - y0)   # not a dot
         assert x0 <= low[0] and high[0] <= x1 and y0 <= low[1] and high[1] <= y1     # and all in view
+
+
+def test_empty_plots_span_a_second_and_the_voices_band_not_a_negative_millihertz_axis(window):
+    view = window.views["Separation"]
+    for spec in (view.mixture, *view.source_specs):
+        (x0, x1), (y0, y1) = spec.plot.getViewBox().viewRange()
+        assert 0 <= x0 < x1 <= 1.5 and 0 <= y0 and y1 >= 1000
+        assert "mHz" not in spec.plot.getAxis("left").labelString()
+    for wave in view.waves:
+        (x0, x1), _ = wave.plot.getViewBox().viewRange()
+        assert 0 <= x0 < x1
