@@ -287,3 +287,13 @@ def test_empty_plots_span_a_second_and_the_voices_band_not_a_negative_millihertz
     for wave in view.waves:
         (x0, x1), _ = wave.plot.getViewBox().viewRange()
         assert 0 <= x0 < x1
+
+
+def test_file_open_model_takes_a_deep_clustering_folder_to_the_separation_tab(qtbot, window, tmp_path):
+    view = window.views["Separation"]
+    tiny_model().save(tmp_path / "dc")
+    window.tabs.setCurrentIndex(0)
+    with qtbot.waitSignal(window.open_model(str(tmp_path / "dc")).done, timeout=10_000):
+        pass
+    assert isinstance(view.model, DeepClusteringModel) and window.tabs.currentWidget() is view
+    assert window.model is None
