@@ -110,3 +110,15 @@ def test_with_long_words_and_one_hot_beside_it_both_matrices_fit_whole_in_a_1400
         assert x0 <= 0 and x1 >= len(view.words) and y0 <= 0 and y1 >= len(view.words)
         title = matrix.plot.titleLabel
         assert title.item.boundingRect().width() <= title.geometry().width()    # the title whole
+
+
+def test_columns_of_long_words_are_named_cut_to_their_width(qtbot, window):
+    view = window.views["Heatmap"]
+    view.words_edit.setText("illinois chicago champaign indiana indianapolis monday")
+    view.show_words()
+    view.one_hot_box.setChecked(True)
+    qtbot.waitUntil(lambda: view.one_hot_widget.width() > 0)
+    names = view.cosine.column_names
+    assert len(names) == len(view.words)
+    for word, name in zip(view.words, names):
+        assert name == word or (name.endswith("…") and word.startswith(name[:-1]) and len(name) >= 3)
