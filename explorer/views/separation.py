@@ -198,8 +198,7 @@ class SeparationView(QWidget):
             self.set_model(result)
             # What the new model makes of the first test mixture replaces the last live frame,
             # without a press of Separate.
-            if "separate" not in self.window.jobs:
-                self.separate()
+            self.separate()
 
     @property
     def trained_model(self) -> DeepClusteringModel | None:
@@ -255,6 +254,8 @@ class SeparationView(QWidget):
 
     # --- separating ------------------------------------------------------------------------
     def separate(self) -> workers.Job | None:
+        if "separate" in self.window.jobs:      # one at a time: the running one shows its mixture
+            return self.window.jobs["separate"]
         if self.model is None:
             self.status.setText("Train or open a deep clustering model first.")
             return None
