@@ -23,6 +23,7 @@ from pathlib import Path
 from explorer.cli_audio import AUDIO_COMMANDS, add_audio_commands
 from explorer.cli_matching import MATCHING_COMMANDS, add_matching_commands
 from explorer.cli_vectors import VECTOR_COMMANDS, add_vector_commands
+from explorer.figures import describe_result
 from models.core.events import STOP, Progress, relay
 from models.core.params import describe, validate
 from models.errors import UserError
@@ -190,9 +191,7 @@ def cmd_train(args) -> int:
     if hasattr(model, "summary"):       # models that are not word vectors say what matters for them
         print(f"{model.summary()}; saved to {printable(args.out)}", file=sys.stderr)
         return 0
-    s = model.stats
-    print(f"{spec.label}: {s.get('seconds', 0):.1f} s, {s.get('words_per_second', 0):,.0f} words/s, "
-          f"final loss {s.get('final_loss', float('nan')):.4f}, saved to {printable(args.out)}", file=sys.stderr)
+    print(f"{spec.label}: {describe_result(model.stats)}; saved to {printable(args.out)}", file=sys.stderr)
     return 0
 
 

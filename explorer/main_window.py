@@ -23,10 +23,11 @@ from models.core import heap
 from models.core.events import Progress
 from models.core.session import SUFFIX as SESSION_SUFFIX
 from models.errors import UnknownWordError
+from models.loading import load_result
 from models.printable import printable
 from models.registry import all_models
 from models.text.corpus import DEFAULT_CORPUS, Corpus, read_corpus_steps
-from models.text.embedding import TrainedEmbedding, load_embedding
+from models.text.embedding import TrainedEmbedding
 from models.warm_up import ready_kernels
 
 NAMES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
@@ -151,7 +152,6 @@ class MainWindow(QMainWindow):
         m = self.menuBar().addMenu("&File")
         for text, slot, key in (("Open corpus…", self._ask_corpus, QKeySequence.Open),
                                 ("Open model…", self._ask_open_model, None),
-                                ("Open separation model…", lambda: self.views["Separation"].ask_model(), None),
                                 ("Save model…", self._ask_save_model, QKeySequence.Save),
                                 ("Open vectors…", self._ask_open_vectors, None),
                                 ("Export vectors…", self._ask_export, None),
@@ -263,6 +263,8 @@ class MainWindow(QMainWindow):
     def _show_snapshot(self, ev: live_map.MapProgress) -> None:
         """Live map: the coordinates came from the worker (see explorer.live_map); only drawn here."""
         first = self._live_coords is None or len(self._live_coords) != len(ev.coords)
+        if self._live_coords is None:       # a new run: colours by group belonged to the last model
+            self.map.clear_colours()
         self._live_coords = ev.coords
         self.map.set_points(list(ev.labels), ev.coords, f"{len(ev.coords)} most frequent words · PCA · live",
                             fit=first, live=True)
@@ -293,6 +295,7 @@ class MainWindow(QMainWindow):
         and tell the views; the map is left to the caller."""
         self.model = model
         self.layouts = dict(layouts or {})
+        self.map.clear_colours()       # colours by group were computed from the last model's vectors
         self.map.set_vocabulary(model.vectors.words)
         self.map.set_colour_options(list(model.vectors.metadata))
         self.panel.set_resumable(model)
@@ -398,13 +401,23 @@ class MainWindow(QMainWindow):
 
     # --- files -----------------------------------------------------------------------------
     def _ask_open_model(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Open a model folder")
+        folder = QFileDialog.getExistingDirectory(self, "Open a model folder (any model this program saved)")
         if folder:
             self.open_model(folder)
 
-    def open_model(self, folder: str) -> None:
-        self.run_job("open-model", lambda f: _views_ready(workers.call_once(load_embedding, f)), folder,
-                     on_done=self.set_model)
+    def open_model(self, folder: str) -> workers.Job:
+        """Open a model folder of any kind: word vectors become current, a model another view
+        shows (deep clustering, the Siamese matcher, the masked LM) goes to that view's tab."""
+        return self.run_job("open-model", lambda f: _views_ready(workers.call_once(load_result, f)), folder,
+                            on_done=self._model_opened)
+
+    def _model_opened(self, result) -> None:
+        title = next((t for t, name in window_session.RESULT_VIEWS.items() if name == result.model), None)
+        if title is None:
+            self.set_model(result)
+            return
+        self.views[title].set_model(result)
+        self.tabs.setCurrentWidget(self.views[title])
 
     def _ask_save_model(self) -> None:
         if self.model is None:

@@ -149,7 +149,17 @@ class CompareView(QWidget):
         self.table.setHorizontalHeaderLabels(list(FIXED_COLUMNS))
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SingleSelection)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+        self.table.cellDoubleClicked.connect(lambda row, _col: self.make_current(row))
+        self.current_button = QPushButton("Make current")
+        self.current_button.setToolTip("Show the chosen model on the Map, Analogies and Heatmap tabs "
+                                       "(or double-click its row)")
+        self.current_button.setEnabled(False)
+        self.current_button.clicked.connect(lambda: self.make_current(self.table.currentRow()))
+        self.table.itemSelectionChanged.connect(
+            lambda: self.current_button.setEnabled(bool(self.table.selectedItems())))
         self.score_button = QPushButton("Score models")
         self.score_button.setToolTip("Google analogies (questions-words), WordSim353 and SimLex-999 for every "
                                      "model not scored yet; each model is scored once")
@@ -180,6 +190,7 @@ class CompareView(QWidget):
         buttons.addWidget(QLabel("<b>Every model of this session</b>"))
         buttons.addWidget(self.table_note, 1)
         buttons.addWidget(self.progress)
+        buttons.addWidget(self.current_button)
         buttons.addWidget(self.score_button)
         buttons.addWidget(self.export_button)
         bottom = QWidget()
@@ -337,6 +348,11 @@ class CompareView(QWidget):
                 self.table.setItem(r, c, item)
         waiting = sum(e.scores is None for e in self.session)
         self.table_note.setText(f"{waiting} not scored yet" if waiting else "")
+
+    def make_current(self, row: int) -> None:
+        """Make the session's model in ``row`` the window's current one again."""
+        if 0 <= row < len(self.session) and self.session[row].model is not self.window.model:
+            self.window.set_model(self.session[row].model)
 
     def score_models(self) -> None:
         """Score every model not scored yet, in the worker, with progress; figures are kept per model."""

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QRectF, Qt, Signal
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import (QCheckBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSplitter,
+from PySide6.QtWidgets import (QBoxLayout, QCheckBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSplitter,
                                QVBoxLayout, QWidget)
 
 from explorer.views.when_shown import WhenShown
@@ -24,6 +24,8 @@ from models.similarity import MODULE_WORDS, cluster_order, cosine_matrix, known_
 
 COLOUR_MAP = "CET-D1"
 MAX_WORDS = 40          # beyond this the values no longer fit in the cells
+BAR_WIDTH = 90          # pixels of the colour bar beside the matrices
+TICK_CHAR_PX = 7.5      # about the width of a character of the axes' tick labels
 
 
 class _CellImage(pg.ImageItem):
@@ -57,6 +59,7 @@ class _Matrix:
         self.frame.setZValue(10)
         plot.addItem(self.frame)
         self.words: list[str] = []
+        self.column_names: list[str] = []     # under the columns, as they fit
         plot.getViewBox().sigResized.connect(self.fit_text)
 
     def show(self, words: list[str], values: np.ndarray) -> None:
@@ -96,9 +99,11 @@ class _Matrix:
             item.setVisible(readable and k < n * n)
         ticks = [[(i + 0.5, printable(w)) for i, w in enumerate(self.words)]]
         self.plot.getAxis("left").setTicks(ticks if cell >= 12 else [[]])
-        # The columns repeat the rows in the same order; their names are dropped before they overlap.
-        wide = cell >= 7.5 * max(len(w) for w in self.words)
-        self.plot.getAxis("bottom").setTicks(ticks if wide else [[]])
+        # The columns repeat the rows in the same order, so a name cut to what its column holds
+        # still reads ("indianap…"); below three letters a column goes unnamed.
+        fits = int(cell / TICK_CHAR_PX)
+        self.column_names = [w if len(w) <= fits else w[:fits - 1] + "…" for w in self.words] if fits >= 3 else []
+        self.plot.getAxis("bottom").setTicks([list(zip(np.arange(len(self.column_names)) + 0.5, self.column_names))])
 
     def outline(self, row: int, col: int) -> None:
         self.frame.setData(x=[col, col + 1, col + 1, col, col], y=[row, row, row + 1, row + 1, row])
@@ -131,11 +136,13 @@ class HeatmapView(QWidget):
 
         self.cosine_widget = pg.PlotWidget(background="w")
         self.one_hot_widget = pg.PlotWidget(background="w")
-        self.cosine = _Matrix(self.cosine_widget.getPlotItem(), "cosine (learned vectors)")
+        # Short titles: a title sets the least width of its plot, and a plot wider than its
+        # widget (two matrices side by side) is cut off at the right, mid-column.
+        self.cosine = _Matrix(self.cosine_widget.getPlotItem(), "learned vectors")
         self.one_hot = _Matrix(self.one_hot_widget.getPlotItem(), "one-hot vectors")
         bar_widget = pg.GraphicsLayoutWidget()
         bar_widget.setBackground("w")
-        bar_widget.setFixedWidth(90)
+        bar_widget.setFixedWidth(BAR_WIDTH)
         self.bar = pg.ColorBarItem(values=(-1.0, 1.0), colorMap=pg.colormap.get(COLOUR_MAP), interactive=False,
                                    width=16, label="cosine", pen="#555")
         self.bar.setImageItem([self.cosine.image, self.one_hot.image])
@@ -143,12 +150,15 @@ class HeatmapView(QWidget):
         # One widget holds both matrices and the bar, so the PNG export is what the user sees.
         self.canvas = QWidget()
         self.canvas.setStyleSheet("background: white;")
+        self._matrices = QBoxLayout(QBoxLayout.LeftToRight)
+        self._matrices.addWidget(self.cosine_widget, 1)
+        self._matrices.addWidget(self.one_hot_widget, 1)
         row = QHBoxLayout(self.canvas)
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(0)
-        row.addWidget(self.cosine_widget, 1)
-        row.addWidget(self.one_hot_widget, 1)
+        row.addLayout(self._matrices, 1)
         row.addWidget(bar_widget)
+        self.canvas.installEventFilter(self)
         self.one_hot_widget.hide()
         self.cosine.image.cell_clicked.connect(self._cell_clicked)
         self.one_hot.image.cell_clicked.connect(self._cell_clicked)
@@ -208,6 +218,18 @@ class HeatmapView(QWidget):
 
     def _toggle_one_hot(self, on: bool) -> None:
         self.one_hot_widget.setVisible(on)
+
+    def eventFilter(self, watched, event) -> bool:
+        if watched is self.canvas and event.type() == QEvent.Type.Resize:
+            self._arrange()
+        return False
+
+    def _arrange(self) -> None:
+        """The two matrices side by side or one above the other, whichever gives the larger
+        cells: beside a map the canvas is often tall and narrow."""
+        w, h = self.canvas.width() - BAR_WIDTH, self.canvas.height()
+        beside = min(w / 2, h) >= min(w, h / 2)
+        self._matrices.setDirection(QBoxLayout.LeftToRight if beside else QBoxLayout.TopToBottom)
 
     def _cell_clicked(self, row: int, col: int) -> None:
         for m in (self.cosine, self.one_hot):

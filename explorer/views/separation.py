@@ -65,7 +65,6 @@ class SeparationView(QWidget):
         self.selection = np.zeros(0, bool)
         self.live = False
         self._offered_bundled = False
-        self._live_coords: np.ndarray | None = None
         self.player = audio.Player(self)
         self._build()
         self.player.position_changed.connect(self._playhead)
@@ -205,8 +204,12 @@ class SeparationView(QWidget):
     def _trained(self, result) -> None:
         if isinstance(result, DeepClusteringModel):
             self.set_model(result)
-        if self.live and self.report is not None:
-            self._show_report_scatter()
+            # What the new model makes of the first test mixture (voices its training never heard)
+            # replaces the last live frame, without a press of Separate.
+            demos = [i for i in range(self.mixture_box.count())
+                     if isinstance(self.mixture_box.itemData(i), explore.DemoChoice)]
+            self.mixture_box.setCurrentIndex(demos[0] if demos else 0)
+            self.separate()
 
     @property
     def trained_model(self) -> DeepClusteringModel | None:
@@ -285,6 +288,8 @@ class SeparationView(QWidget):
 
     # --- separating ------------------------------------------------------------------------
     def separate(self) -> workers.Job | None:
+        if "separate" in self.window.jobs:      # one at a time: the running one shows its mixture
+            return self.window.jobs["separate"]
         if self.model is None:
             self.status.setText("Train or open a deep clustering model first.")
             return None
@@ -477,18 +482,17 @@ class SeparationView(QWidget):
     # --- live training ---------------------------------------------------------------------
     def _train_event(self, ev) -> None:
         """Deep clustering's progress carries embeddings of a validation mixture's bins with the
-        speaker who owns each: show them, turned to match the last frame so only real motion shows."""
-        if ev.snapshot is None or not ev.labels or not set(ev.labels) <= {"speaker 1", "speaker 2"}:
+        speaker who owns each; the worker placed them (:mod:`explorer.live_map`: PCA, turned to
+        match the last frame, the same spread each frame), so only real motion shows."""
+        coords = getattr(ev, "coords", None)
+        if coords is None or not ev.labels or not set(ev.labels) <= {"speaker 1", "speaker 2"}:
             return
-        coords = projection.pca(ev.snapshot)
-        if self._live_coords is not None and len(self._live_coords) == len(coords) and self.live:
-            coords = projection.align(self._live_coords, coords)
-        first = not self.live
-        self._live_coords, self.live = coords, True
+        self.live = True
         if self.report is not None:
             self._select(None)
         labels = np.array([0 if lab == "speaker 1" else 1 for lab in ev.labels])
-        self._set_clouds(coords, labels, ("speaker 1 louder", "speaker 2 louder"), fit=first)
+        # Fitted at every frame: the clouds part and move as the model learns.
+        self._set_clouds(coords, labels, ("speaker 1 louder", "speaker 2 louder"), fit=True)
         self.caption.setText(f"Training, live: {len(coords):,} bins of a validation mixture · PCA · "
                              f"batch {ev.step:,}")
 

@@ -16,6 +16,7 @@ HIGHLIGHT = (0, 255, 170, 235)            # brushed bins, unlike anything in mag
 PLAYHEAD = "#00e5ff"
 MASK_RANGE_DB = 40.0
 BRUSH_PEN = pg.mkPen("#00e5ff", width=2)
+EMPTY_BAND_HZ = 4000.0                    # what an empty spectrogram spans: the demo voices' band at 8 kHz
 
 
 def move_playhead(line: pg.InfiniteLine, seconds: float | None) -> None:
@@ -103,7 +104,10 @@ class Spectrogram:
         self.playhead.hide()
         plot.addItem(self.playhead, ignoreBounds=True)
         self.shape = (0, 0)
-        self.rect = QRectF(0, 0, 1, 1)
+        # Empty, the plot spans a second of the demo's band instead of pyqtgraph's -0.05..1.05,
+        # which read as a negative "frequency (mHz)".
+        self.rect = QRectF(0, 0, 1, EMPTY_BAND_HZ)
+        plot.setRange(rect=self.rect, padding=0)
 
     def show(self, db: np.ndarray, levels: tuple[float, float], hop_seconds: float, bin_hz: float) -> None:
         freqs, frames = db.shape
@@ -163,6 +167,7 @@ class Waveform:
         self.playhead = pg.InfiniteLine(angle=90, pen=pg.mkPen("#d1006f", width=2))
         self.playhead.hide()
         plot.addItem(self.playhead, ignoreBounds=True)
+        plot.setRange(xRange=(0, 1), yRange=(-1, 1), padding=0)     # empty: a second at full scale
 
     def show(self, estimate: np.ndarray, reference: np.ndarray | None, rate: int, colour: str) -> None:
         t = np.arange(len(estimate), dtype=np.float32) / rate

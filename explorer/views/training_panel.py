@@ -8,40 +8,22 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QProgressBar,
                                QPushButton, QScrollArea, QVBoxLayout, QWidget)
 
+from explorer.figures import describe_progress, describe_result
 from explorer.views.config_form import ConfigForm
 from models.core.events import Progress
 from models.printable import printable
 from models.registry import ModelSpec, can_continue
 
 
-def format_seconds(s: float) -> str:
-    if not math.isfinite(s):
-        return "--:--"
-    s = int(round(s))
-    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
-
-
-def format_rate(x: float) -> str:
-    return f"{x / 1e6:.2f}M" if x >= 1e6 else f"{x / 1e3:.0f}k" if x >= 1e3 else f"{x:.0f}"
-
-
-def describe_progress(ev: Progress) -> str:
-    parts = [ev.message] if ev.message else []
-    if ev.epochs:
-        parts.append(f"Epoch {ev.epoch}/{ev.epochs}")
-    if ev.items_per_second:
-        parts.append(f"{format_rate(ev.items_per_second)} {ev.unit}/s")
-    if math.isfinite(ev.eta_seconds):
-        parts.append(f"{format_seconds(ev.eta_seconds)} left")
-    return " · ".join(parts)
-
-
 SHOW_DOTS = 30
 REFRESH_MS = 100         # the panel redraws progress at most this often
 
 
-def axis_label(unit: str) -> str:
-    return unit if unit in ("steps", "iterations", "epochs") else f"{unit} processed"
+def axis_label(unit: str | None) -> str:
+    """The x-axis title for a trainer's unit; none before the first loss says which unit it is."""
+    if unit is None:
+        return ""
+    return unit if unit in ("steps", "iterations", "epochs", "batches") else f"{unit} processed"
 
 
 class LossPlot(pg.PlotWidget):
@@ -52,7 +34,9 @@ class LossPlot(pg.PlotWidget):
         super().__init__(parent)
         self.setBackground("w")
         self.setLabel("left", "loss")
-        self.setLabel("bottom", axis_label("words"))
+        self.setLabel("bottom", axis_label(None))
+        # A loss near 970,000 read as "970" under "loss (x0.001)" was misread: plain numbers.
+        self.getAxis("left").enableAutoSIPrefix(False)
         self.showGrid(x=True, y=True, alpha=0.3)
         self.setMinimumHeight(150)
         self.setMaximumHeight(230)     # the parameter form above gets the rest of the height
@@ -63,18 +47,20 @@ class LossPlot(pg.PlotWidget):
         self.unit: str | None = None
         self._dots = True
         self._drawn = 0                 # points on screen: a redraw with nothing new is skipped
+        self._pinned = False            # the x-axis was set by hand around a single point
 
     def reset(self, points=(), unit: str | None = None) -> None:
         self._x = [float(s) for s, _ in points]
         self._y = [float(v) for _, v in points]
         self.unit = unit
-        self.setLabel("bottom", axis_label(unit or "words"))
+        self.setLabel("bottom", axis_label(unit))
         self.setTitle(None)
-        self.enableAutoRange(x=True)
+        self.enableAutoRange()
+        self._pinned = False
         self._drawn = -1
         self.redraw()
 
-    def add(self, step: float, loss: float, unit: str = "words", draw: bool = True) -> None:
+    def add(self, step: float, loss: float, unit: str, draw: bool = True) -> None:
         if not math.isfinite(loss):
             return
         if self.unit is None:
@@ -98,27 +84,17 @@ class LossPlot(pg.PlotWidget):
             self._dots = dots
             self._curve.setSymbol("o" if dots else None)
         self._curve.setData(self._x, self._y)
-        if len(self._x) == 1:      # auto-range would span a single point by ±1e6
-            self.setXRange(self._x[0] - 1, self._x[0] + 1)
-        elif len(self._x) == 2:
-            self.enableAutoRange(x=True)
+        if len(self._x) == 1:      # auto-range would span a single point by ±1e6, or a loss by ±150
+            x, y = self._x[0], self._y[0]
+            self.setXRange(x - 1, x + 1)
+            self.setYRange(y - max(abs(y) * 0.1, 1e-3), y + max(abs(y) * 0.1, 1e-3))
+            self._pinned = True
+        elif self._pinned:         # however many points the next redraw brings, the axes follow them
+            self._pinned = False
+            self.enableAutoRange()
 
     def points(self) -> int:
         return len(self._x)
-
-
-def describe_result(stats: dict) -> str:
-    """The figures of a finished run worth reading off: time, throughput, the final loss, and for a
-    full softmax the cost of one step, to set beside negative sampling's words per second."""
-    parts = [format_seconds(stats.get("seconds", float("nan")))]
-    if "ms_per_step" in stats:
-        parts.append(f"{stats['ms_per_step']:.1f} ms/step")
-        parts.append(f"{format_rate(stats.get('pairs_per_second', 0))} pairs/s")
-    else:
-        parts.append(f"{format_rate(stats.get('words_per_second', 0))} words/s")
-    loss = stats.get("final_loss", float("nan"))
-    parts.append(f"final loss {loss:.3f}" if math.isfinite(loss) else "no loss (nothing is learned)")
-    return " · ".join(parts)
 
 
 class TrainingPanel(QWidget):
@@ -186,9 +162,11 @@ class TrainingPanel(QWidget):
         layout.addWidget(self.corpus_info)
         layout.addWidget(QLabel("<b>Parameters</b>"))
         layout.addWidget(scroll, 1)
-        layout.addLayout(buttons)
-        layout.addWidget(self.progress)
+        # The status, whose height changes with its text, sits above the buttons: the form gives
+        # up the room it takes, and Train, Continue and Stop stay where the pointer left them.
         layout.addWidget(self.status)
+        layout.addWidget(self.progress)
+        layout.addLayout(buttons)
         layout.addWidget(self.loss_plot)
         self.model_box.currentIndexChanged.connect(self._model_changed)
         self._model_changed()

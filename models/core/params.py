@@ -29,12 +29,14 @@ class ParamInfo:
     choices: tuple | None = None
     advanced: bool = False
     cli: bool = True
+    when: tuple | None = None    # (other parameter, its values): used only then
 
 
-def param(default, help: str, *, low=None, high=None, choices=None, advanced=False, cli=True):
-    """A dataclass field with a description, a range and optional choices."""
-    meta = {"help": help, "low": low, "high": high,
-            "choices": tuple(choices) if choices else None, "advanced": advanced, "cli": cli}
+def param(default, help: str, *, low=None, high=None, choices=None, advanced=False, cli=True, when=None):
+    """A dataclass field with a description, a range and optional choices. ``when=(name, values)``:
+    the parameter matters only while parameter ``name`` is one of ``values`` (a form hides it otherwise)."""
+    meta = {"help": help, "low": low, "high": high, "choices": tuple(choices) if choices else None,
+            "advanced": advanced, "cli": cli, "when": (when[0], tuple(when[1])) if when else None}
     return field(default=default, metadata=meta)
 
 
@@ -48,7 +50,7 @@ def describe(config_cls) -> list[ParamInfo]:
         t = f.type if isinstance(f.type, type) else _TYPES.get(str(f.type).split("|")[0].strip(), str)
         m = f.metadata
         out.append(ParamInfo(f.name, t, f.default, m.get("help", f.name), m.get("low"), m.get("high"),
-                             m.get("choices"), m.get("advanced", False), m.get("cli", True)))
+                             m.get("choices"), m.get("advanced", False), m.get("cli", True), m.get("when")))
     return out
 
 

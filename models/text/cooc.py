@@ -43,8 +43,9 @@ class CoocConfig:
     distance_weighting: bool = param(True, "A pair d words apart counts 1/d (off: every pair in the window "
                                      "counts 1)", advanced=True)
     power: float = param(0.5, "svd and eig: vectors are U * s^power (1: classic LSA; 0.5 often better)",
-                         low=0.0, high=1.0, advanced=True)
-    iterations: int = param(30, "nmf: multiplicative-update iterations", low=1, high=100_000)
+                         low=0.0, high=1.0, advanced=True, when=("method", ("svd", "eig")))
+    iterations: int = param(30, "nmf: multiplicative-update iterations", low=1, high=100_000,
+                            when=("method", ("nmf",)))
     min_count: int = param(5, "Ignore words seen fewer times than this", low=1, high=10_000_000)
     max_vocab: int = param(10_000, "Keep only this many most frequent words: the matrix is this size "
                            "squared (sparse), and factorising takes longer as it grows", low=2, high=200_000)

@@ -341,7 +341,7 @@ def train(config: MLMConfig, corpus: Corpus, resume: TrainedMLM | None = None):
         smooth_loss, smooth_acc = state.get("smooth_loss"), state.get("smooth_acc")
     first_step, stopped = step, False
     labels_map = tuple(vocab.words[:MAP_WORDS])
-    rate, snap_due = Rate(config.steps * config.batch, done=step * config.batch), Every(1.0)
+    rate, snap_due = Rate(config.steps, done=step), Every(1.0)     # in steps, the unit of the events
     every = max(1, config.steps // CURVE_POINTS)
     where = f"{threads} thread(s)" if device.type == "cpu" else str(device)
     verb = "Continuing" if resume is not None else "Training"
@@ -369,7 +369,7 @@ def train(config: MLMConfig, corpus: Corpus, resume: TrainedMLM | None = None):
         smooth_acc = acc if smooth_acc != smooth_acc else 0.98 * smooth_acc + 0.02 * acc
         if step % every == 0 or step == config.steps:
             curve.append((step, smooth_loss))
-        speed, eta = rate.update(step * config.batch)
+        speed, eta = rate.update(step)
         snap = (net.tok.weight[len(SPECIALS):len(SPECIALS) + MAP_WORDS].detach().cpu().numpy().copy()
                 if snap_due() else None)
         reply = yield Progress(step, config.steps, loss=smooth_loss, items_per_second=speed,

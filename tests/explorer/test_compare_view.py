@@ -154,3 +154,15 @@ def test_hidden_maps_are_drawn_when_the_tab_is_shown_or_a_word_is_selected(qtbot
     assert view.b_box.currentIndex() == 2 and view._maps.pending
     w.tabs.setCurrentWidget(view)
     assert not view._maps.pending and view.pair()[1] is view.session[2]
+
+
+def test_an_earlier_model_of_the_session_is_made_current_again_from_the_table(qtbot, view):
+    rng = np.random.default_rng(0)
+    first, second = (embedding(FAMILY + THINGS, rng.normal(size=(24, 8))) for _ in range(2))
+    add(qtbot, view.window, first)
+    add(qtbot, view.window, second)
+    assert view.window.model is second and not view.current_button.isEnabled()
+    view.table.selectRow(0)
+    with qtbot.waitSignal(view.window.projection_done, timeout=30_000):
+        view.current_button.click()
+    assert view.window.model is first and len(view.session) == 2

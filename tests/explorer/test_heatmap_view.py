@@ -92,3 +92,33 @@ def test_a_hidden_heatmap_draws_a_new_model_only_when_its_tab_is_shown(qtbot):
     assert not view.isVisible() and view.words == []
     w.tabs.setCurrentWidget(view)
     assert sorted(view.words) == sorted(["illinois", "chicago", "champaign", "indiana", "indianapolis"])
+
+
+def test_with_long_words_and_one_hot_beside_it_both_matrices_fit_whole_in_a_1400_pixel_window(qtbot, window):
+    view = window.views["Heatmap"]
+    window.resize(1400, 860)
+    view.words_edit.setText("illinois chicago champaign indiana indianapolis monday")
+    view.show_words()
+    view.one_hot_box.setChecked(True)
+    qtbot.waitUntil(lambda: view.one_hot_widget.width() > 0)
+    assert window.minimumSizeHint().width() <= 1400 and window.width() <= 1400
+    for matrix, widget in ((view.cosine, view.cosine_widget), (view.one_hot, view.one_hot_widget)):
+        # The plot inside each widget is no wider than the widget: nothing of it is cut off...
+        qtbot.waitUntil(lambda: matrix.plot.geometry().width() <= widget.viewport().width())
+        # ...and its view holds every column and row.
+        (x0, x1), (y0, y1) = matrix.plot.getViewBox().viewRange()
+        assert x0 <= 0 and x1 >= len(view.words) and y0 <= 0 and y1 >= len(view.words)
+        title = matrix.plot.titleLabel
+        assert title.item.boundingRect().width() <= title.geometry().width()    # the title whole
+
+
+def test_columns_of_long_words_are_named_cut_to_their_width(qtbot, window):
+    view = window.views["Heatmap"]
+    view.words_edit.setText("illinois chicago champaign indiana indianapolis monday")
+    view.show_words()
+    view.one_hot_box.setChecked(True)
+    qtbot.waitUntil(lambda: view.one_hot_widget.width() > 0)
+    names = view.cosine.column_names
+    assert len(names) == len(view.words)
+    for word, name in zip(view.words, names):
+        assert name == word or (name.endswith("…") and word.startswith(name[:-1]) and len(name) >= 3)

@@ -6,7 +6,7 @@ import pytest
 import soundfile
 from PySide6.QtCore import QPointF, QRectF, Qt
 
-from explorer import audio, workers
+from explorer import audio, live_map, workers
 from explorer.main_window import MainWindow
 from models.audio import explore
 from models.audio.deep_clustering import DeepClusteringConfig, DeepClusteringModel, DeepClusteringNet
@@ -46,9 +46,9 @@ def window(qtbot):
 
 @pytest.fixture
 def shown(qtbot, window):
-    """The view after separating the synthetic mixture with a model announced as just trained."""
+    """The view after separating the synthetic mixture with a model there."""
     view = window.views["Separation"]
-    window.trained.emit(tiny_model())
+    view.set_model(tiny_model())
     sources = two_sources()
     view.add_mixture("hum and chirp", sources.sum(0), sources)
     with qtbot.waitSignal(view.separated, timeout=30_000):
@@ -56,16 +56,26 @@ def shown(qtbot, window):
     return view
 
 
-def test_the_last_trained_dc_model_is_taken_up_with_the_demo_test_mixtures_to_choose(window):
+def test_a_dc_model_is_taken_up_with_the_demo_test_mixtures_to_choose(window):
     view = window.views["Separation"]
     assert not view.separate_button.isEnabled()
-    window.trained.emit(tiny_model())
+    view.set_model(tiny_model())
     assert view.separate_button.isEnabled() and "BLSTM 1×8" in view.model_label.text()
     choices = [view.mixture_box.itemData(i) for i in range(view.mixture_box.count())]
     examples = explore.bundled_examples()
     assert len(examples) == 3 and choices[:3] == examples        # the bundled examples come first
     demos = choices[3:]
     assert [c.index for c in demos] == [0, 1, 2] and all(isinstance(c, explore.DemoChoice) for c in demos)
+
+
+def test_a_model_just_trained_separates_the_first_test_mixture_without_a_press_of_separate(qtbot, window):
+    view = window.views["Separation"]
+    window.train_progress.emit(live_frame(np.random.default_rng(0), 1.0))
+    with qtbot.waitSignal(view.separated, timeout=30_000) as shown:
+        window.trained.emit(tiny_model())
+    assert shown.args[0].name == "demo test mixture 1" and view.mixture.image.image is not None
+    assert not view.live and "live" not in view.caption.text()
+    qtbot.waitUntil(view.separate_button.isEnabled, timeout=10_000)
 
 
 def test_a_saved_dc_model_folder_opens_in_the_background(qtbot, window, tmp_path):
@@ -78,7 +88,7 @@ def test_a_saved_dc_model_folder_opens_in_the_background(qtbot, window, tmp_path
 
 def test_an_unreadable_recording_is_named_and_nothing_else_changes(qtbot, window, tmp_path):
     view = window.views["Separation"]
-    window.trained.emit(tiny_model())
+    view.set_model(tiny_model())
     (tmp_path / "notes.wav").write_text("not audio")
     view.add_file(tmp_path / "notes.wav")
     with qtbot.waitSignal(view.separate().ended, timeout=10_000):
@@ -194,7 +204,7 @@ def test_without_portaudio_playing_says_why_and_export_still_writes(qtbot, shown
 
 def test_a_stereo_wav_at_another_rate_is_read_as_mono_at_the_model_rate(qtbot, window, tmp_path):
     view = window.views["Separation"]
-    window.trained.emit(tiny_model())
+    view.set_model(tiny_model())
     sources = two_sources(0.5)
     stereo = np.repeat(sources.sum(0), 2)                # 16 kHz by sample doubling
     path = tmp_path / "two voices.wav"
@@ -213,7 +223,7 @@ def test_a_stereo_wav_at_another_rate_is_read_as_mono_at_the_model_rate(qtbot, w
 
 def test_a_mixture_beyond_full_scale_is_separated_clipped_and_the_status_says_how_many(qtbot, window, tmp_path):
     view = window.views["Separation"]
-    window.trained.emit(tiny_model())
+    view.set_model(tiny_model())
     loud = two_sources(0.5).sum(0) * 3.0
     over = int(np.count_nonzero(np.abs(loud) > 1))
     soundfile.write(tmp_path / "loud.wav", loud, RATE, subtype="FLOAT")
@@ -236,13 +246,21 @@ def test_umap_of_the_bin_embeddings_runs_in_the_background_on_demand(qtbot, show
     np.testing.assert_array_equal(shown.coords, shown.report.pca)
 
 
+def live_frame(rng, spread, step=10):
+    """A deep clustering progress event as the window passes it on: 30 bins of speaker 1, 20 of
+    speaker 2, placed by explorer.live_map."""
+    snap = (spread * np.vstack([rng.normal(1, 0.5, (30, 4)), rng.normal(-1, 0.5, (20, 4))])).astype(np.float32)
+    labels = ("speaker 1",) * 30 + ("speaker 2",) * 20
+    frames = live_map.with_map_coords(ev for ev in [Progress(step, 100, unit="batches", snapshot=snap, labels=labels)])
+    return next(frames)
+
+
 def test_live_training_events_draw_the_bins_of_both_speakers(window):
     view = window.views["Separation"]
     rng = np.random.default_rng(0)
-    snap = np.vstack([rng.normal(1, 0.1, (30, 4)), rng.normal(-1, 0.1, (20, 4))]).astype(np.float32)
-    labels = ("speaker 1",) * 30 + ("speaker 2",) * 20
-    window.train_progress.emit(Progress(10, 100, unit="batches", snapshot=snap, labels=labels))
+    window.train_progress.emit(live_frame(rng, 1.0))
     assert [c.data["x"].size for c in view.clouds] == [30, 20] and "live" in view.caption.text()
+    snap = rng.normal(size=(50, 4)).astype(np.float32)
     window.train_progress.emit(Progress(11, 100, unit="words", snapshot=snap, labels=tuple("ab" * 25)))
     assert "batch 10" in view.caption.text()          # a text model's snapshot is not for this view
 
@@ -283,3 +301,40 @@ def test_without_a_bundled_model_the_tab_says_so_and_how_to_get_one(qtbot, tmp_p
     assert "bundled separation model is missing" in view.model_label.text()
     assert "Train “Deep clustering”" in view.model_label.text() and view.model is None
     workers.shutdown(3000)
+
+
+def test_the_live_scatter_keeps_the_clouds_in_view_however_their_spread_changes(window):
+    view = window.views["Separation"]
+    rng = np.random.default_rng(0)
+    frames = live_map.with_map_coords(ev for ev in [
+        Progress(k, 100, unit="batches", labels=("speaker 1",) * 30 + ("speaker 2",) * 20,
+                 snapshot=(scale * rng.normal(size=(50, 4))).astype(np.float32))
+        for k, scale in enumerate((1.0, 0.01, 0.01, 100.0, 1.0))])
+    for ev in frames:
+        window.train_progress.emit(ev)
+        (x0, x1), (y0, y1) = view.scatter_box.viewRange()
+        points = np.vstack([np.column_stack(c.getData()) for c in view.clouds])
+        low, high = points.min(0), points.max(0)
+        assert (high - low)[0] > 0.5 * (x1 - x0) and (high - low)[1] > 0.5 * (y1 - y0)   # not a dot
+        assert x0 <= low[0] and high[0] <= x1 and y0 <= low[1] and high[1] <= y1     # and all in view
+
+
+def test_empty_plots_span_a_second_and_the_voices_band_not_a_negative_millihertz_axis(window):
+    view = window.views["Separation"]
+    for spec in (view.mixture, *view.source_specs):
+        (x0, x1), (y0, y1) = spec.plot.getViewBox().viewRange()
+        assert 0 <= x0 < x1 <= 1.5 and 0 <= y0 and y1 >= 1000
+        assert "mHz" not in spec.plot.getAxis("left").labelString()
+    for wave in view.waves:
+        (x0, x1), _ = wave.plot.getViewBox().viewRange()
+        assert 0 <= x0 < x1
+
+
+def test_file_open_model_takes_a_deep_clustering_folder_to_the_separation_tab(qtbot, window, tmp_path):
+    view = window.views["Separation"]
+    tiny_model().save(tmp_path / "dc")
+    window.tabs.setCurrentIndex(0)
+    with qtbot.waitSignal(window.open_model(str(tmp_path / "dc")).done, timeout=10_000):
+        pass
+    assert isinstance(view.model, DeepClusteringModel) and window.tabs.currentWidget() is view
+    assert window.model is None

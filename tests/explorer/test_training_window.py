@@ -2,11 +2,12 @@
 import time
 
 import numpy as np
+import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import QTimer, Qt
 from PySide6.QtWidgets import QMessageBox
 
-from explorer import workers
+from explorer import live_map, workers
 from explorer.main_window import MainWindow
 from tests.explorer.conftest import GROUP_A, GROUP_B, set_params
 
@@ -220,3 +221,37 @@ def test_a_bug_inside_the_trainer_shows_the_details_within_a_second_and_the_app_
     with qtbot.waitSignal(window.model_ready, timeout=60_000) as ready:
         window.panel.train_button.click()
     assert ready.args[0].stats["epochs_done"] == 2
+
+
+def test_the_masked_language_models_speed_counts_steps_not_sentences(qtbot, window):
+    """The speed shown is in the unit of the progress bar: 32 sentences a step must not read as 32 steps."""
+    window.panel.select_model("mlm")
+    set_params(window, dim=16, layers=1, heads=2, ff=32, max_len=16, min_count=1, steps=120, batch=32)
+    seen = []
+    window.train_progress.connect(lambda ev: seen.append((time.perf_counter(), ev)) if ev.items_per_second else None)
+    with qtbot.waitSignal(window.trained, timeout=60_000):
+        window.panel.train_button.click()
+    (t0, first), (t1, last) = seen[len(seen) // 4], seen[-1]
+    steps_per_second = (last.step - first.step) / (t1 - t0)
+    assert last.unit == "steps" and 0.2 < last.items_per_second / steps_per_second < 5
+
+
+def test_the_next_runs_live_map_drops_the_last_models_cluster_colours_and_legend(qtbot, window):
+    window.panel.select_model("sgns")
+    set_params(window, dim=16, epochs=1, min_count=1, sample=0.0)
+    with qtbot.waitSignal(window.projection_done, timeout=60_000):
+        window.panel.train_button.click()
+    window.map.colour_box.setCurrentText("k-means clusters")
+    window.map.colour_box.activated.emit(window.map.colour_box.currentIndex())
+    qtbot.waitUntil(lambda: len(window.map.colour_layers()) > 1, timeout=30_000)
+    qtbot.waitUntil(window.panel.train_button.isEnabled, timeout=10_000)
+    set_params(window, epochs=3)
+    window.panel.train_button.click()
+    with qtbot.waitSignal(window.train_progress, timeout=30_000,
+                          check_params_cb=lambda ev: isinstance(ev, live_map.MapProgress)):
+        pass
+    legends = [i for i in window.map.plot.scene().items() if isinstance(i, pg.LegendItem)]
+    assert window.map.colour_layers() == [] and legends == []
+    assert window.map.colour_box.currentText() == "One colour"
+    with qtbot.waitSignal(window.projection_done, timeout=60_000):
+        pass
