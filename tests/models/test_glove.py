@@ -128,3 +128,11 @@ def test_fast_biases_keep_rare_words_off_one_shared_direction(rare_groups):
     model = drain(glove.train(glove.GloVeConfig(min_count=1, threads=1, x_max=100.0, epochs=10), rare_groups))
     _, _, across = _group_scores(model.vectors)
     assert abs(across) < 0.2, across
+
+
+def test_progress_line_carries_the_warning_through_a_run_with_light_pairs(rare_groups):
+    _, heavy = run(glove.train(glove.GloVeConfig(min_count=1, threads=1, epochs=1), rare_groups))
+    _, light = run(glove.train(glove.GloVeConfig(min_count=1, threads=1, epochs=1, x_max=100.0), rare_groups))
+    training = [ev for ev in light if ev.unit == "pairs"]
+    assert training and all("weigh under" in ev.message for ev in training)
+    assert not any("weigh under" in ev.message for ev in heavy)
