@@ -34,18 +34,24 @@ from models.text.resume import LossCurve, ResumeState, corpus_to_train, not_the_
 CHUNK_SECONDS = 0.15    # work between two yields: Stop and progress take effect this often
 FIRST_CHUNK = 20_000    # entries in the first call, before CHUNK_SECONDS has been measured
 MIN_CHUNK = 1000        # entries a call at least: fewer and the call costs more than its work
+GRAD_CLIP = 100.0       # glove.c's bound on each component of a vector's gradient
+LIGHT_WEIGHT = 0.05     # a pair weighing less than this in the loss barely moves its words' vectors
 
 
 @dataclass
 class GloVeConfig:
     dim: int = param(100, "Vector dimensions", low=2, high=1000)
-    window: int = param(10, "Context words on each side; a pair d words apart counts 1/d", low=1, high=50)
-    epochs: int = param(10, "Passes over the nonzero co-occurrences", low=1, high=10_000)
-    x_max: float = param(100.0, "Counts at or above x_max get full weight in the loss", low=1e-3, high=1e9,
-                         advanced=True)
+    # Defaults for corpora of a few million to tens of millions of tokens, as Stanford's text8 demo
+    # (17M tokens): there most pairs co-occur less than once (1/d weighting), and the paper's x_max
+    # of 100, chosen for billions of tokens, would weigh nine pairs in ten under 0.05.
+    window: int = param(15, "Context words on each side; a pair d words apart counts 1/d", low=1, high=50)
+    epochs: int = param(15, "Passes over the nonzero co-occurrences", low=1, high=10_000)
+    x_max: float = param(10.0, "Counts at or above x_max get full weight in the loss (the paper's 100 "
+                         "suits corpora of billions of words)", low=1e-3, high=1e9, advanced=True)
     alpha: float = param(0.75, "Exponent of the weighting (x / x_max)^alpha below x_max", low=0.0, high=5.0,
                          advanced=True)
-    lr: float = param(0.05, "AdaGrad initial learning rate", low=1e-6, high=10.0, advanced=True)
+    lr: float = param(0.05, "AdaGrad initial learning rate of the vectors (the biases' is 1, as in glove.c)",
+                       low=1e-6, high=10.0, advanced=True)
     min_count: int = param(5, "Ignore words seen fewer times than this", low=1, high=10_000_000)
     max_vocab: int = param(20_000, "Keep only this many most frequent words (0: no cap)", low=0,
                            high=10_000_000, advanced=True)
@@ -66,7 +72,7 @@ class GloVeState(ResumeState):
     order_seed: int = 0
 
 
-def weighting(x, x_max: float = 100.0, alpha: float = 0.75) -> np.ndarray:
+def weighting(x, x_max: float, alpha: float = 0.75) -> np.ndarray:
     """f(x) = min(1, (x / x_max)^alpha): the weight of a co-occurrence count in the loss."""
     return np.minimum(1.0, (np.asarray(x, dtype=np.float64) / x_max) ** alpha)
 
@@ -75,8 +81,13 @@ def weighting(x, x_max: float = 100.0, alpha: float = 0.75) -> np.ndarray:
 def _train_chunk(W, C, bw, bc, gW, gC, gbw, gbc, rows, cols, logx, fx, a, b, lr, n_threads, loss_out):
     """One AdaGrad step per nonzero in [a, b), ``n_threads`` threads each on a contiguous share.
 
-    As in glove.c, the squared-gradient sums start at 1 and accumulate the lr-scaled gradient, so
-    a parameter's first step is exactly -lr * gradient. Entry e's loss lands in loss_out[e - a].
+    As in glove.c, the squared-gradient sums start at 1. A vector's sums accumulate the lr-scaled
+    gradient (each component clipped to +-GRAD_CLIP first), so its first step is exactly
+    -lr * gradient; a bias steps by its plain gradient over the root of its sums, so its first step
+    is -1 * gradient. The biases must move that fast: they carry each word's log frequency, and
+    if they lag, the vectors carry it instead, along one direction shared by every word, which
+    leaves words of middling frequency at cosines near 1 to each other. Entry e's loss lands in
+    loss_out[e - a].
     """
     dim = W.shape[1]
     span = b - a
@@ -90,18 +101,17 @@ def _train_chunk(W, C, bw, bc, gW, gC, gbw, gbc, rows, cols, logx, fx, a, b, lr,
                 diff += W[i, k] * C[j, k]
             fdiff = fx[e] * diff
             loss_out[e - a] = 0.5 * fdiff * diff
-            step = lr * fdiff
             for k in range(dim):
-                gw = step * C[j, k]
-                gc = step * W[i, k]
+                gw = lr * min(max(fdiff * C[j, k], -GRAD_CLIP), GRAD_CLIP)
+                gc = lr * min(max(fdiff * W[i, k], -GRAD_CLIP), GRAD_CLIP)
                 W[i, k] -= gw / math.sqrt(gW[i, k])
                 C[j, k] -= gc / math.sqrt(gC[j, k])
                 gW[i, k] += gw * gw
                 gC[j, k] += gc * gc
-            bw[i] -= step / math.sqrt(gbw[i])
-            bc[j] -= step / math.sqrt(gbc[j])
-            gbw[i] += step * step
-            gbc[j] += step * step
+            bw[i] -= fdiff / math.sqrt(gbw[i])
+            bc[j] -= fdiff / math.sqrt(gbc[j])
+            gbw[i] += fdiff * fdiff
+            gbc[j] += fdiff * fdiff
 
 
 class _Params:
@@ -151,6 +161,22 @@ def _entries(counts, config: GloVeConfig, seed: int):
             weighting(coo.data[order], config.x_max, config.alpha).astype(np.float32))
 
 
+def light_share(fx: np.ndarray) -> float:
+    """The share of nonzeros weighing less than LIGHT_WEIGHT in the loss."""
+    return float(np.mean(fx < LIGHT_WEIGHT)) if len(fx) else 0.0
+
+
+def weight_warning(fx: np.ndarray, x_max: float) -> str:
+    """A sentence for the progress line when most pairs weigh next to nothing ("" otherwise): then
+    most words learn at a fraction of the rate and stay near their random start, because x_max is
+    too high for the corpus's counts. Every event of the run carries it, so it stays in view."""
+    light = light_share(fx)
+    if light <= 0.5:
+        return ""
+    return (f"{light:.0%} of the co-occurring pairs weigh under {LIGHT_WEIGHT} at x_max {x_max:g}: "
+            f"lower x_max for a corpus this small")
+
+
 def _map_vectors(params: _Params) -> np.ndarray:
     return snapshot(params.W[:MAP_WORDS] + params.C[:MAP_WORDS])
 
@@ -168,7 +194,7 @@ def train(config: GloVeConfig, corpus: Corpus, resume: TrainedEmbedding | None =
     rng = seed_everything(config.seed)
     params = _Params(len(vocab), config.dim, rng) if resume is None else _Params.from_tensors(resume.tensors)
     order_seed = config.seed if resume is None else state.order_seed
-    nnz = state.corpus_entries
+    nnz, warning = state.corpus_entries, ""
     if not stopped:
         counts, stopped = yield from count_steps(data, len(vocab), config.window, harmonic=True)
     if not stopped:
@@ -176,6 +202,7 @@ def train(config: GloVeConfig, corpus: Corpus, resume: TrainedEmbedding | None =
             raise not_the_corpus(corpus, resume, f"{counts.nnz:,} co-occurring pairs", f"{nnz:,}")
         nnz = counts.nnz
         entries = _entries(counts, config, order_seed)
+        warning = weight_warning(entries[3], config.x_max)
     total = config.epochs * nnz
     epoch, a = state.epoch, state.entry
     start = done = epoch * nnz + a
@@ -185,7 +212,8 @@ def train(config: GloVeConfig, corpus: Corpus, resume: TrainedEmbedding | None =
     last_loss = losses[-1][1] if losses else float("nan")
     verb = "Continuing" if resume is not None else "Training"
     stopped |= (yield Progress(done, total, epoch + 1, config.epochs, last_loss, unit="pairs",
-                               message=f"{verb} GloVe on {threads} thread(s)", snapshot=_map_vectors(params),
+                               message=f"{verb} GloVe on {threads} thread(s)" + (f". {warning}" if warning else ""),
+                               snapshot=_map_vectors(params),
                                labels=labels)) == STOP
     while epoch < config.epochs and not stopped:
         while a < nnz:
@@ -201,7 +229,7 @@ def train(config: GloVeConfig, corpus: Corpus, resume: TrainedEmbedding | None =
             speed, eta = rate.update(done)
             snap = _map_vectors(params) if snap_due() else None
             reply = yield Progress(done, total, epoch + 1, config.epochs, last_loss, speed, eta, unit="pairs",
-                                   snapshot=snap, labels=labels if snap is not None else None)
+                                   message=warning, snapshot=snap, labels=labels if snap is not None else None)
             if reply == STOP:
                 stopped = True
                 break

@@ -1,11 +1,12 @@
 """Every word-vector method on the same corpus, side by side in one run (not a test; not in CI).
 
-    .venv/bin/python tests/benchmarks/bench_methods.py [--lines N] [--epochs N] [--threads N]
+    .venv/bin/python tests/benchmarks/bench_methods.py [--lines N | --whole] [--epochs N] [--glove-epochs N]
+        [--threads N]
 
 GloVe, PPMI + truncated SVD, PPMI + eigendecomposition, PPMI + NMF, skip-gram and CBOW train on
-the same tokenised sentences (the first ``--lines`` lines of the bundled corpus) with the same
-vocabulary (min count 5, the 20,000 most frequent words) and 100 dimensions; every other setting is
-the method's default. Each is timed from sentences to vectors (vocabulary and counting included)
+the same tokenised sentences (the first ``--lines`` lines of the bundled corpus, or all of it with
+``--whole``) with the same vocabulary (min count 5, the 20,000 most frequent words) and 100
+dimensions; every other setting, epochs included unless a flag sets them, is the method's default. Each is timed from sentences to vectors (vocabulary and counting included)
 and scored by the same code (models.evaluation): questions-words analogies (semantic, syntactic,
 all), WordSim353 and SimLex-999 Spearman. Prints a table of quality against training time, with
 each method's time as a ratio to the fastest.
@@ -31,15 +32,20 @@ VOCAB = 20_000
 
 def methods(args) -> dict:
     common = dict(dim=100, min_count=5, max_vocab=VOCAB)
-    w2v = dict(common, epochs=args.epochs, threads=args.threads, device="cpu", seed=1)
+    w2v = dict(common, threads=args.threads, device="cpu", seed=1, **_given(epochs=args.epochs))
     return {
-        "GloVe": (glove.train, glove.GloVeConfig(**common, epochs=args.glove_epochs, threads=args.threads)),
+        "GloVe": (glove.train, glove.GloVeConfig(**common, threads=args.threads, **_given(epochs=args.glove_epochs))),
         "PPMI-SVD": (cooc.train, cooc.CoocConfig(**common, method="svd")),
         "PPMI-eig": (cooc.train, cooc.CoocConfig(**common, method="eig")),
         "PPMI-NMF": (cooc.train, cooc.CoocConfig(**common, method="nmf")),
         "skip-gram": (word2vec.train, word2vec.SGNSConfig(**w2v)),
         "CBOW": (word2vec.train, word2vec.CBOWConfig(**w2v)),
     }
+
+
+def _given(**settings) -> dict:
+    """The settings a flag set; the others stay at the method's default."""
+    return {k: v for k, v in settings.items() if v is not None}
 
 
 def warm_up(corpus: Corpus, args) -> None:
@@ -54,16 +60,18 @@ def warm_up(corpus: Corpus, args) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--lines", type=int, default=100_000, help="lines of the bundled corpus to train on")
-    parser.add_argument("--epochs", type=int, default=3, help="skip-gram and CBOW passes")
-    parser.add_argument("--glove-epochs", type=int, default=10)
+    parser.add_argument("--whole", action="store_true", help="train on the whole bundled corpus")
+    parser.add_argument("--epochs", type=int, help="skip-gram and CBOW passes (default: theirs)")
+    parser.add_argument("--glove-epochs", type=int, help="GloVe passes (default: its own)")
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     args = parser.parse_args()
     logging.disable(logging.WARNING)
 
     full = read_corpus(DEFAULT_CORPUS)
-    corpus = Corpus(full.path, full.sentences[:args.lines])
+    corpus = full if args.whole else Corpus(full.path, full.sentences[:args.lines])
     print(f"corpus: {corpus.n_tokens:,} tokens in {len(corpus.sentences):,} lines; vocabulary {VOCAB:,}; "
-          f"dim 100; skip-gram/CBOW {args.epochs} epochs; GloVe {args.glove_epochs}; {args.threads} threads")
+          f"dim 100; skip-gram/CBOW epochs {args.epochs or 'default'}; GloVe {args.glove_epochs or 'default'}; "
+          f"{args.threads} threads")
     warm_up(corpus, args)
     rows = {}
     for name, (train, cfg) in methods(args).items():

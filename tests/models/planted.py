@@ -21,6 +21,25 @@ def planted_corpus(path, lines=1500, seed=0):
     return path
 
 
+RARE_GROUPS = [[f"group{g}word{i}" for i in range(8)] for g in range(6)]
+
+
+def rare_groups_corpus(path, lines=3000, seed=0, filler=300):
+    """Two words of one group of RARE_GROUPS in each line of twelve Zipf-distributed filler words:
+    the group words are of middling frequency (a few hundred times each), so a pair of them
+    co-occurs only a few times, as most pairs of a real corpus do."""
+    rng = np.random.default_rng(seed)
+    fill = np.array([f"filler{i}" for i in range(filler)])
+    p = 1.0 / np.arange(1, filler + 1)
+    with open(path, "w") as f:
+        for _ in range(lines):
+            words = list(rng.choice(fill, size=12, p=p / p.sum()))
+            for w in rng.choice(RARE_GROUPS[rng.integers(len(RARE_GROUPS))], size=2, replace=False):
+                words.insert(rng.integers(len(words) + 1), w)
+            f.write(" ".join(words) + "\n")
+    return path
+
+
 def read_planted(tmp_path_factory, lines=1500):
     return read_corpus(planted_corpus(tmp_path_factory.mktemp("planted") / "planted.txt", lines))
 
