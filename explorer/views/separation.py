@@ -120,22 +120,28 @@ class SeparationView(QWidget):
 
         icon = self.style().standardIcon
         self.play_buttons: dict[tuple, QPushButton] = {}
-        players = QHBoxLayout()
-        players.addWidget(QLabel("Listen"))
+        # Two rows, what the model gave above what it was given: in one row the players alone made
+        # this tab, and with it the window, wider than a 1400-pixel screen.
+        heard, given = QHBoxLayout(), QHBoxLayout()
+        heard.addWidget(QLabel("Listen"))
         for tag, text, tip in PLAYERS:
             b = QPushButton(icon(QStyle.SP_MediaPlay), text, toolTip=tip)
             b.setEnabled(False)
             b.clicked.connect(lambda _=False, t=tag: self.play(t))
             self.play_buttons[tag] = b
-            players.addWidget(b)
+            (given if tag[0] == "reference" else heard).addWidget(b)
         self.stop_button = QPushButton(icon(QStyle.SP_MediaStop), "Stop")
         self.stop_button.clicked.connect(self.player.stop)
         self.export_button = QPushButton("Export WAV…")
         self.export_button.setEnabled(False)
         self.export_button.clicked.connect(self.ask_export)
-        players.addWidget(self.stop_button)
-        players.addStretch(1)
-        players.addWidget(self.export_button)
+        heard.addWidget(self.stop_button)
+        heard.addStretch(1)
+        given.addStretch(1)
+        given.addWidget(self.export_button)
+        players = QVBoxLayout()
+        players.addLayout(heard)
+        players.addLayout(given)
         left = QWidget()
         lay = QVBoxLayout(left)
         lay.setContentsMargins(0, 0, 0, 0)
