@@ -304,7 +304,7 @@ SLIDES = [
           "and their benchmark scores in the table.", _cbow),
     Slide("Negative sampling", "For the centre word, its true context words (blue) and the negatives drawn for "
           "it (red), each with σ(u·v), the model's belief that the pair is real. As training goes, the context "
-          "scores climb towards 1 and the negatives' fall towards 0.", _negatives),
+          "scores rise and the negatives' fall towards 0: the pairs it trains on are told apart.", _negatives),
     Slide("GloVe's weighting f(x)", "f(x) = min(1, (x / x_max)^α) weighs each word pair's term of GloVe's loss "
           "by how often the pair occurs: rare pairs, whose counts are noise, weigh little. Below it, how many "
           "pairs of this corpus have each count: most are rare.", _glove),

@@ -14,6 +14,7 @@ from explorer import workers
 from models.text.factors import Factors, factor_steps
 
 COLOUR_MAP = "viridis"
+W_WIDTH = 150           # pixels of W's plot
 METHODS = {"svd": "SVD: W = U S, H = Vᵀ", "eig": "eigendecomposition: W = Q Λ, H = Qᵀ",
            "nmf": "NMF: W, H ≥ 0"}
 
@@ -58,7 +59,9 @@ class FactorsView(QWidget):
             plot, image = _image_plot(title)
             self.plots[key] = (plot, image)
             grid.addWidget(plot, 0, col)
-        for col, stretch in enumerate((4, 1, 4, 4)):
+        # W is n x k with k much smaller than n: a narrow column, which must still hold its title.
+        self.plots["W"][0].setFixedWidth(W_WIDTH)
+        for col, stretch in enumerate((1, 0, 1, 1)):
             grid.setColumnStretch(col, stretch)
         row = QHBoxLayout()
         for w in (self.method_box, self.words_box, self.k_box, self.button):
@@ -96,7 +99,7 @@ class FactorsView(QWidget):
                                ("WH", product, x_levels)):      # W H on X's scale, to compare them
             plot, image = self.plots[key]
             image.setImage(np.ascontiguousarray(a, dtype=np.float32), levels=levels)
-            plot.setTitle(f"{'W H' if key == 'WH' else key}  ({a.shape[0]} × {a.shape[1]})", color="#333", size="10pt")
+            plot.setTitle(f"{'W H' if key == 'WH' else key} ({a.shape[0]}×{a.shape[1]})", color="#333", size="10pt")
             plot.getViewBox().autoRange(padding=0.02)
         n, k = f.W.shape
         self.note.setText(

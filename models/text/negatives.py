@@ -7,6 +7,7 @@ stopped (Continue's own mechanism), so the model at the end is a plain skip-gram
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,7 +22,7 @@ from models.text.word2vec import SGNSConfig, train
 @dataclass(frozen=True)
 class Sample:
     centre: str
-    contexts: tuple[str, ...]       # the words around one occurrence of the centre word
+    contexts: tuple[str, ...]       # words seen within the window of the centre word
     negatives: tuple[str, ...]      # drawn from unigram^0.75, as training draws them
 
 
@@ -33,21 +34,30 @@ class ScoredSample(Progress):
     centre: str = ""
 
 
-def draw_sample(corpus: Corpus, vocab, centre: str, window: int, k: int, seed: int) -> Sample:
-    """The known words within ``window`` of the centre word's first occurrence that has some, and
-    ``k`` negatives from the noise distribution (neither the centre word nor one of those)."""
+def draw_sample(corpus: Corpus, vocab, centre: str, window: int, k: int, seed: int, contexts: int = 5) -> Sample:
+    """The ``contexts`` words most bound to the centre word within ``window`` of it, and ``k``
+    negatives from the noise distribution (neither the centre word nor one of those)."""
     if centre not in vocab:
         raise UserError(f"“{centre}” is not in the vocabulary of this model.",
                         "Choose a more frequent centre word, or lower the minimum count.")
+    together = Counter()
     for sentence in corpus.sentences:
+        if centre not in sentence:
+            continue
         for i, w in enumerate(sentence):
-            if w != centre:
-                continue
-            near = [x for x in sentence[max(0, i - window):i] + sentence[i + 1:i + 1 + window] if x in vocab]
-            if near:
-                contexts = tuple(dict.fromkeys(near))
-                return Sample(centre, contexts, _negatives(vocab, {centre, *contexts}, k, seed))
-    raise UserError(f"“{centre}” never has a known word beside it.", "Choose another centre word.")
+            if w == centre:
+                together.update(x for x in sentence[max(0, i - window):i] + sentence[i + 1:i + 1 + window]
+                                if x in vocab and x != centre)
+    if not together:
+        raise UserError(f"“{centre}” never has a known word beside it.", "Choose another centre word.")
+    # Ranked as PMI ranks them (pairs over the context word's frequency^0.75, word2vec's smoothing),
+    # among pairs seen often enough to have been trained on more than once or twice: a word met
+    # beside the centre word once would show noise, not what training does to a true pair.
+    often = min(5, max(together.values()))
+    ranked = sorted((w for w, n in together.items() if n >= often),
+                    key=lambda w: (-together[w] / float(vocab.counts[vocab.index[w]]) ** 0.75, w))
+    chosen = tuple(ranked[:contexts])
+    return Sample(centre, chosen, _negatives(vocab, {centre, *chosen}, k, seed))
 
 
 def _negatives(vocab, exclude: set[str], k: int, seed: int) -> tuple[str, ...]:
