@@ -66,6 +66,7 @@ class Tour(QObject):
     def say(self, text: str) -> None:
         """A fact the slide found (counts, costs), under its two sentences."""
         self.note.extra.setText(text)
+        self.note.extra.setVisible(bool(text))
 
     def view(self, title: str):
         """The tab titled ``title``, brought to the front."""
@@ -132,6 +133,7 @@ class TourNote(QWidget):
         self.heading.setText(f"<b>Slide {index + 1} of {count}: {slide.title}</b>")
         self.text.setText(slide.look)
         self.extra.clear()
+        self.extra.hide()          # an empty line would take the tabs' height for nothing
         for b in self.buttons:
             b.deleteLater()
         self.buttons = []

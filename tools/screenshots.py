@@ -7,6 +7,8 @@
     ... tools/screenshots.py --matching [--static FILE]   # only the matching and contextual views
                                           # (trains small siamese and mlm models, ~5 min; FILE: word
                                           # vectors for the contextual view's static map)
+    ... tools/screenshots.py --tour        # four slides of the Module menu (one-hot, X ~ W H,
+                                          # negative sampling, GloVe's f(x); ~2 min)
 
 Writes assets/screenshots/*.png with imagemagick's ``import -window root``: what a person sees,
 window decorations and all. Training uses the default settings on the bundled corpus.
@@ -209,7 +211,45 @@ def views_only(path: str) -> int:
     return 0
 
 
+def wait_until(done, timeout_s: float) -> None:
+    """Let the event loop run until ``done()`` (a view that has no signal for it) or the timeout."""
+    for _ in range(int(timeout_s * 10)):
+        if done():
+            return
+        pause(0.1)
+
+
+# The slides shot for the README, each with what says it is drawn: the most telling of the twelve.
+TOUR_SHOTS = (("tour_one_hot", 0, lambda w: w.views["One-hot"].table_shown is not None),
+              ("tour_x_wh", 3, lambda w: w.views["X ≈ WH"].factors is not None),
+              ("tour_negatives", 6, lambda w: "train" not in w.jobs and w.views["Negatives"].sample is not None),
+              ("tour_glove", 7, lambda w: w.views["GloVe f(x)"].histogram is not None))
+
+
+def tour_only() -> int:
+    import pyqtgraph as pg
+
+    from explorer.main_window import MainWindow
+
+    app = QApplication(sys.argv)
+    pg.setConfigOptions(antialias=True)
+    w = MainWindow(warm_up=False)
+    w.resize(1400, 860)
+    w.move(0, 0)
+    w.show()
+    wait_for(w.corpus_loaded, 60)
+    for name, slide, shown in TOUR_SHOTS:
+        w.tour.show_slide(slide)
+        wait_until(lambda: shown(w), 600)
+        shot(name)
+    w.close()
+    app.quit()
+    return 0
+
+
 def main() -> int:
+    if "--tour" in sys.argv:
+        return tour_only()
     if "--vectors" in sys.argv:
         return views_only(sys.argv[sys.argv.index("--vectors") + 1])
     if "--separation" in sys.argv:

@@ -44,12 +44,14 @@ class NegativesView(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        # Horizontal bars, one per row of the table and in its order: the words read as the table's do.
         self.plot = pg.PlotWidget(background="w")
-        self.plot.setYRange(0, 1)
-        self.plot.setLabel("left", "σ(u·v)")
+        self.plot.setXRange(0, 1)
+        self.plot.setLabel("bottom", "σ(u·v)")
+        self.plot.invertY(True)
         self.plot.setMouseEnabled(False, False)
         self.plot.hideButtons()
-        self.bars = pg.BarGraphItem(x=[], height=[], width=0.7, pen=None)
+        self.bars = pg.BarGraphItem(x0=[], y=[], height=0.7, width=[], pen=None)
         self.plot.addItem(self.bars)
         row = QHBoxLayout()
         row.addWidget(QLabel("Centre word"))
@@ -94,11 +96,11 @@ class NegativesView(QWidget):
                 if c == 2:
                     item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
                 self.table.setItem(r, c, item)
-        x = np.arange(len(rows), dtype=float)
-        self.bars.setOpts(x=x, height=[v for _, _, v in rows], width=0.7,
+        y = np.arange(len(rows), dtype=float)
+        self.bars.setOpts(x0=np.zeros(len(rows)), y=y, height=0.7, width=[v for _, _, v in rows],
                           brushes=[pg.mkBrush(CONTEXT if k == "context" else NEGATIVE) for _, k, _ in rows])
-        self.plot.getAxis("bottom").setTicks([[(i, printable(w)) for i, (w, _, _) in enumerate(rows)]])
-        self.plot.setXRange(-0.6, len(rows) - 0.4)
+        self.plot.getAxis("left").setTicks([[(i, printable(w)) for i, (w, _, _) in enumerate(rows)]])
+        self.plot.setYRange(-0.6, len(rows) - 0.4)
         self.plot.setTitle(f"centre word “{printable(s.centre)}”: context words (blue), sampled negatives (red)",
                            color="#333", size="10pt")
         mean = lambda pairs: float(np.mean([v for _, v in pairs])) if pairs else float("nan")  # noqa: E731

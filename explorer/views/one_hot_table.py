@@ -64,6 +64,7 @@ class OneHotTableView(QWidget):
         self.table.setRowCount(n)
         self.table.setColumnCount(n + 1)
         self.table.setHorizontalHeaderLabels([f"dim {d:,}" for d in t.dims] + ["every other dimension"])
+        self.table.horizontalHeader().setSectionResizeMode(n, QHeaderView.ResizeToContents)
         self.table.setVerticalHeaderLabels([f"{printable(w)} ({c:,}×)" for w, c in zip(t.words, t.counts)])
         m = t.matrix
         for r in range(n):
