@@ -45,6 +45,21 @@ def shot(name: str) -> None:
     print("wrote", OUT / f"{name}.png")
 
 
+def open_window(**kwargs):
+    """The application and its window, shown at the virtual screen's size and corner."""
+    import pyqtgraph as pg
+
+    from explorer.main_window import MainWindow
+
+    app = QApplication(sys.argv)
+    pg.setConfigOptions(antialias=True)
+    w = MainWindow(**kwargs)
+    w.resize(1400, 860)
+    w.move(0, 0)
+    w.show()
+    return app, w
+
+
 def shoot_analogy(w) -> None:
     """paris : france :: berlin : ? on a PCA map, where words off the map can be placed too."""
     w.map.method_box.setCurrentText("PCA")
@@ -113,16 +128,7 @@ def shoot_separation(w) -> None:
 
 
 def separation_only() -> int:
-    import pyqtgraph as pg
-
-    from explorer.main_window import MainWindow
-
-    app = QApplication(sys.argv)
-    pg.setConfigOptions(antialias=True)
-    w = MainWindow(warm_up=False)
-    w.resize(1400, 860)
-    w.move(0, 0)
-    w.show()
+    app, w = open_window(warm_up=False)
     wait_for(w.corpus_loaded, 60)
     shoot_separation(w)
     w.close()
@@ -170,16 +176,7 @@ def shoot_contextual(w) -> None:
 
 
 def matching_only(static: str | None) -> int:
-    import pyqtgraph as pg
-
-    from explorer.main_window import MainWindow
-
-    app = QApplication(sys.argv)
-    pg.setConfigOptions(antialias=True)
-    w = MainWindow(warm_up=False)
-    w.resize(1400, 860)
-    w.move(0, 0)
-    w.show()
+    app, w = open_window(warm_up=False)
     wait_for(w.corpus_loaded, 60)
     if static:
         w.open_vectors(static)
@@ -192,16 +189,7 @@ def matching_only(static: str | None) -> int:
 
 
 def views_only(path: str) -> int:
-    import pyqtgraph as pg
-
-    from explorer.main_window import MainWindow
-
-    app = QApplication(sys.argv)
-    pg.setConfigOptions(antialias=True)
-    w = MainWindow(corpus_path=None, warm_up=False)
-    w.resize(1400, 860)
-    w.move(0, 0)
-    w.show()
+    app, w = open_window(corpus_path=None, warm_up=False)
     w.open_vectors(path)
     wait_for(w.projection_done, 120)
     shoot_analogy(w)
@@ -227,16 +215,7 @@ TOUR_SHOTS = (("tour_one_hot", 0, lambda w: w.views["One-hot"].table_shown is no
 
 
 def tour_only() -> int:
-    import pyqtgraph as pg
-
-    from explorer.main_window import MainWindow
-
-    app = QApplication(sys.argv)
-    pg.setConfigOptions(antialias=True)
-    w = MainWindow(warm_up=False)
-    w.resize(1400, 860)
-    w.move(0, 0)
-    w.show()
+    app, w = open_window(warm_up=False)
     wait_for(w.corpus_loaded, 60)
     for name, slide, shown in TOUR_SHOTS:
         w.tour.show_slide(slide)
@@ -256,17 +235,9 @@ def main() -> int:
         return separation_only()
     if "--matching" in sys.argv:
         return matching_only(sys.argv[sys.argv.index("--static") + 1] if "--static" in sys.argv else None)
-    import pyqtgraph as pg
-
-    from explorer.main_window import MainWindow
     from models.text.presets import WORD_GROUPS
 
-    app = QApplication(sys.argv)
-    pg.setConfigOptions(antialias=True)
-    w = MainWindow()
-    w.resize(1400, 860)
-    w.move(0, 0)
-    w.show()
+    app, w = open_window()
     wait_for(w.corpus_loaded, 60)
     w.panel.train_button.click()
     pause(12)

@@ -5,8 +5,7 @@ import numpy as np
 import pytest
 from PySide6.QtWidgets import QFileDialog
 
-from explorer import tour, workers
-from explorer.main_window import MainWindow
+from explorer import tour
 from explorer.vector_files import OpenedVectors
 from models.similarity import MODULE_WORDS
 from models.text.glove import weighting
@@ -25,7 +24,8 @@ TORCH = dict(dim=16, layers=1, heads=2, ff=32, max_len=16, steps=30, batch=8, de
 
 
 @pytest.fixture
-def lecture_file(tmp_path):
+def corpus_file(tmp_path):
+    """The corpus the shared ``window`` fixture opens: planted groups and the lecture's sentences."""
     rng = np.random.default_rng(0)
     lines = [" ".join(rng.choice(GROUP_A if i % 2 else GROUP_B, size=12)) for i in range(600)] + LECTURE
     rng.shuffle(lines)
@@ -35,14 +35,9 @@ def lecture_file(tmp_path):
 
 
 @pytest.fixture
-def window(qtbot, lecture_file):
-    w = MainWindow(corpus_path=lecture_file, warm_up=False)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitUntil(lambda: w.corpus is not None, timeout=10_000)
-    w.tour.overrides = dict(WORDS)
-    yield w
-    workers.shutdown(3000)
+def window(window):
+    window.tour.overrides = dict(WORDS)
+    return window
 
 
 def times_in(path, word: str) -> int:
@@ -78,7 +73,7 @@ def test_the_module_menu_has_one_entry_per_slide_each_with_two_sentences(qtbot, 
     assert window.tour.note.text.text() == tour.SLIDES[0].look
 
 
-def test_one_hot_shows_the_identity_table_of_the_six_words_whatever_the_cap(qtbot, window, lecture_file):
+def test_one_hot_shows_the_identity_table_of_the_six_words_whatever_the_cap(qtbot, window, corpus_file):
     window.tour.overrides = dict(min_count=1, max_vocab=2)      # a cap no place name is within
     show(qtbot, window, "One-hot vectors")
     assert window.panel.spec.name == "onehot" and window.panel.form.config().max_vocab == 2
@@ -87,7 +82,7 @@ def test_one_hot_shows_the_identity_table_of_the_six_words_whatever_the_cap(qtbo
     qtbot.waitUntil(lambda: view.table_shown is not None, timeout=10_000)
     t = view.table_shown
     assert t.words == list(MODULE_WORDS)
-    assert t.counts == [times_in(lecture_file, w) for w in MODULE_WORDS]
+    assert t.counts == [times_in(corpus_file, w) for w in MODULE_WORDS]
     assert view.table.rowCount() == 6 and view.table.columnCount() == 7
     cells = np.array([[float(view.table.item(r, c).text()) for c in range(6)] for r in range(6)])
     np.testing.assert_array_equal(cells, np.eye(6))
@@ -109,7 +104,7 @@ def test_analogy_draws_the_parallelogram_and_the_capitals_on_a_press(qtbot, wind
     np.testing.assert_allclose(ends[1][0], window.map.position("germany"))
 
 
-def test_similarity_shows_the_six_words_and_says_how_often_the_corpus_holds_them(qtbot, window, lecture_file,
+def test_similarity_shows_the_six_words_and_says_how_often_the_corpus_holds_them(qtbot, window, corpus_file,
                                                                                 tmp_path, monkeypatch):
     show(qtbot, window, "The similarity matrix")
     view = window.views["Heatmap"]
@@ -118,7 +113,7 @@ def test_similarity_shows_the_six_words_and_says_how_often_the_corpus_holds_them
     assert window.tabs.currentWidget() is view and view.matrix.shape == (6, 6)
     said = window.tour.note.extra.text()
     for w in ("champaign", "indianapolis", "bloomington"):
-        assert f"{w} {times_in(lecture_file, w)}×" in said
+        assert f"{w} {times_in(corpus_file, w)}×" in said
     assert "File > Open Vectors" in said
     vectors = tmp_path / "pretrained.txt"
     vectors.write_text("2 3\nillinois 1 0 0\nchicago 0.9 0.1 0\n")
