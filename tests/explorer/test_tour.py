@@ -71,6 +71,8 @@ def test_the_module_menu_has_one_entry_per_slide_each_with_two_sentences(qtbot, 
         menu.actions()[0].trigger()
     assert shown.args == [0] and window.tour.dock.isVisible()
     assert window.tour.note.text.text() == tour.SLIDES[0].look
+    hint = window.minimumSizeHint()       # the note above the tabs still lets the window fit a small screen
+    assert hint.width() <= 1400 and hint.height() <= 860
 
 
 def test_one_hot_shows_the_identity_table_of_the_six_words_whatever_the_cap(qtbot, window, corpus_file):
