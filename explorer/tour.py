@@ -24,7 +24,7 @@ class Slide:
     title: str
     look: str                                   # two sentences: what to look at
     setup: Callable[["Tour"], None]
-    # Buttons under the note: (label, what it does with the tour), for a second look at the slide.
+    # Buttons beside the slide's title: (label, what it does with the tour), for a second look.
     actions: tuple[tuple[str, Callable[["Tour"], None]], ...] = ()
 
 
@@ -96,9 +96,10 @@ class Tour(QObject):
         job = self.window.jobs.get("train")
         if job is None or then is None:
             return
-        results = []
+        results, slide = [], self.current
         job.done.connect(results.append)
-        job.ended.connect(lambda: then(results[0]) if results else None)
+        # Only while the slide that asked is still shown: another one has its own tab and words.
+        job.ended.connect(lambda: then(results[0]) if results and self.current == slide else None)
 
 
 class TourNote(QWidget):

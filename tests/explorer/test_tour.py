@@ -247,3 +247,15 @@ def test_a_slide_chosen_while_a_model_trains_says_so_and_starts_nothing(qtbot, w
     assert window.jobs["train"] is job and "press Stop" in window.tour.note.extra.text()
     with qtbot.waitSignal(job.ended, timeout=10_000):
         window.stop_training()
+
+
+def test_a_slides_training_ending_after_another_slide_was_chosen_leaves_that_slide_shown(qtbot, window):
+    window.tour.overrides = dict(WORDS, epochs=200)
+    show(qtbot, window, "Difference vectors with meaning")
+    job = window.jobs["train"]
+    show(qtbot, window, "X ≈ W H")          # trains nothing, so it may be shown meanwhile
+    with qtbot.waitSignal(job.ended, timeout=10_000):
+        window.stop_training()
+    assert window.tabs.currentWidget() is window.views["X ≈ WH"]
+    assert window.map.arrow_ends() == [] and window.views["Analogies"].answers() == []
+    qtbot.waitUntil(lambda: window.views["X ≈ WH"].factors is not None, timeout=30_000)
