@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QProgressBar, QSplitter, QTabWidget
 
-from explorer import live_map, map_colouring, vector_files, window_session, workers
+from explorer import live_map, map_colouring, tour, vector_files, window_session, workers
 from explorer.views.neighbours import NeighboursPanel, subwords_of
 from explorer.views.projection_map import GROUP, NEIGHBOUR, SELECTED, Layout, MapView
 from explorer.views.training_panel import TrainingPanel
@@ -41,11 +41,17 @@ def extra_views() -> list[type]:
     from explorer.views.analogy import AnalogyView
     from explorer.views.compare import CompareView
     from explorer.views.contextual import ContextualView
+    from explorer.views.factors import FactorsView
+    from explorer.views.glove_weighting import WeightingView
     from explorer.views.heatmap import HeatmapView
     from explorer.views.matching import MatchingView
+    from explorer.views.negatives import NegativesView
+    from explorer.views.one_hot_table import OneHotTableView
     from explorer.views.separation import SeparationView
 
-    return [AnalogyView, HeatmapView, SeparationView, CompareView, MatchingView, ContextualView]
+    # The last four show what the module's slides need and no other tab does (see explorer.tour).
+    return [AnalogyView, HeatmapView, SeparationView, CompareView, MatchingView, ContextualView,
+            OneHotTableView, FactorsView, NegativesView, WeightingView]
 
 
 def _warm_up(training):
@@ -153,7 +159,7 @@ class MainWindow(QMainWindow):
         for text, slot, key in (("Open corpus…", self._ask_corpus, QKeySequence.Open),
                                 ("Open model…", self._ask_open_model, None),
                                 ("Save model…", self._ask_save_model, QKeySequence.Save),
-                                ("Open vectors…", self._ask_open_vectors, None),
+                                ("Open vectors…", self.ask_open_vectors, None),
                                 ("Export vectors…", self._ask_export, None),
                                 ("Open session…", self._ask_open_session, QKeySequence("Ctrl+Shift+O")),
                                 ("Save session…", self._ask_save_session, QKeySequence("Ctrl+Shift+S")),
@@ -163,6 +169,7 @@ class MainWindow(QMainWindow):
             if key is not None:
                 a.setShortcut(key)
             m.addAction(a)
+        self.tour = tour.Tour(self)
 
     # --- jobs ------------------------------------------------------------------------------
     def run_job(self, key: str, func, *args, on_progress=None, on_done=None, quiet=False) -> workers.Job:
@@ -453,7 +460,7 @@ class MainWindow(QMainWindow):
         job.ended.connect(self.file_progress.hide)
         return job
 
-    def _ask_open_vectors(self) -> None:
+    def ask_open_vectors(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open word vectors", "", vector_files.OPEN_FILTER)
         if path:
             self.open_vectors(path)

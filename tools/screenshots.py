@@ -7,6 +7,8 @@
     ... tools/screenshots.py --matching [--static FILE]   # only the matching and contextual views
                                           # (trains small siamese and mlm models, ~5 min; FILE: word
                                           # vectors for the contextual view's static map)
+    ... tools/screenshots.py --tour        # four slides of the Module menu (one-hot, X ~ W H,
+                                          # negative sampling, GloVe's f(x); ~2 min)
 
 Writes assets/screenshots/*.png with imagemagick's ``import -window root``: what a person sees,
 window decorations and all. Training uses the default settings on the bundled corpus.
@@ -41,6 +43,21 @@ def shot(name: str) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     subprocess.run(["import", "-window", "root", str(OUT / f"{name}.png")], check=True)
     print("wrote", OUT / f"{name}.png")
+
+
+def open_window(**kwargs):
+    """The application and its window, shown at the virtual screen's size and corner."""
+    import pyqtgraph as pg
+
+    from explorer.main_window import MainWindow
+
+    app = QApplication(sys.argv)
+    pg.setConfigOptions(antialias=True)
+    w = MainWindow(**kwargs)
+    w.resize(1400, 860)
+    w.move(0, 0)
+    w.show()
+    return app, w
 
 
 def shoot_analogy(w) -> None:
@@ -111,16 +128,7 @@ def shoot_separation(w) -> None:
 
 
 def separation_only() -> int:
-    import pyqtgraph as pg
-
-    from explorer.main_window import MainWindow
-
-    app = QApplication(sys.argv)
-    pg.setConfigOptions(antialias=True)
-    w = MainWindow(warm_up=False)
-    w.resize(1400, 860)
-    w.move(0, 0)
-    w.show()
+    app, w = open_window(warm_up=False)
     wait_for(w.corpus_loaded, 60)
     shoot_separation(w)
     w.close()
@@ -168,16 +176,7 @@ def shoot_contextual(w) -> None:
 
 
 def matching_only(static: str | None) -> int:
-    import pyqtgraph as pg
-
-    from explorer.main_window import MainWindow
-
-    app = QApplication(sys.argv)
-    pg.setConfigOptions(antialias=True)
-    w = MainWindow(warm_up=False)
-    w.resize(1400, 860)
-    w.move(0, 0)
-    w.show()
+    app, w = open_window(warm_up=False)
     wait_for(w.corpus_loaded, 60)
     if static:
         w.open_vectors(static)
@@ -190,16 +189,7 @@ def matching_only(static: str | None) -> int:
 
 
 def views_only(path: str) -> int:
-    import pyqtgraph as pg
-
-    from explorer.main_window import MainWindow
-
-    app = QApplication(sys.argv)
-    pg.setConfigOptions(antialias=True)
-    w = MainWindow(corpus_path=None, warm_up=False)
-    w.resize(1400, 860)
-    w.move(0, 0)
-    w.show()
+    app, w = open_window(corpus_path=None, warm_up=False)
     w.open_vectors(path)
     wait_for(w.projection_done, 120)
     shoot_analogy(w)
@@ -209,24 +199,45 @@ def views_only(path: str) -> int:
     return 0
 
 
+def wait_until(done, timeout_s: float) -> None:
+    """Let the event loop run until ``done()`` (a view that has no signal for it) or the timeout."""
+    for _ in range(int(timeout_s * 10)):
+        if done():
+            return
+        pause(0.1)
+
+
+# The slides shot for the README, each with what says it is drawn: the most telling of the twelve.
+TOUR_SHOTS = (("tour_one_hot", 0, lambda w: w.views["One-hot"].table_shown is not None),
+              ("tour_x_wh", 3, lambda w: w.views["X ≈ WH"].factors is not None),
+              ("tour_negatives", 6, lambda w: "train" not in w.jobs and w.views["Negatives"].sample is not None),
+              ("tour_glove", 7, lambda w: w.views["GloVe f(x)"].histogram is not None))
+
+
+def tour_only() -> int:
+    app, w = open_window(warm_up=False)
+    wait_for(w.corpus_loaded, 60)
+    for name, slide, shown in TOUR_SHOTS:
+        w.tour.show_slide(slide)
+        wait_until(lambda: shown(w), 600)
+        shot(name)
+    w.close()
+    app.quit()
+    return 0
+
+
 def main() -> int:
+    if "--tour" in sys.argv:
+        return tour_only()
     if "--vectors" in sys.argv:
         return views_only(sys.argv[sys.argv.index("--vectors") + 1])
     if "--separation" in sys.argv:
         return separation_only()
     if "--matching" in sys.argv:
         return matching_only(sys.argv[sys.argv.index("--static") + 1] if "--static" in sys.argv else None)
-    import pyqtgraph as pg
-
-    from explorer.main_window import MainWindow
     from models.text.presets import WORD_GROUPS
 
-    app = QApplication(sys.argv)
-    pg.setConfigOptions(antialias=True)
-    w = MainWindow()
-    w.resize(1400, 860)
-    w.move(0, 0)
-    w.show()
+    app, w = open_window()
     wait_for(w.corpus_loaded, 60)
     w.panel.train_button.click()
     pause(12)

@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFileDialog, QGridLayout, QHBoxLayout,
-                               QHeaderView, QLabel, QProgressBar, QPushButton, QSizePolicy, QSplitter, QStyle, QTableWidget,
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QHeaderView,
+                               QLabel, QProgressBar, QPushButton, QSizePolicy, QSplitter, QStyle, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
 from explorer import audio, workers
@@ -120,25 +120,28 @@ class SeparationView(QWidget):
 
         icon = self.style().standardIcon
         self.play_buttons: dict[tuple, QPushButton] = {}
-        # two rows: what the model made, then the voices before mixing; one row was wider than
-        # the window's share of a 1400-pixel screen
-        players = QGridLayout()
+        # Two rows, what the model gave above what it was given: in one row the players alone made
+        # this tab, and with it the window, wider than a 1400-pixel screen.
+        heard, given = QHBoxLayout(), QHBoxLayout()
+        heard.addWidget(QLabel("Listen"))
+        for tag, text, tip in PLAYERS:
+            b = QPushButton(icon(QStyle.SP_MediaPlay), text, toolTip=tip)
+            b.setEnabled(False)
+            b.clicked.connect(lambda _=False, t=tag: self.play(t))
+            self.play_buttons[tag] = b
+            (given if tag[0] == "reference" else heard).addWidget(b)
         self.stop_button = QPushButton(icon(QStyle.SP_MediaStop), "Stop")
         self.stop_button.clicked.connect(self.player.stop)
         self.export_button = QPushButton("Export WAV…")
         self.export_button.setEnabled(False)
         self.export_button.clicked.connect(self.ask_export)
-        players.addWidget(QLabel("Listen"), 0, 0)
-        for i, (tag, text, tip) in enumerate(PLAYERS):
-            b = QPushButton(icon(QStyle.SP_MediaPlay), text, toolTip=tip)
-            b.setEnabled(False)
-            b.clicked.connect(lambda _=False, t=tag: self.play(t))
-            self.play_buttons[tag] = b
-            row, col = (0, 1 + i) if i < 3 else (1, i - 2)
-            players.addWidget(b, row, col)
-        players.addWidget(self.stop_button, 1, 3)
-        players.setColumnStretch(4, 1)
-        players.addWidget(self.export_button, 0, 5)
+        heard.addWidget(self.stop_button)
+        heard.addStretch(1)
+        given.addStretch(1)
+        given.addWidget(self.export_button)
+        players = QVBoxLayout()
+        players.addLayout(heard)
+        players.addLayout(given)
         left = QWidget()
         lay = QVBoxLayout(left)
         lay.setContentsMargins(0, 0, 0, 0)

@@ -1,6 +1,7 @@
 """The training panel: model choice, corpus, the generated parameter form, Train/Stop, progress, loss."""
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pyqtgraph as pg
@@ -189,13 +190,25 @@ class TrainingPanel(QWidget):
         if path:
             self.corpus_chosen.emit(path)
 
-    def _train(self, signal=None) -> None:
+    def checked_config(self):
+        """The form's config, or None with the status saying which value is wrong."""
         try:
-            config = self.form.config()
+            return self.form.config()
         except (ValueError, TypeError) as e:
             self.show_status(f"Check the parameters: {e}", error=True)
-            return
-        (signal or self.train_requested).emit(self.spec, config)
+            return None
+
+    def set_values(self, values: dict) -> None:
+        """Put ``values`` in the form; names the current model's settings lack are left out."""
+        known = {f.name for f in dataclasses.fields(self.spec.config_cls)}
+        for name, value in values.items():
+            if name in known:
+                self.form.set_value(name, value)
+
+    def _train(self, signal=None) -> None:
+        config = self.checked_config()
+        if config is not None:
+            (signal or self.train_requested).emit(self.spec, config)
 
     def _continue(self) -> None:
         self._train(self.continue_requested)

@@ -25,7 +25,7 @@ import numpy as np
 from models.core.device import seed_everything, set_threads
 from models.core.events import STOP, Every, Progress, Rate, paced
 from models.core.params import param, validate
-from models.text.common import MAP_WORDS, SNAPSHOT_SECONDS, check_finite, run_stats, snapshot
+from models.text.common import MAP_WORDS, SNAPSHOT_SECONDS, check_finite, prepare, run_stats, snapshot
 from models.text.cooccurrence import count_steps
 from models.text.corpus import Corpus
 from models.text.embedding import TrainedEmbedding
@@ -244,3 +244,13 @@ def train(config: GloVeConfig, corpus: Corpus, resume: TrainedEmbedding | None =
     state_out = GloVeState(epoch, 0, curve.bin_loss, curve.bin_pairs, data.n_sentences, data.n_tokens,
                            entry=a, corpus_entries=nnz, order_seed=order_seed)
     return TrainedEmbedding("glove", config, vocab, params.tensors(), stats, curve.points, state_out.to_json())
+
+
+def pair_counts(config: GloVeConfig, corpus: Corpus):
+    """The co-occurrence count x of every word pair GloVe's loss weighs by f(x), counted as
+    :func:`train` counts them (same vocabulary, window and 1/d weighting); a generator of Progress
+    returning a float64 array with one entry per nonzero pair."""
+    yield Progress(0, 0, message="Building the vocabulary")
+    vocab, data = prepare(corpus, config.min_count, config.max_vocab)
+    counts, _ = yield from count_steps(data, len(vocab), config.window, harmonic=True)
+    return counts.data.copy()

@@ -325,6 +325,8 @@ def train(config: SGNSConfig, corpus: Corpus, resume: TrainedEmbedding | None = 
     n_sent, n_tok = data.n_sentences, data.n_tokens
     total, epoch, s, start, curve, rate, last_loss = sentence_run(config.epochs, data, state, losses)
     done, snap_due = start, Every(SNAPSHOT_SECONDS)
+    # (centre, context) pairs trained: the unit the full softmax's cost is stated in, to compare the two
+    pairs_done = resume.stats.get("pairs_done", 0) if resume is not None else 0
     chunk = max(1, min(n_sent, FIRST_CHUNK))   # sentences per call, tuned to CHUNK_SECONDS below
     # A copy of the weights, refreshed with each map snapshot: what is kept if training diverges.
     good, good_at, diverged = _copy(kernel.weights()), done, None
@@ -342,6 +344,7 @@ def train(config: SGNSConfig, corpus: Corpus, resume: TrainedEmbedding | None = 
             took = time.perf_counter() - t0
             chunk = paced(chunk, took, CHUNK_SECONDS, 1, n_sent)
             pairs = int(sent_pairs.sum())
+            pairs_done += pairs
             if pairs and not math.isfinite(float(sent_loss.sum())):
                 diverged = epoch * n_tok + int(data.starts[s1])
                 stopped = True
@@ -369,7 +372,7 @@ def train(config: SGNSConfig, corpus: Corpus, resume: TrainedEmbedding | None = 
     stats = {"model": name, "seconds": seconds + (resume.stats.get("seconds", 0.0) if resume else 0.0),
              "words_per_second": (done - start) / seconds if seconds > 0 else 0.0,
              "final_loss": last_loss, "device": device.type, "threads": threads if device.type == "cpu" else 0,
-             "epochs_done": epoch, "words_done": done, "stopped_early": epoch < config.epochs,
+             "epochs_done": epoch, "words_done": done, "pairs_done": pairs_done, "stopped_early": epoch < config.epochs,
              "vocab_size": len(vocab), "corpus_tokens": n_tok, "corpus": str(corpus.path)}
     if resume is not None:
         stats["resumed_at_words"] = start

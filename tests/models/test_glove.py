@@ -136,3 +136,15 @@ def test_progress_line_carries_the_warning_through_a_run_with_light_pairs(rare_g
     training = [ev for ev in light if ev.unit == "pairs"]
     assert training and all("weigh under" in ev.message for ev in training)
     assert not any("weigh under" in ev.message for ev in heavy)
+
+
+def test_pair_counts_are_the_nonzero_co_occurrences_glove_weighs(tmp_path_factory):
+    from models.core.events import drain
+    from models.text.corpus import read_corpus
+    from models.text.glove import GloVeConfig, pair_counts
+
+    path = tmp_path_factory.mktemp("pairs") / "c.txt"
+    path.write_text("a b c\n")
+    counts = drain(pair_counts(GloVeConfig(window=2, min_count=1), read_corpus(path)))
+    # a-b and b-c 1 word apart count 1 each way, a-c 2 apart counts 1/2 each way
+    assert sorted(counts.tolist()) == [0.5, 0.5, 1.0, 1.0, 1.0, 1.0]

@@ -3,6 +3,7 @@ import pytest
 
 from models.core.params import validate
 from models.text import onehot
+from models.text.corpus import read_corpus
 from tests.models.planted import GROUP_A, assert_round_trip, assert_run_stats, read_planted, run
 
 
@@ -31,3 +32,18 @@ def test_the_vocabulary_is_capped(tmp_path_factory):
 
 def test_one_hot_saves_and_loads_identically(trained, tmp_path):
     assert_round_trip(trained[0], tmp_path / "m")
+
+
+def write_lines(path, lines):
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_the_identity_table_holds_words_past_the_cap_at_their_frequency_rank(tmp_path):
+    # "rare" is seen once: past any cap of the one-hot model, yet it has a one-hot vector.
+    corpus = read_corpus(write_lines(tmp_path / "c.txt", ["a a a b b rare", "a b c c"]))
+    table = onehot.identity_table(corpus, ["rare", "a", "nowhere", "c"])
+    assert table.words == ["rare", "a", "c"] and table.missing == ["nowhere"]
+    assert table.dims == [4 - 1, 0, 2] and table.counts == [1, 4, 2]
+    assert table.vocab_size == 4
+    np.testing.assert_array_equal(table.matrix, np.eye(3))

@@ -122,3 +122,10 @@ def test_a_diverging_run_stops_and_keeps_the_last_finite_weights(corpus, monkeyp
     assert "Lower the learning rate" in model.stats["diverged"]
     assert model.stats["stopped_early"] and model.stats["epochs_done"] < 200
     assert np.isfinite(model.tensors["input"]).all() and np.isfinite(model.tensors["output"]).all()
+
+
+def test_skip_gram_counts_the_pairs_it_trained_on(corpus):
+    # Window 1 and no subsampling: every word pairs with each neighbour, 2 (n - 1) pairs a sentence.
+    model = drain(word2vec.train(SGNSConfig(dim=8, window=1, epochs=2, min_count=1, sample=0.0, threads=1), corpus))
+    expected = 2 * sum(2 * (len(s) - 1) for s in corpus.sentences)
+    assert model.stats["pairs_done"] == expected
