@@ -7,18 +7,16 @@ the embedding scatter with their PCA coordinates. It is a progress generator, li
 """
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from models import projection
 from models.audio import demo, wav
-from models.audio.deep_clustering import DeepClusteringModel, Separation, evaluate_with_oracles
+from models.audio.deep_clustering import DeepClusteringModel, Separation, evaluate_with_oracles, one_torch_thread
 from models.audio.features import as_tensor, stft
 from models.core.events import Progress
 
@@ -135,25 +133,13 @@ def load_mixture_steps(source, sample_rate: int):
     return MixtureInput(path.name, rec.samples, clipped=rec.clipped, note=rec.note)
 
 
-@contextlib.contextmanager
-def _one_torch_thread():
-    """Small LSTM and k-means steps run 30x slower on two busy cores than on one (measured)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 def separate_steps(model: DeepClusteringModel, source, max_points: int = MAX_POINTS):
     """Progress generator returning a :class:`SeparationReport` for ``source`` (see
     :func:`load_mixture_steps`)."""
     yield _step(0, message="Reading the mixture")
     item = yield from load_mixture_steps(source, model.sample_rate)
     yield _step(1, message="Embedding the time-frequency bins and clustering")
-    with _one_torch_thread():
-        torch.set_flush_denormal(True)
+    with one_torch_thread():
         sep = yield from _separating(model, item.mixture)
         yield _step(2, message="Scoring against the references" if item.references
                        is not None else "Preparing the views")
