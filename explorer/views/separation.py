@@ -239,8 +239,8 @@ class SeparationView(QWidget):
                 self.separate()
 
         job = self.window.run_job("open-dc-model", workers.call_once, load_pretrained, on_done=ready, quiet=True)
-        job.failed.connect(lambda err: self.model_label.setText(f"{err.message} Train “Deep clustering” on the "
-                                                                "left, or open a saved model."))
+        job.failed.connect(lambda err: self.model is None and self.model_label.setText(
+            f"{err.message} Train “Deep clustering” on the left, or open a saved model."))
         return job
 
     def ask_model(self) -> None:

@@ -6,6 +6,16 @@ from explorer.main_window import MainWindow
 from tests.models.planted import GROUP_A, GROUP_B, planted_corpus  # noqa: F401 (shared by the GUI tests)
 
 
+@pytest.fixture(autouse=True)
+def no_bundled_separation_model(monkeypatch, tmp_path_factory):
+    """Showing the Separation tab opens the bundled model (21 MB) and separates an example in the
+    background, a job that would race with what a test does there: tests get an empty place
+    instead, and the tests of that opening point it at a model of their own."""
+    from models.audio import deep_clustering
+
+    monkeypatch.setattr(deep_clustering, "PRETRAINED", tmp_path_factory.getbasetemp() / "no-bundled-model")
+
+
 @pytest.fixture
 def corpus_file(tmp_path):
     return planted_corpus(tmp_path / "planted.txt", lines=3000)
