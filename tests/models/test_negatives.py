@@ -12,7 +12,8 @@ CONFIG = SGNSConfig(dim=16, epochs=40, min_count=1, sample=0.0, threads=1)
 @pytest.fixture(scope="module")
 def watched(tmp_path_factory):
     corpus = read_planted(tmp_path_factory, lines=1500)
-    model, events = run(watch(CONFIG, corpus, centre=GROUP_A[0], every=0.2))
+    # a pause every 20 ms: at 0.2 s a quiet machine finished the run with only two samples
+    model, events = run(watch(CONFIG, corpus, centre=GROUP_A[0], every=0.02))
     return corpus, model, [e for e in events if isinstance(e, ScoredSample)]
 
 
