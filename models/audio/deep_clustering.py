@@ -306,7 +306,7 @@ class DeepClusteringModel:
         detail = None
         fade = np.linspace(0.0, 1.0, overlap, dtype=np.float32)
         for i, start in enumerate(starts):
-            end = n if i == len(starts) - 1 or len(starts) == 1 else min(n, start + chunk)
+            end = n if i == len(starts) - 1 else start + chunk
             piece = wave[start:end]
             with one_torch_thread():
                 masks, (spec, v, active, owner) = self.masks(piece)

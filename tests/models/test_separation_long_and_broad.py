@@ -11,6 +11,7 @@ from models.audio import broad, demo, explore, metrics, wav
 from models.audio import deep_clustering as dc
 from models.audio.deep_clustering import DeepClusteringConfig, DeepClusteringModel, DeepClusteringNet
 from models.core.events import drain
+from tests.models.planted import run
 
 RATE = 8000
 
@@ -72,14 +73,7 @@ def test_a_long_recording_is_separated_in_chunks_whose_voices_are_kept_in_order(
     sources = hum_and_chirp(75.0)
     model = tiny_model()
     monkeypatch.setattr(model, "masks", _frequency_masks(np.random.default_rng(3)))
-    events, sep = [], None
-    gen = model.separate_steps(sources.sum(0), chunk_seconds=10.0, overlap_seconds=1.0)
-    while True:
-        try:
-            events.append(next(gen))
-        except StopIteration as stop:
-            sep = stop.value
-            break
+    sep, events = run(model.separate_steps(sources.sum(0), chunk_seconds=10.0, overlap_seconds=1.0))
     assert len(events) == 9 and events[-1].step == events[-1].total_steps == 75
     assert sep.sources.shape == sources.shape and sep.detail_samples == 10 * RATE
     assert sep.magnitude.shape[1] == 10 * RATE // 128 + 1      # the views get the first chunk's bins
