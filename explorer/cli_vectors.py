@@ -12,8 +12,8 @@ import json
 import sys
 from pathlib import Path
 
-from models.vector_formats import ALIASES, FORMATS
-from models.evaluation import DEFAULT_ANALOGIES, DEFAULT_PAIRS, DEFAULT_RESTRICT, METHODS
+from models.vectors.formats import ALIASES, FORMATS
+from models.vectors.evaluation import DEFAULT_ANALOGIES, DEFAULT_PAIRS, DEFAULT_RESTRICT, METHODS
 
 FORMAT_CHOICES = ["auto", *FORMATS, *ALIASES]
 
@@ -53,7 +53,7 @@ def add_vector_commands(sub) -> None:
 
 def _load(path: Path, fmt: str):
     from explorer.cli import run_with_bar
-    from models.vector_formats import open_vectors_steps
+    from models.vectors.formats import open_vectors_steps
 
     return run_with_bar(open_vectors_steps(path, fmt), f"reading {path.name}")
 
@@ -61,7 +61,7 @@ def _load(path: Path, fmt: str):
 def cmd_vectors(args) -> int:
     from explorer.cli import run_with_bar
     from models.printable import printable
-    from models.vector_formats import check_destination, write_vectors_steps
+    from models.vectors.formats import check_destination, write_vectors_steps
 
     check_destination(args.target, args.to_fmt)     # a bad name or destination fails before a long read
     vectors = _load(args.source, args.from_fmt)
@@ -73,7 +73,7 @@ def cmd_vectors(args) -> int:
 
 def cmd_eval(args) -> int:
     from explorer.cli import run_with_bar
-    from models.evaluation import evaluate_analogies_steps, evaluate_word_pairs
+    from models.vectors.evaluation import evaluate_analogies_steps, evaluate_word_pairs
 
     if args.restrict < 0:
         from models.errors import UserError
@@ -97,7 +97,7 @@ def _known(vectors, word: str) -> str:
 
 def cmd_analogy(args) -> int:
     from explorer.cli import at_least_one
-    from models.evaluation import analogy
+    from models.vectors.evaluation import analogy
     from models.printable import printable
 
     k = at_least_one("-k", args.k)

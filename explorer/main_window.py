@@ -18,7 +18,7 @@ from explorer import live_map, map_colouring, tour, vector_files, window_session
 from explorer.views.neighbours import NeighboursPanel, subwords_of
 from explorer.views.projection_map import GROUP, NEIGHBOUR, SELECTED, Layout, MapView
 from explorer.views.training_panel import TrainingPanel
-from models import projection
+from models.vectors import projection
 from models.core import heap
 from models.core.events import Progress
 from models.core.session import SUFFIX as SESSION_SUFFIX

@@ -1,6 +1,6 @@
 """Colouring the map by k-means cluster, by frequency or by a metadata column.
 
-The groups come from :mod:`models.clustering`; k-means runs in the worker bridge. The map draws
+The groups come from :mod:`models.vectors.clustering`; k-means runs in the worker bridge. The map draws
 one layer per group, so colouring 100,000 points costs a handful of brushes, not 100,000.
 """
 from __future__ import annotations
@@ -9,7 +9,7 @@ import numpy as np
 import pyqtgraph as pg
 
 from explorer.vector_files import counts_of
-from models.clustering import bands, categories, kmeans_steps
+from models.vectors.clustering import bands, categories, kmeans_steps
 
 # Okabe & Ito's palette, safe for the common colour-vision deficiencies; grey is kept for "other".
 CATEGORICAL = ["#e69f00", "#56b4e9", "#009e73", "#0072b2", "#d55e00", "#cc79a7", "#f0e442", "#000000"]

@@ -13,8 +13,8 @@ from pathlib import Path
 from models.core.checkpoint import Checkpoint, disk_error
 from models.core.writing import write_failure
 from models.errors import VectorFileError
-from models.vector_formats import open_vectors_steps, sniff_format, write_vectors_steps
-from models.vectors import WordVectors
+from models.vectors.formats import open_vectors_steps, sniff_format, write_vectors_steps
+from models.vectors.store import WordVectors
 
 # (label in the save dialog, format name, name pattern); the label is what the dialog returns.
 EXPORT_FORMATS = (

@@ -1,6 +1,6 @@
 """Analogy arithmetic you can see: a : b :: c : ?, drawn as a parallelogram on the map.
 
-The top answers come from :func:`models.evaluation.analogy`; the map shows the arrows a -> b and
+The top answers come from :func:`models.vectors.evaluation.analogy`; the map shows the arrows a -> b and
 c -> answer, so a good analogy draws two parallel arrows of equal length. "Custom axes" lays the
 map out along two difference vectors (direction = unit(b - a)), and the batch mode answers a whole
 questions file in the worker and lists the failures, each one a click away from the map.
@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QCompleter, QFileDi
                                QVBoxLayout, QWidget)
 
 from explorer.views.projection_map import ANALOGY, GROUP, Layout
-from models.evaluation import DEFAULT_ANALOGIES, analogy, evaluate_analogies_steps
+from models.vectors.evaluation import DEFAULT_ANALOGIES, analogy, evaluate_analogies_steps
 from models.printable import printable
 
 METHODS = {"3CosAdd": "3cosadd", "3CosMul": "3cosmul"}

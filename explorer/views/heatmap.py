@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (QBoxLayout, QCheckBox, QFileDialog, QHBoxLayout, 
 
 from explorer.views.when_shown import WhenShown
 from models.printable import printable
-from models.similarity import MODULE_WORDS, cluster_order, cosine_matrix, known_and_missing, one_hot_matrix
+from models.vectors.similarity import MODULE_WORDS, cluster_order, cosine_matrix, known_and_missing, one_hot_matrix
 
 COLOUR_MAP = "CET-D1"
 MAX_WORDS = 40          # beyond this the values no longer fit in the cells

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxL
                                QToolButton, QVBoxLayout, QWidget)
 
 from explorer import audio, workers
-from models import projection
+from models.vectors import projection
 from models.errors import UserError
 from models.printable import printable
 from models.siamese import explore

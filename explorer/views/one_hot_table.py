@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLab
 
 from explorer import workers
 from models.printable import printable
-from models.similarity import MODULE_WORDS
+from models.vectors.similarity import MODULE_WORDS
 from models.text.onehot import IdentityTable, identity_table
 
 ONE = QColor("#c6dbef")

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFileDia
 
 from explorer import audio, workers
 from explorer.views.spectrogram import SOURCE_COLOURS, BrushViewBox, Spectrogram, Waveform
-from models import projection
+from models.vectors import projection
 from models.audio import explore, wav
 from models.audio.deep_clustering import DeepClusteringModel, load_model, load_pretrained
 from models.errors import UserError

@@ -60,7 +60,7 @@ def _unit(x: np.ndarray) -> np.ndarray:
 
 
 def _pca2(x: np.ndarray) -> np.ndarray:
-    from models.projection import pca
+    from models.vectors.projection import pca
 
     return pca(_unit(np.asarray(x, np.float32)))
 

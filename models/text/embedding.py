@@ -9,7 +9,7 @@ import numpy as np
 from models.core.checkpoint import VECTORS, Checkpoint, CheckpointError, save_run
 from models.core.params import from_dict, to_dict
 from models.text.vocab import Vocabulary
-from models.vectors import WordVectors
+from models.vectors.store import WordVectors
 
 
 

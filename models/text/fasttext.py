@@ -34,7 +34,7 @@ from models.text.sampling import keep_probabilities
 from models.text.sgns_kernel import (draw, kept, negative_sampling_step, next_random, noise_sampler, prefetch_rows,
                                      sentence_state)
 from models.text.word2vec import CHUNK_SECONDS, LR_FLOOR
-from models.vectors import WordVectors
+from models.vectors.store import WordVectors
 
 FIRST_CHUNK = 500         # sentences in the first call, before CHUNK_SECONDS has been measured
 

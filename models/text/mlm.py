@@ -183,7 +183,7 @@ class TrainedMLM:
     @property
     def vectors(self):
         """The input embeddings as context-free word vectors, for the neighbour and map views."""
-        from models.vectors import WordVectors
+        from models.vectors.store import WordVectors
 
         return WordVectors(list(self.vocab.words), self.state["tok.weight"][len(SPECIALS):])
 

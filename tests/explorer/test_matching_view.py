@@ -67,7 +67,7 @@ def test_an_exact_excerpt_ranks_its_source_first_and_is_marked_on_the_map(qtbot,
 
 
 def test_umap_on_demand_runs_in_the_worker_and_keeps_every_item_and_the_query(qtbot, view, monkeypatch):
-    from models import projection
+    from models.vectors import projection
 
     def fake_umap(x, method):
         # numba's first compile of UMAP takes half a minute; the view's part is what is tested here

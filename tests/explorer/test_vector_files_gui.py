@@ -8,8 +8,8 @@ from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from explorer.vector_files import EXPORT_FORMATS, OpenedVectors, projector_name
-from models.vector_formats import read_vectors, write_vectors
-from models.vectors import WordVectors
+from models.vectors.formats import read_vectors, write_vectors
+from models.vectors.store import WordVectors
 from tests.explorer.test_map import known_embedding
 
 

@@ -13,8 +13,8 @@ from models.core.events import drain
 from models.core.session import SavedModel, Session, SessionError, save_session
 from models.text.embedding import TrainedEmbedding
 from models.text.presets import WORD_GROUPS
-from models.vector_formats import write_vectors
-from models.vectors import WordVectors
+from models.vectors.formats import write_vectors
+from models.vectors.store import WordVectors
 from tests.explorer.conftest import GROUP_A, GROUP_B, set_params
 from tests.explorer.test_map import known_embedding
 from tests.faults import ADVICE, FAULTS, temp_files

@@ -159,7 +159,7 @@ def _read_as_window(path: Path, fmt: str):
 
 
 def _read_as_cli(path: Path, fmt: str):
-    from models.vector_formats import open_vectors_steps
+    from models.vectors.formats import open_vectors_steps
 
     app_fmt = _APP_FORMAT.get(fmt, fmt)
     return drain(open_vectors_steps(path, app_fmt)), app_fmt
@@ -191,7 +191,7 @@ def _verify_vectors(loaded, path: Path, fmt: str) -> list[str]:
 
 def _shape_in_file(path: Path, read_as: str) -> tuple[int, int]:
     """(rows, dimensions) as the file states or counts them, worked out apart from the reader."""
-    from models.vector_formats import tsv_paths
+    from models.vectors.formats import tsv_paths
 
     if read_as == "npy":
         return np.load(path, mmap_mode="r", allow_pickle=False).shape
@@ -208,7 +208,7 @@ def _shape_in_file(path: Path, read_as: str) -> tuple[int, int]:
 
 
 def _word_source(path: Path, read_as: str) -> bytes:
-    from models.vector_formats import npy_vocab_path, tsv_paths
+    from models.vectors.formats import npy_vocab_path, tsv_paths
 
     if read_as == "npy":
         return npy_vocab_path(path).read_bytes()

@@ -8,7 +8,7 @@ from models.errors import UnknownWordError, VectorFileError
 from models.text.embedding import TrainedEmbedding, load_embedding
 from models.text.vocab import Vocabulary
 from models.text.word2vec import SGNSConfig
-from models.vectors import WordVectors
+from models.vectors.store import WordVectors
 
 
 def _embedding(rng, n=20, dim=8):

@@ -21,9 +21,9 @@ import numpy as np
 from models.core.events import Progress, drain
 from models.core.reading import read_bounded
 from models.errors import UserError
-from models.vectors import WordVectors
+from models.vectors.store import WordVectors
 
-BENCHMARKS = Path(__file__).resolve().parents[1] / "assets" / "benchmarks"
+BENCHMARKS = Path(__file__).resolve().parents[2] / "assets" / "benchmarks"
 DEFAULT_ANALOGIES = BENCHMARKS / "questions-words.txt"
 DEFAULT_PAIRS = (BENCHMARKS / "wordsim353.tsv", BENCHMARKS / "simlex999.txt")
 METHODS = ("3cosadd", "3cosmul")

@@ -33,7 +33,7 @@ from models.core.events import Progress, drain
 from models.core.reading import check_regular, open_regular
 from models.core.writing import atomic_open, check_outputs, staged, write_failure
 from models.errors import VectorFileError
-from models.vectors import WordVectors
+from models.vectors.store import WordVectors
 
 FORMATS = ("word2vec", "word2vec-binary", "glove", "fasttext", "tsv", "npy")
 ALIASES = {"w2v": "word2vec", "text": "word2vec", "txt": "word2vec", "bin": "word2vec-binary",

@@ -8,11 +8,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import models.vector_formats as vf
+import models.vectors.formats as vf
 from models.core.events import Progress
 from models.errors import VectorFileError
-from models.vector_formats import read_vectors, read_vectors_steps, sniff_format, write_vectors
-from models.vectors import WordVectors
+from models.vectors.formats import read_vectors, read_vectors_steps, sniff_format, write_vectors
+from models.vectors.store import WordVectors
 
 NAMES = {"word2vec": "v.txt", "fasttext": "v.vec", "glove": "g.txt", "word2vec-binary": "v.bin",
          "tsv": "vectors.tsv", "npy": "v.npy"}
