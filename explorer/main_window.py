@@ -15,10 +15,19 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QProgressBar, QSplitter, QTabWidget
 
 from explorer import live_map, map_colouring, tour, vector_files, window_session, workers
+from explorer.views.analogy import AnalogyView
+from explorer.views.compare import CompareView
+from explorer.views.contextual import ContextualView
+from explorer.views.factors import FactorsView
+from explorer.views.glove_weighting import WeightingView
+from explorer.views.heatmap import HeatmapView
+from explorer.views.matching import MatchingView
+from explorer.views.negatives import NegativesView
 from explorer.views.neighbours import NeighboursPanel, subwords_of
+from explorer.views.one_hot_table import OneHotTableView
 from explorer.views.projection_map import GROUP, NEIGHBOUR, SELECTED, Layout, MapView
+from explorer.views.separation import SeparationView
 from explorer.views.training_panel import TrainingPanel
-from models.vectors import projection
 from models.core import heap
 from models.core.events import Progress
 from models.core.session import SUFFIX as SESSION_SUFFIX
@@ -28,6 +37,7 @@ from models.printable import printable
 from models.registry import all_models
 from models.text.corpus import DEFAULT_CORPUS, Corpus, read_corpus_steps
 from models.text.embedding import TrainedEmbedding
+from models.vectors import projection
 from models.warm_up import ready_kernels
 
 NAMES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
@@ -38,17 +48,6 @@ def extra_views() -> list[type]:
     """The tabs beside the map, in order. A view is a QWidget subclass with a ``title`` class
     attribute, built as ``View(window)``: it listens to the window's signals (``model_ready``,
     ``corpus_loaded``) and starts long work with ``window.run_job``; adding a view is one line here."""
-    from explorer.views.analogy import AnalogyView
-    from explorer.views.compare import CompareView
-    from explorer.views.contextual import ContextualView
-    from explorer.views.factors import FactorsView
-    from explorer.views.glove_weighting import WeightingView
-    from explorer.views.heatmap import HeatmapView
-    from explorer.views.matching import MatchingView
-    from explorer.views.negatives import NegativesView
-    from explorer.views.one_hot_table import OneHotTableView
-    from explorer.views.separation import SeparationView
-
     # The last four show what the module's slides need and no other tab does (see explorer.tour).
     return [AnalogyView, HeatmapView, SeparationView, CompareView, MatchingView, ContextualView,
             OneHotTableView, FactorsView, NegativesView, WeightingView]

@@ -42,9 +42,9 @@ from models.core.checkpoint import Checkpoint, load_module, save_run
 from models.core.device import resolve_device, seed_everything
 from models.core.events import STOP, Every, Progress, Rate, drain
 from models.core.params import from_dict, param, to_dict, validate
+from models.core.rebuild import load_saved
 from models.core.resume_torch import TrainingState, capture, check_continuable, restore
 from models.errors import UserError
-from models.loading import load_result
 
 NAME = "dc"
 DESCRIPTION = ("Embed every time-frequency bin of a two-voice mixture with a BLSTM, trained so that bins of "
@@ -365,7 +365,7 @@ class DeepClusteringModel:
 
     @classmethod
     def load(cls, folder: str | Path) -> "DeepClusteringModel":
-        return load_result(folder, NAME, "a deep clustering one")
+        return load_saved(cls, folder, NAME, "a deep clustering one")
 
 
 load_model = DeepClusteringModel.load

@@ -29,6 +29,7 @@ from safetensors.numpy import load_file, save_file
 from models.audio import speech
 from models.core.events import Progress, Rate
 from models.errors import UserError
+from models.text.corpus import DEFAULT_CORPUS
 
 CACHE_ENV = "EMBEDDING_EXPLORER_CACHE"
 FORMAT = 1
@@ -121,8 +122,6 @@ class DemoData:
 
 def _sentences(n: int, spec: DemoSpec) -> list[str]:
     """The first ``n`` short, plain sentences of the bundled corpus (its lines are pre-shuffled)."""
-    from models.text.corpus import DEFAULT_CORPUS
-
     out, seen = [], set()
     with gzip.open(DEFAULT_CORPUS, "rt", encoding="utf-8") as f:
         for line in f:

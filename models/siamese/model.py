@@ -33,9 +33,9 @@ from models.core.checkpoint import Checkpoint, load_module, save_run
 from models.core.device import resolve_device, seed_everything, set_threads
 from models.core.events import STOP, Progress, Rate
 from models.core.params import from_dict, param, to_dict, validate
+from models.core.rebuild import load_saved
 from models.core.resume_torch import TrainingState, capture, check_continuable, restore
 from models.errors import UserError
-from models.loading import load_result
 from models.siamese import losses
 from models.siamese.audio import FLOOR, FRAMES_PER_SECOND, log_mel, mel_power, standardise, windows
 from models.siamese.database import (SOURCES, Database, QuerySettings, build_database_steps, draw_variant,
@@ -153,7 +153,7 @@ def baseline_scores(query_feats: torch.Tensor, item_feats: list[torch.Tensor]) -
 
 def ranking_metrics(scores: torch.Tensor, truth: np.ndarray) -> dict:
     """Top-1, top-5 accuracy and the ROC AUC of same/different pairs from (n_q, n_items) scores."""
-    from sklearn.metrics import roc_auc_score
+    from sklearn.metrics import roc_auc_score       # deferred: scikit-learn is heavy, and only testing needs it
 
     s = scores.numpy()
     truth = np.asarray(truth)
@@ -229,7 +229,7 @@ class SiameseMatcher:
 
     @classmethod
     def load(cls, folder: str | Path) -> "SiameseMatcher":
-        return load_result(folder, NAME, "a Siamese matcher")
+        return load_saved(cls, folder, NAME, "a Siamese matcher")
 
     def summary(self) -> str:
         s = self.stats

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import numpy as np
 
-from models.core.checkpoint import VECTORS, Checkpoint, CheckpointError, save_run
+from models.core.checkpoint import VECTORS, Checkpoint, save_run
 from models.core.params import from_dict, to_dict
 from models.text.vocab import Vocabulary
+from models.vectors.formats import write_vectors
 from models.vectors.store import WordVectors
 
 
@@ -37,7 +38,7 @@ class TrainedEmbedding:
     def save(self, folder: str | Path, force: bool = False) -> Path:
         """Write model.safetensors, config.json, vectors.txt and run.json into ``folder``."""
         return save_run(folder, self.checkpoint(), self.stats,
-                        copies=lambda f: self.vectors.save_word2vec_text(f / VECTORS), force=force)
+                        copies=lambda f: write_vectors(self.vectors, f / VECTORS, "word2vec"), force=force)
 
     @classmethod
     def from_checkpoint(cls, ckpt: Checkpoint, config_cls) -> "TrainedEmbedding":
@@ -65,14 +66,3 @@ def _check_matrices(ckpt: Checkpoint, dim: int | None) -> None:
             raise ValueError(f"'{name}' holds {t.ndim}-D {t.dtype} values, not the float32 matrix the model saves")
         if dim is not None and (t.shape[1] > dim if ckpt.model == "cooc" else t.shape[1] != dim):
             raise ValueError(f"'{name}' is {t.shape[1]} numbers wide where the config says {dim}")
-
-
-def load_embedding(folder: str | Path) -> TrainedEmbedding:
-    """The word model saved in ``folder`` (any result with word vectors: the masked LM's too)."""
-    from models.loading import load_result
-
-    result = load_result(folder)
-    if not hasattr(result, "vectors"):
-        raise CheckpointError(f"{folder} holds a '{result.model}' model, which has no word vectors.",
-                              "Open it from the view that uses it (separation or matching).")
-    return result

@@ -31,12 +31,13 @@ from models.core.checkpoint import Checkpoint, load_module, save_run
 from models.core.device import resolve_device, seed_everything, set_threads
 from models.core.events import STOP, Every, Progress, Rate
 from models.core.params import from_dict, param, to_dict, validate
+from models.core.rebuild import load_saved
 from models.core.resume_torch import TrainingState, capture, check_continuable, restore
 from models.errors import CorpusError, UnknownWordError, UserError
-from models.loading import load_result
 from models.text.corpus import Corpus, tokenize
 from models.text.resume import not_the_corpus
 from models.text.vocab import Vocabulary, build_vocab
+from models.vectors.store import WordVectors
 
 NAME = "mlm"
 PAD, UNK, MASK = 0, 1, 2
@@ -183,8 +184,6 @@ class TrainedMLM:
     @property
     def vectors(self):
         """The input embeddings as context-free word vectors, for the neighbour and map views."""
-        from models.vectors.store import WordVectors
-
         return WordVectors(list(self.vocab.words), self.state["tok.weight"][len(SPECIALS):])
 
     def checkpoint(self) -> Checkpoint:
@@ -205,7 +204,7 @@ class TrainedMLM:
 
     @classmethod
     def load(cls, folder: str | Path) -> "TrainedMLM":
-        return load_result(folder, NAME, "a masked language model")
+        return load_saved(cls, folder, NAME, "a masked language model")
 
     def summary(self) -> str:
         s = self.stats

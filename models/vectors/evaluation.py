@@ -327,7 +327,7 @@ def evaluate_word_pairs(vectors: WordVectors, path: str | Path, case_insensitive
                         restrict: int | None = DEFAULT_RESTRICT) -> PairScore:
     """Spearman's rho between the file's human scores and the cosine similarities of the pairs both
     of whose words are known; the others are counted as missing (coverage)."""
-    from scipy.stats import spearmanr
+    from scipy.stats import spearmanr       # deferred: half a second to import, for word pairs only
 
     rows = read_word_pairs(path)
     lookup, _ = _lookup(vectors, restrict, case_insensitive)

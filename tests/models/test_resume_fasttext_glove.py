@@ -5,9 +5,9 @@ import pytest
 
 from models.core.events import STOP, drain
 from models.errors import CorpusError, UserError
+from models.loading import load_embedding
 from models.text import fasttext, glove
 from models.text.corpus import read_corpus
-from models.text.embedding import load_embedding
 from models.text.resume import POINTS_PER_EPOCH
 from tests.models.planted import planted_corpus
 
