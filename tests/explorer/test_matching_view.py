@@ -110,7 +110,7 @@ def test_a_missing_wav_or_model_folder_is_said_in_the_view(qtbot, view, tmp_path
     job = view.open_model(tmp_path)
     with qtbot.waitSignal(job.ended, timeout=10_000):
         pass
-    assert "No model found" in view.window.statusBar().currentMessage()
+    assert "No model found" in view.window().statusBar().currentMessage()
 
 
 def test_opening_a_saved_matcher_folder_fills_the_view(qtbot, view, matcher, tmp_path):

@@ -103,7 +103,7 @@ def test_a_saved_session_opens_in_a_fresh_window_as_it_was_left(qtbot, window, t
     with qtbot.waitSignal(w2.projection_done, timeout=5000):
         w2.project("pca", w2.map.count_box.value())     # kept: shown again without a job
     assert "projection" not in w2.jobs
-    w2.show_layout("axes", w2.layouts["axes"])
+    w2.app.show_layout("axes", w2.layouts["axes"])
     np.testing.assert_array_equal(w2.map.coords, window.layouts["axes"].coords)
     assert w2.map.plot.getPlotItem().getAxis("bottom").labelText.startswith("cosine with")
     # Selections and the tab.
