@@ -13,6 +13,7 @@ the GUI thread, since results reach the state through the worker bridge's queued
 from __future__ import annotations
 
 import math
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +37,10 @@ class Event:
 
     def emit(self, *args) -> None:
         for callback in list(self._callbacks):    # a callback may connect or disconnect others
-            callback(*args)
+            try:
+                callback(*args)
+            except Exception:   # noqa: BLE001 - as a Qt signal does: reported, and the others still hear
+                sys.excepthook(*sys.exc_info())
 
 
 class Jobs:

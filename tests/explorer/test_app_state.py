@@ -8,6 +8,7 @@ import numpy as np
 from explorer import window_session
 from explorer.app_state import AppState, Event, Jobs, Layout, SessionModel
 from explorer.vector_files import OpenedVectors
+from models.core.events import drain
 from models.vectors import WordVectors
 
 
@@ -47,15 +48,6 @@ def Words(words):
     return OpenedVectors(WordVectors(list(words), matrix), Path(f"{words}.txt"), "text")
 
 
-def finish(gen):
-    """Run a progress generator to its end; its return value."""
-    while True:
-        try:
-            next(gen)
-        except StopIteration as done:
-            return done.value
-
-
 def test_events_call_back_in_connection_order_and_a_callback_may_disconnect_itself():
     event, heard = Event(), []
 
@@ -69,6 +61,15 @@ def test_events_call_back_in_connection_order_and_a_callback_may_disconnect_itse
     event.emit(1)
     event.emit(2)
     assert heard == [("first", 1), ("once", 1), ("last", 1), ("first", 2), ("last", 2)]
+
+
+def test_a_failing_callback_is_reported_and_the_others_still_hear(monkeypatch):
+    event, heard, reported = Event(), [], []
+    monkeypatch.setattr(sys, "excepthook", lambda kind, value, tb: reported.append(kind))
+    event.connect(lambda: 1 / 0)
+    event.connect(lambda: heard.append("after"))
+    event.emit()
+    assert reported == [ZeroDivisionError] and heard == ["after"]
 
 
 def test_a_job_is_known_by_its_key_until_it_ends_and_a_newer_one_keeps_the_key():
@@ -188,8 +189,8 @@ def test_a_session_is_captured_from_the_state_and_views_and_put_back_through_the
     snapshot = window_session.capture(app, session_views(app, log), tab="Compare")
     assert snapshot.current == 1 and snapshot.views == {"search": "king", "compare": (1, 0, None), "count": 300}
     path = tmp_path / "s.eesession"
-    finish(window_session.save_steps(path, snapshot))
-    back = finish(window_session.open_steps(path))
+    drain(window_session.save_steps(path, snapshot))
+    back = drain(window_session.open_steps(path))
 
     fresh, log = AppState(), []
     asked = []

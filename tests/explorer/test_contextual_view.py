@@ -31,7 +31,7 @@ def view(qtbot):
     v = w.views["Contextual"]
     w.tabs.setCurrentWidget(v)
     with qtbot.waitSignal(v.compared, timeout=10_000):
-        w.trained.emit(tiny_mlm())
+        w.app.trained.emit(tiny_mlm())
     yield v
     workers.shutdown(3000)
 

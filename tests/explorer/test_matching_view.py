@@ -28,7 +28,7 @@ def view(qtbot, matcher):
     v = w.views["Matching"]
     w.tabs.setCurrentWidget(v)
     with qtbot.waitSignals([v.ready, v.matched], timeout=30_000):
-        w.trained.emit(matcher)
+        w.app.trained.emit(matcher)
     yield v
     v.player.stop()
     workers.shutdown(3000)
