@@ -46,20 +46,23 @@ class Event:
 class Jobs:
     """The running long tasks by key, the one way to start one and the public way to stop one.
 
-    ``launch(key, func, args, on_progress=, on_done=, quiet=, on_ended=)`` starts the work and
-    returns its handle (in the application an :class:`explorer.workers.Job`: ``stop()``,
-    ``cancel()``, ``toggle_pause()``, ``paused``, and its signals); it calls ``on_ended(handle)``
-    once the work has ended, whatever the outcome. Starting a key that still runs does not cancel
-    the running one: the key then names the newer."""
+    ``launch(key, func, args, on_progress=, on_done=, on_failed=, on_ended=)`` starts the work and
+    returns its handle (in the application :func:`explorer.workers.launch`, whose handle is a
+    ``Job``: ``stop()``, ``cancel()``, ``toggle_pause()``, ``paused``, and its signals); it calls
+    ``on_failed(error)`` with an error's ``message``, ``details`` and ``user_error``, and
+    ``on_ended(handle)`` once the work has ended, whatever the outcome. ``report`` tells the user
+    of a failure. Starting a key that still runs does not cancel the running one: the key then
+    names the newer."""
 
-    def __init__(self, launch: Callable | None = None) -> None:
-        self.launch = launch
+    def __init__(self, launch: Callable | None = None, report: Callable | None = None) -> None:
+        self.launch, self.report = launch, report
         self._running: dict[str, object] = {}
 
     def run(self, key: str, func, *args, on_progress=None, on_done=None, quiet: bool = False):
         """Run the progress generator ``func(*args)`` under ``key``; errors are reported to the
         user (in the status bar only when ``quiet``)."""
-        job = self.launch(key, func, args, on_progress=on_progress, on_done=on_done, quiet=quiet,
+        job = self.launch(key, func, args, on_progress=on_progress, on_done=on_done,
+                          on_failed=lambda err: self.report(err.message, err.details, err.user_error, quiet),
                           on_ended=lambda handle: self._ended(key, handle))
         self._running[key] = job
         return job
@@ -137,6 +140,7 @@ class AppState:
     """The session: corpus, the current model and the others, the map's layouts, the selection, jobs."""
 
     def __init__(self, launch: Callable | None = None) -> None:
+        """``launch``: how jobs start (see :class:`Jobs`); :func:`explorer.workers.launch` in the application."""
         self.corpus = None
         self.model = None                       # the current word model: anything with ``.vectors``
         self.models: list[SessionModel] = []    # every word model of the session, oldest first
@@ -146,7 +150,7 @@ class AppState:
         self.shown = "pca"                      # the layout on the map: pca, tsne, umap or axes
         self.selected: str | None = None
         self.highlighted: tuple[str, list[str]] | None = None   # the group asked for: name, words
-        self.jobs = Jobs(launch)
+        self.jobs = Jobs(launch, self.error)
 
         # What happened.
         self.corpus_loaded = Event()        # (corpus)

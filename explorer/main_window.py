@@ -56,6 +56,11 @@ def extra_views() -> list[type]:
             OneHotTableView, FactorsView, NegativesView, WeightingView]
 
 
+def build_view(view_cls: type, app: AppState, map_view: MapView):
+    """A view on the application's state; one that draws on the map is given the map too."""
+    return view_cls(app, map_view) if getattr(view_cls, "draws_on_map", False) else view_cls(app)
+
+
 def _warm_up(training):
     """The compiled kernels of a first Train and a first UMAP or t-SNE map, loaded (or, without
     the install step's warm-up, compiled) in the background at start-up instead of when the user
@@ -90,7 +95,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setWindowTitle("Embedding Explorer")
         self.resize(1400, 860)
-        self.app = AppState(self._launch)
+        self.app = AppState(workers.launch)
         self._live_coords: np.ndarray | None = None
         self._dialog: QMessageBox | None = None
 
@@ -108,7 +113,7 @@ class MainWindow(QMainWindow):
         self._map_home = words
         self.views = {}
         for view_cls in extra_views():
-            view = view_cls(self.app, self.map) if getattr(view_cls, "draws_on_map", False) else view_cls(self.app)
+            view = build_view(view_cls, self.app, self.map)
             self.views[view_cls.title] = view
             self.tabs.addTab(view, view_cls.title)
         split = QSplitter(Qt.Horizontal)
@@ -211,18 +216,7 @@ class MainWindow(QMainWindow):
             m.addAction(a)
         self.tour = tour.Tour(self)
 
-    # --- jobs ------------------------------------------------------------------------------
-    def _launch(self, key: str, func, args, *, on_progress, on_done, quiet, on_ended) -> workers.Job:
-        """The state's jobs run here: in the worker bridge, errors becoming a dialog."""
-        job = workers.Job(key, func, *args)
-        if on_progress:
-            job.progress.connect(on_progress)
-        if on_done:
-            job.done.connect(on_done)
-        job.failed.connect(lambda err: self.show_error(err.message, err.details, err.user_error, quiet))
-        job.ended.connect(lambda: on_ended(job))
-        return job.start()
-
+    # --- messages --------------------------------------------------------------------------
     def show_error(self, message: str, details: str = "", user_error: bool = True, quiet: bool = False) -> None:
         message = printable(message)      # it may quote a file's words or a path
         self.statusBar().showMessage(message, 15000)

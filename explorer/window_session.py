@@ -63,7 +63,8 @@ def _trained_models(views: dict) -> dict[str, object]:
 
 def _keeping(views: dict) -> list:
     """The views that keep a part of the session, in the order they are restored."""
-    return [view for view in views.values() if callable(getattr(view, "restore", None))]
+    return [view for view in views.values()
+            if callable(getattr(view, "state", None)) and callable(getattr(view, "restore", None))]
 
 
 # --- the state and views into a snapshot and back (GUI thread) ---------------------------------

@@ -2,6 +2,7 @@
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -15,11 +16,11 @@ from models.vectors import WordVectors
 class Handle:
     """A job as the state sees one: what it was told to do, and an end the test triggers."""
 
-    def __init__(self, key, func, args, on_ended, **callbacks):
+    def __init__(self, key, func, args, on_failed, on_ended, **callbacks):
         self.key, self.func, self.args, self.callbacks = key, func, args, callbacks
         self.calls: list[str] = []
         self.paused = False
-        self._on_ended = on_ended
+        self._on_failed, self._on_ended = on_failed, on_ended
 
     def cancel(self):
         self.calls.append("cancel")
@@ -30,13 +31,16 @@ class Handle:
     def toggle_pause(self):
         self.paused = not self.paused
 
+    def fail(self, message, user_error=True):
+        self._on_failed(SimpleNamespace(message=message, details="Traceback…", user_error=user_error))
+
     def end(self):
         self._on_ended(self)
 
 
 def launched(handles: list):
-    def launch(key, func, args, *, on_ended, **callbacks):
-        handles.append(Handle(key, func, args, on_ended, **callbacks))
+    def launch(key, func, args, *, on_failed, on_ended, **callbacks):
+        handles.append(Handle(key, func, args, on_failed, on_ended, **callbacks))
         return handles[-1]
     return launch
 
@@ -77,12 +81,21 @@ def test_a_job_is_known_by_its_key_until_it_ends_and_a_newer_one_keeps_the_key()
     jobs = Jobs(launched(handles))
     first = jobs.run("projection", sum, [1, 2], on_done=print)
     assert "projection" in jobs and jobs["projection"] is first and first.args == ([1, 2],)
-    assert first.callbacks == {"on_progress": None, "on_done": print, "quiet": False}
+    assert first.callbacks == {"on_progress": None, "on_done": print}
     newer = jobs.run("projection", sum, [3])
     first.end()                                   # the older one ending does not drop the newer
     assert jobs.get("projection") is newer and len(jobs) == 1
     newer.end()
     assert "projection" not in jobs and not jobs and list(jobs) == []
+
+
+def test_a_failed_job_is_told_to_the_user_quietly_when_it_was_started_quietly():
+    handles, told = [], []
+    app = AppState(launched(handles))
+    app.error_raised.connect(lambda *args: told.append(args))
+    app.jobs.run("warm-up", iter, [], quiet=True).fail("No kernels.")
+    app.jobs.run("corpus", iter, []).fail("Empty file.", user_error=True)
+    assert told == [("No kernels.", "Traceback…", True, True), ("Empty file.", "Traceback…", True, False)]
 
 
 def test_cancel_stop_and_pause_reach_the_running_job_and_do_nothing_without_one():
