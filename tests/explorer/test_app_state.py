@@ -10,7 +10,7 @@ from explorer import window_session
 from explorer.app_state import AppState, Event, Jobs, Layout, SessionModel
 from explorer.vector_files import OpenedVectors
 from models.core.events import drain
-from models.vectors import WordVectors
+from models.vectors.store import WordVectors
 
 
 class Handle:

@@ -8,7 +8,7 @@ from explorer.app_state import AppState
 from explorer.main_window import build_view, extra_views
 from explorer.vector_files import OpenedVectors
 from explorer.views.projection_map import MapView
-from models.vectors import WordVectors
+from models.vectors.store import WordVectors
 
 WORDS = [f"w{i}" for i in range(60)]
 
