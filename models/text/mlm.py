@@ -384,11 +384,16 @@ def train(config: MLMConfig, corpus: Corpus, resume: TrainedMLM | None = None):
     held_out, unigram = masked_accuracy(net, test, len(vocab) + len(SPECIALS), config)
     net.eval()
     weights = {k: v.detach().cpu().numpy().copy() for k, v in net.state_dict().items()}
-    stats = {"model": NAME, "seconds": time.perf_counter() - t_start, "train_seconds": run.seconds,
-             "sequences_per_second": (run.done - run.start) * config.batch / max(run.seconds, 1e-9),
-             "final_loss": steps.loss.value, "train_masked_accuracy": steps.accuracy.value, "masked_accuracy": held_out,
-             "most_frequent_word_accuracy": unigram, "held_out_sequences": int(len(test)), "steps_done": run.done,
-             "stopped_early": run.stopped, "device": device.type, "threads": threads if device.type == "cpu" else 0,
-             "vocab_size": len(vocab), "sequences": int(len(steps.data)), "corpus": str(corpus.path)}
+    stats = {"model": NAME, "seconds": time.perf_counter() - t_start, "masked_accuracy": held_out,
+             "most_frequent_word_accuracy": unigram, "held_out_sequences": int(len(test)),
+             "device": device.type, "threads": threads if device.type == "cpu" else 0, "vocab_size": len(vocab),
+             "corpus": str(corpus.path), **_run_stats(run, steps)}
     continued(stats, resume, "resumed_at_step", run.start, ("seconds", "train_seconds"))
     return TrainedMLM(config, vocab, weights, stats, steps.curve, training=training)
+
+
+def _run_stats(run, steps: _Steps) -> dict:
+    return {"train_seconds": run.seconds, "final_loss": steps.loss.value, "steps_done": run.done,
+            "sequences_per_second": (run.done - run.start) * steps.config.batch / max(run.seconds, 1e-9),
+            "train_masked_accuracy": steps.accuracy.value, "stopped_early": run.stopped,
+            "sequences": int(len(steps.data))}
