@@ -299,14 +299,14 @@ def _start(config: SGNSConfig, name: str, corpus: Corpus, resume: TrainedEmbeddi
     return vocab, data, resume.tensors["input"].copy(), resume.tensors["output"].copy(), state, losses, stopped
 
 
-class _Run:
+class _Training:
     """Skip-gram's or CBOW's part of the loop: a kernel over sentence chunks, the pairs trained, and
     the last weights of a map snapshot, which are kept if the loss turns infinite."""
 
     def __init__(self, kernel, config: SGNSConfig, data: EncodedCorpus, state, losses, labels, pairs_done: int):
         self.kernel, self.seed, self.labels, self.pairs_done = kernel, config.seed, labels, pairs_done
         self.sweep = sentence_sweep(config.epochs, data, state, losses, self.train, self.snapshot, self.diverged)
-        self.good, self.good_at, self.diverged_at = _copy(kernel.weights()), self.sweep.done, None
+        self.good, self.good_at, self.diverged_at = None, 0, None     # the opening event's snapshot sets them
 
     def train(self, epoch: int, s0: int, s1: int):
         loss, pairs = self.kernel.run(s0, s1, epoch * self.sweep.per_epoch, self.sweep.total,
@@ -345,8 +345,8 @@ def train(config: SGNSConfig, corpus: Corpus, resume: TrainedEmbedding | None = 
     else:
         kernel = _TorchKernel(W, C, data, keep, vocab.counts, config, cbow, device)
     # (centre, context) pairs trained: the unit the full softmax's cost is stated in, to compare the two
-    steps = _Run(kernel, config, data, state, losses, tuple(vocab.words[:MAP_WORDS]),
-                 resume.stats.get("pairs_done", 0) if resume is not None else 0)
+    steps = _Training(kernel, config, data, state, losses, tuple(vocab.words[:MAP_WORDS]),
+                      resume.stats.get("pairs_done", 0) if resume is not None else 0)
     where = f"{threads} thread(s)" if device.type == "cpu" else str(device)
     first = steps.sweep.first(f"{'Continuing' if resume is not None else 'Training'} {name} on {where}", "words")
     pace = Pace(CHUNK_SECONDS, FIRST_CHUNK, 1, data.n_sentences, snapshot_seconds=SNAPSHOT_SECONDS)
@@ -360,7 +360,7 @@ def train(config: SGNSConfig, corpus: Corpus, resume: TrainedEmbedding | None = 
                             stats, steps.sweep.curve.points, state_out)
 
 
-def _stats(name: str, run, steps: _Run, device, threads: int, vocab, data, corpus) -> dict:
+def _stats(name: str, run, steps: _Training, device, threads: int, vocab, data, corpus) -> dict:
     sweep = steps.sweep
     stats = {"model": name, "seconds": run.seconds, "words_per_second": run.per_second,
              "final_loss": run.loss, "device": device.type, "threads": threads if device.type == "cpu" else 0,
