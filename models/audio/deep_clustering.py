@@ -57,9 +57,9 @@ SNAPSHOT_BINS = 1500       # TF-bin embeddings sent with a progress event, for t
 SNAPSHOT_SECONDS = 2.0
 EVENT_SECONDS = 0.1        # at most ten progress events a second
 VALIDATIONS = 10           # validation passes per training run
-LAST, BEST = "net.", "best."
+LAST, BEST = "net.", "best."   # a training state's copies of the weights reached and of the best ones
 CHUNK_SECONDS = 20.0       # long mixtures are separated this much at a time...
-OVERLAP_SECONDS = 2.0      # ...with this much shared by neighbours, to order and cross-fade them   # a training state's copies of the weights reached and of the best ones
+OVERLAP_SECONDS = 2.0      # ...with this much shared by neighbours, to order and cross-fade them
 
 
 @dataclass
@@ -700,8 +700,8 @@ def train(config: DeepClusteringConfig, corpus=None, resume: DeepClusteringModel
     net, draw, valid, test_mixtures, data, data_seconds = yield from _prepare(config, base, state, device, rng)
     where = "CPU, %d thread(s)" % threads if device.type == "cpu" else str(device)
     steps = _Steps(net, draw, valid, config, rng, where, resume, state)
-    first = f"Continuing from batch {steps.steps:,} on {where}" if state is not None else f"Timing a few batches on {where}"
-    run = yield from train_loop(steps, Progress(steps.steps, 0, unit="batches", message=first),
+    first = f"Continuing from batch {steps.steps:,}" if state is not None else "Timing a few batches"
+    run = yield from train_loop(steps, Progress(steps.steps, 0, unit="batches", message=f"{first} on {where}"),
                                 Pace(event_seconds=EVENT_SECONDS, snapshot_seconds=SNAPSHOT_SECONDS))
     seconds = steps.elapsed()
     model = DeepClusteringModel(config, net, data.sample_rate, {}, steps.losses[-5000:], steps.valid_losses,

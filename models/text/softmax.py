@@ -193,8 +193,8 @@ def train(config: SoftmaxConfig, corpus: Corpus, resume: TrainedEmbedding | None
                    tuple(vocab.words[:MAP_WORDS]), state, list(resume.losses) if resume is not None else [])
     total = steps.pairs + (config.steps - steps.steps) * config.batch
     verb = "Continuing" if resume is not None else "Training"
-    first = Progress(steps.pairs, total, unit="pairs", message=f"{verb} full-softmax skip-gram over {len(vocab):,} words",
-                     snapshot=snapshot(model.W), labels=steps.labels)
+    first = Progress(steps.pairs, total, unit="pairs", snapshot=snapshot(model.W), labels=steps.labels,
+                     message=f"{verb} full-softmax skip-gram over {len(vocab):,} words")
     run = yield from train_loop(steps, first, Pace(event_seconds=EVENT_SECONDS, snapshot_seconds=SNAPSHOT_SECONDS),
                                 loss=steps.losses[-1][1] if steps.losses else None)
     return _result(config, run, steps, vocab, data, corpus, device, threads, resume)
