@@ -46,11 +46,13 @@ def rebuild_as(build, ckpt: Checkpoint, source: str | Path):
     return result
 
 
-def load_saved(result_cls, folder: str | Path, model: str, what: str):
-    """The ``result_cls`` saved in ``folder``, which must hold a model of the registry name
-    ``model`` (``what`` says which, for the error: "a Siamese matcher")."""
+def load_saved(result_cls, config_cls, folder: str | Path, model: str, what: str):
+    """The ``result_cls`` saved in ``folder`` with its hyper-parameters as a ``config_cls``; the
+    folder must hold a model of the registry name ``model`` (``what`` says which, for the error:
+    "a Siamese matcher")."""
     folder = Path(folder)
-    return rebuild_as(result_cls.from_checkpoint, load_checkpoint_of(folder, model, what), folder)
+    return rebuild_as(lambda ckpt: result_cls.from_checkpoint(ckpt, config_cls),
+                      load_checkpoint_of(folder, model, what), folder)
 
 
 def _use(result) -> None:

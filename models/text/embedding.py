@@ -6,8 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
-from models.core.checkpoint import VECTORS, Checkpoint, save_run
-from models.core.params import from_dict, to_dict
+from models.core.checkpoint import VECTORS, Checkpoint
+from models.core.params import from_dict
+from models.core.result import TrainedResult
 from models.text.vocab import Vocabulary
 from models.vectors.formats import write_vectors
 from models.vectors.store import WordVectors
@@ -15,7 +16,7 @@ from models.vectors.store import WordVectors
 
 
 @dataclass
-class TrainedEmbedding:
+class TrainedEmbedding(TrainedResult):
     model: str                         # registry name, e.g. "sgns"
     config: object                     # the model's config dataclass
     vocab: Vocabulary
@@ -30,24 +31,21 @@ class TrainedEmbedding:
             self._vectors = WordVectors(self.vocab.words, self.tensors["input"])
         return self._vectors
 
-    def checkpoint(self) -> Checkpoint:
-        return Checkpoint(self.model, to_dict(self.config), self.tensors,
-                          {"vocab": self.vocab.to_json(), "stats": self.stats, "losses": self.losses,
-                           "state": self.state})
+    def parts(self) -> tuple[dict, dict]:
+        # ``state`` is JSON: the full softmax's resume tensors are among ``tensors`` already
+        return self.tensors, {"vocab": self.vocab.to_json(), "state": self.state}
 
-    def save(self, folder: str | Path, force: bool = False) -> Path:
-        """Write model.safetensors, config.json, vectors.txt and run.json into ``folder``."""
-        return save_run(folder, self.checkpoint(), self.stats,
-                        copies=lambda f: write_vectors(self.vectors, f / VECTORS, "word2vec"), force=force)
+    def copies(self, folder: Path) -> None:
+        write_vectors(self.vectors, folder / VECTORS, "word2vec")
 
     @classmethod
     def from_checkpoint(cls, ckpt: Checkpoint, config_cls) -> "TrainedEmbedding":
-        extra = ckpt.extra
+        # Every tensor is kept as it is, those of the full softmax's resume state too: the word
+        # models keep where training stood in ``state``, not as a TrainingState.
         config = from_dict(config_cls, ckpt.config)
         _check_matrices(ckpt, getattr(config, "dim", None))
-        return cls(ckpt.model, config, Vocabulary.from_json(extra["vocab"]),
-                   dict(ckpt.tensors), extra.get("stats", {}), [tuple(x) for x in extra.get("losses", [])],
-                   extra.get("state", {}))
+        return cls(ckpt.model, config, Vocabulary.from_json(ckpt.extra["vocab"]), dict(ckpt.tensors),
+                   *cls.history(ckpt.extra), ckpt.extra.get("state", {}))
 
 
 # The matrices of a word model: one row per word (or per n-gram bucket), as wide as the config says.
