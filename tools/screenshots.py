@@ -46,8 +46,8 @@ def shot(name: str) -> None:
 
 def open_window(**kwargs):
     """The application and its window, shown at the virtual screen's size and corner."""
-    from explorer.app import create_app
-    from explorer.main_window import MainWindow
+    from explorer.window.app import create_app
+    from explorer.window.main_window import MainWindow
 
     app = create_app(sys.argv)      # the window's start-up settings, as a person gets them
     w = MainWindow(**kwargs)

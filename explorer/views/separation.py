@@ -487,7 +487,7 @@ class SeparationView(QWidget):
     # --- live training ---------------------------------------------------------------------
     def _train_event(self, ev) -> None:
         """Deep clustering's progress carries embeddings of a validation mixture's bins with the
-        speaker who owns each; the worker placed them (:mod:`explorer.live_map`: PCA, turned to
+        speaker who owns each; the worker placed them (:mod:`explorer.window.live_map`: PCA, turned to
         match the last frame, the same spread each frame), so only real motion shows."""
         coords = getattr(ev, "coords", None)
         if coords is None or not ev.labels or not set(ev.labels) <= {"speaker 1", "speaker 2"}:

@@ -125,7 +125,7 @@ def frame_figures(window, n: int) -> None:
 
 
 def main() -> int:
-    from explorer.main_window import MainWindow
+    from explorer.window.main_window import MainWindow
     from explorer.tuning import tune_window
 
     tune_window()                   # the window's start-up settings, as the app makes them

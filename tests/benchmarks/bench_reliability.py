@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import numpy as np  # noqa: E402
 
 from tests.explorer.conftest import planted_corpus  # noqa: E402
-from tests.explorer.reliability import (close_during_training, kill_during_save,  # noqa: E402
+from tests.explorer.window.reliability import (close_during_training, kill_during_save,  # noqa: E402
                                         kill_during_session_save)
 
 
@@ -51,7 +51,7 @@ def drill_cycles(tmp: Path, cycles: int = 50) -> None:
     from PySide6.QtWidgets import QApplication
 
     from explorer import workers
-    from explorer.main_window import MainWindow
+    from explorer.window.main_window import MainWindow
     from explorer.tuning import tune_window
 
     tune_window()                   # the window's start-up settings, as the app makes them

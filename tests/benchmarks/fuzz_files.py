@@ -1,4 +1,4 @@
-"""The long run of the file fuzzer (not a test; CI runs 75 files a format in tests/models/test_file_fuzz.py):
+"""The long run of the file fuzzer (not a test; CI runs 75 files a format in tests/models/core/test_file_fuzz.py):
 
     .venv/bin/python tests/benchmarks/fuzz_files.py --per-format 1000
 

@@ -6,9 +6,9 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from explorer import window_session
+from explorer.window import session as window_session
 from explorer.app_state import AppState, Event, Jobs, Layout, SessionModel
-from explorer.vector_files import OpenedVectors
+from explorer.window.vector_files import OpenedVectors
 from models.core.events import drain
 from models.vectors.store import WordVectors
 
@@ -231,7 +231,7 @@ def test_a_session_without_a_current_model_clears_the_map():
 
 
 def test_the_state_and_the_session_files_import_no_qt():
-    code = ("import sys, explorer.app_state, explorer.window_session; "
+    code = ("import sys, explorer.app_state, explorer.window.session; "
             "print(sorted(m for m in ('PySide6', 'pyqtgraph', 'superqt') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -181,7 +181,7 @@ def _model_seeds() -> list[Seed]:
 
 
 def _opened_vectors_checkpoint(n: int):
-    """What a session keeps for vectors read from a file (explorer.vector_files.OpenedVectors)."""
+    """What a session keeps for vectors read from a file (explorer.window.vector_files.OpenedVectors)."""
     from models.core.checkpoint import Checkpoint
 
     matrix = np.random.default_rng(n).normal(size=(n, 5)).astype(np.float32)
@@ -191,7 +191,7 @@ def _opened_vectors_checkpoint(n: int):
 
 
 def _session_state(words: list[str], layouts: list[str]) -> dict:
-    """The window's state as explorer.window_session writes it."""
+    """The window's state as explorer.window.session writes it."""
     return {"current": 0, "shown": layouts[0] if layouts else "pca", "selected": words[1], "search": "",
             "count": 1000, "group": {"name": "first", "words": words[:3]}, "tab": "Map", "compare": [0, 0, None],
             "corpus": None, "layouts": {name: {"words": words, "caption": name.upper(), "axis_labels": [None, None]}

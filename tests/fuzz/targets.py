@@ -51,8 +51,8 @@ def prepare() -> None:
     import soundfile  # noqa: F401
     import torch
 
-    import explorer.vector_files  # noqa: F401
-    import explorer.window_session  # noqa: F401
+    import explorer.window.vector_files  # noqa: F401
+    import explorer.window.session  # noqa: F401
     from explorer.tuning import tune_window
     import models.audio.explore  # noqa: F401
     import models.core.session  # noqa: F401
@@ -154,7 +154,7 @@ def _verify_corpus(corpus, path: Path, fmt: str) -> list[str]:
 
 # --- word vectors ---------------------------------------------------------------------------
 def _read_as_window(path: Path, fmt: str):
-    from explorer.vector_files import open_steps
+    from explorer.window.vector_files import open_steps
 
     opened = drain(open_steps(path))
     return opened.vectors, opened.format
@@ -309,7 +309,7 @@ def _open_model(path: Path, fmt: str):
 
 
 def _open_folder_as_vectors(path: Path, fmt: str):
-    from explorer.vector_files import open_steps
+    from explorer.window.vector_files import open_steps
 
     return drain(open_steps(path.parent))
 
@@ -462,7 +462,7 @@ def _read_session(path: Path, fmt: str):
 
 
 def _open_session_as_window(path: Path, fmt: str):
-    from explorer.window_session import open_steps
+    from explorer.window.session import open_steps
 
     return drain(open_steps(path))
 

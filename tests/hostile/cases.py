@@ -658,7 +658,7 @@ def run_here(run: Run) -> tuple[int, str, str]:
     import contextlib
     import io
 
-    from explorer.cli import main
+    from explorer.cli.main import main
     from tests.hostile.session_opener import open_session
 
     out, err = io.StringIO(), io.StringIO()

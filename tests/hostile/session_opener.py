@@ -9,7 +9,7 @@ import sys
 
 
 def open_session(path: str) -> int:
-    from explorer.window_session import open_steps
+    from explorer.window.session import open_steps
     from models.core.events import drain
     from models.errors import UserError
     from models.printable import printable
