@@ -210,10 +210,19 @@ class MainWindow(QMainWindow):
     def open_corpus(self, path: str) -> None:
         self.panel.set_can_train(False)
         self.panel.set_corpus(path, "Loading…")
-        self.run_job("corpus", read_corpus_steps, path,
-                    on_progress=lambda ev: self.panel.set_corpus(path, f"Loading… {ev.fraction:.0%}"),
-                    on_done=self._corpus_ready)
-        self.jobs["corpus"].failed.connect(lambda err: self.panel.set_corpus(path, err.message))
+        job = self.run_job("corpus", read_corpus_steps, path,
+                           on_progress=lambda ev: self.panel.set_corpus(path, f"Loading… {ev.fraction:.0%}"),
+                           on_done=self._corpus_ready)
+        job.failed.connect(lambda err: self.panel.set_corpus(path, err.message))
+        job.cancelled.connect(lambda: self._corpus_stopped(path))
+        self.panel.stop_button.setEnabled(True)         # Stop abandons the loading
+        job.ended.connect(lambda: self.panel.stop_button.setEnabled("train" in self.jobs))
+
+    def _corpus_stopped(self, path: str) -> None:
+        self.panel.set_corpus(str(self.corpus.path) if self.corpus else path,
+                              "Loading stopped." if self.corpus is None else
+                              f"Loading {path} stopped; this corpus is still the one trained on.")
+        self.panel.set_can_train(self.corpus is not None and "train" not in self.jobs)
 
     def offer_corpus(self, path: str) -> QMessageBox:
         """Ask before opening ``path`` as the corpus, showing which file it is: a session file names
@@ -231,7 +240,7 @@ class MainWindow(QMainWindow):
 
     def _corpus_ready(self, corpus: Corpus) -> None:
         self.corpus = corpus
-        info = f"{corpus.token_ids.ids.size:,} words in {len(corpus.sentences):,} lines."
+        info = f"{corpus.n_tokens:,} words in {corpus.n_sentences:,} lines."
         if corpus.notes:
             info += " " + " ".join(corpus.notes)
         self.panel.set_corpus(str(corpus.path), info)
@@ -258,6 +267,9 @@ class MainWindow(QMainWindow):
         job.ended.connect(lambda: self.panel.set_running(False))
 
     def stop_training(self) -> None:
+        if "train" not in self.jobs:
+            self._job_do("corpus", "cancel")
+            return
         self._job_do("train", "stop")
         self.panel.show_status("Stopping… the model trained so far is kept.")
 

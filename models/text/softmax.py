@@ -155,6 +155,9 @@ def train(config: SoftmaxConfig, corpus: Corpus, resume: TrainedEmbedding | None
     yield Progress(0, 0, message="Building the vocabulary" if resume is None else "Reading the corpus")
     vocab, data = _data(config, corpus, resume, state)
     keep = keep_probabilities(vocab.counts, config.sample)
+    # Pairs are drawn from anywhere in the corpus: the whole of it in memory (a corpus in the cache
+    # is read here), 12 bytes a token, small beside what a full softmax over its vocabulary costs.
+    ids, starts = np.asarray(data.ids), np.asarray(data.starts)
     model = _Model(len(vocab), config.dim, config.lr, device, rng)
     if state is not None:
         model.W.copy_(torch.tensor(resume.tensors["input"]))
@@ -172,7 +175,7 @@ def train(config: SoftmaxConfig, corpus: Corpus, resume: TrainedEmbedding | None
     yield Progress(pairs, total, unit="pairs", message=f"{verb} full-softmax skip-gram over {len(vocab):,} words",
                    snapshot=snapshot(model.W), labels=labels)
     while step < config.steps and not stopped:
-        centres, contexts = _draw_pairs(data.ids, data.starts, keep, config.window, config.batch,
+        centres, contexts = _draw_pairs(ids, starts, keep, config.window, config.batch,
                                         int(rng.integers(2**31)))
         t0 = time.perf_counter()
         last_loss = model.step(torch.from_numpy(centres).to(device), torch.from_numpy(contexts).to(device))
