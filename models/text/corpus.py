@@ -201,11 +201,11 @@ def corpus_files(path: Path) -> list[Path]:
     return [path / n for n in names]
 
 
-def _cache_key(files: list[Path], max_tokens: int | None) -> str:
+def _cache_key(files: list[Path]) -> str:
     """What the token files depend on: each file's place, size and modification time, and the
     tokenizer's rules."""
     stats = [(str(f.resolve()), st.st_size, st.st_mtime_ns) for f in files for st in [f.stat()]]
-    blob = json.dumps([FORMAT, TOKEN.pattern, MAX_SENTENCE, max_tokens, stats])
+    blob = json.dumps([FORMAT, TOKEN.pattern, MAX_SENTENCE, stats])
     return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
 
@@ -291,7 +291,7 @@ def _sentences(text: str):
             yield words[i:i + MAX_SENTENCE]
 
 
-def read_corpus_steps(path: str | Path, max_tokens: int | None = None):
+def read_corpus_steps(path: str | Path):
     """Read and tokenise a corpus file or folder, yielding progress; returns the :class:`Corpus`.
 
     Raises CorpusError for anything unfit to train on. Closing the generator stops at the next
@@ -299,7 +299,7 @@ def read_corpus_steps(path: str | Path, max_tokens: int | None = None):
     """
     path = Path(path)
     files = corpus_files(path)
-    folder = _cache_folder(files, max_tokens)
+    folder = _cache_folder(files)
     if folder is not None and (kept := _open_cached(path, folder)) is not None:
         yield Progress(1, 1, unit="B", message=f"Read {path.name} from the cache")
         return kept
@@ -322,8 +322,6 @@ def read_corpus_steps(path: str | Path, max_tokens: int | None = None):
                     counts = _grown(counts, len(index))
                     add_counts(counts, ids)
                     _write(sink, ids, lengths, folder)
-                    if max_tokens and sink.n_tokens >= max_tokens:
-                        break
                     done = before + reader.done
                     speed, eta = rate.update(done)
                     yield Progress(done, total_bytes, items_per_second=speed, eta_seconds=eta, unit="B",
@@ -331,8 +329,6 @@ def read_corpus_steps(path: str | Path, max_tokens: int | None = None):
             if reader.encoding != "utf-8":
                 notes.append(f"{f.name} is not valid UTF-8; read as {reader.encoding}.")
             before += size
-            if max_tokens and sink.n_tokens >= max_tokens:
-                break
         if sink.n_tokens == 0:
             raise CorpusError(f"{path} contains no words.", "Choose a text file with running text.")
         types, counts = list(index), counts[:len(index)]
@@ -389,10 +385,10 @@ def corpora_cache() -> Path:
     return cache_dir() / "corpora"
 
 
-def _cache_folder(files: list[Path], max_tokens: int | None) -> Path | None:
+def _cache_folder(files: list[Path]) -> Path | None:
     """This corpus's folder in the cache, made if need be; None where the cache cannot be written
     (the corpus is then kept in memory)."""
-    folder = corpora_cache() / _cache_key(files, max_tokens)
+    folder = corpora_cache() / _cache_key(files)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError:
@@ -432,5 +428,5 @@ def _forget_old(keep: Path) -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
-def read_corpus(path: str | Path, max_tokens: int | None = None) -> Corpus:
-    return drain(read_corpus_steps(path, max_tokens))
+def read_corpus(path: str | Path) -> Corpus:
+    return drain(read_corpus_steps(path))
