@@ -4,7 +4,6 @@ real one cannot be made in a test (a full disk, a read-only disk, a rename refus
 from __future__ import annotations
 
 import errno
-import gzip
 import os
 
 import numpy as np
