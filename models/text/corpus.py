@@ -38,7 +38,7 @@ import numpy as np
 from models.core.cache import CACHE_ENV, cache_dir
 from models.core.events import Progress, Rate, drain
 from models.core.heap import collector_paused
-from models.core.reading import open_regular, size_text
+from models.core.reading import check_regular, open_regular, size_text
 from models.core.writing import Staged, staged
 from models.errors import CorpusError
 from models.text.token_file import SPILL_TOKENS, DiskArray, TokenSink, sentence_chunks
@@ -191,6 +191,7 @@ def corpus_files(path: Path) -> list[Path]:
     if not path.exists() and not path.is_symlink():
         raise CorpusError(f"Corpus file not found: {path}.", "Check the path, or use the bundled corpus.")
     if not path.is_dir():
+        check_regular(path, "a text file", CorpusError, _HINT)      # a FIFO, a device, a link loop: said here
         return [path]
     try:
         names = sorted(e.name for e in os.scandir(path) if e.name.endswith(SUFFIXES) and not e.is_dir())
@@ -198,13 +199,15 @@ def corpus_files(path: Path) -> list[Path]:
         raise CorpusError(f"Cannot read the folder {path}: {e.strerror or e}.", _HINT) from None
     if not names:
         raise CorpusError(f"{path} is a folder with no .txt or .txt.gz file in it.", _HINT)
+    for name in names:
+        check_regular(path / name, "a text file", CorpusError, _HINT)
     return [path / n for n in names]
 
 
 def _cache_key(files: list[Path]) -> str:
     """What the token files depend on: each file's place, size and modification time, and the
     tokenizer's rules."""
-    stats = [(str(f.resolve()), st.st_size, st.st_mtime_ns) for f in files for st in [f.stat()]]
+    stats = [(os.path.realpath(f), st.st_size, st.st_mtime_ns) for f in files for st in [os.stat(f)]]
     blob = json.dumps([FORMAT, TOKEN.pattern, MAX_SENTENCE, stats])
     return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
