@@ -4,14 +4,18 @@ from __future__ import annotations
 import os
 import sys
 
+import pyqtgraph as pg
+from PySide6.QtCore import QThreadPool
+from PySide6.QtWidgets import QApplication
+
+from explorer import workers
+from explorer.main_window import MainWindow
+from explorer.tuning import tune_window
+
 
 def create_app(argv: list[str] | None = None):
     """The QApplication, configured once; at quit, background jobs are cancelled and waited for."""
-    import pyqtgraph as pg
-    from PySide6.QtWidgets import QApplication
-
-    from explorer import workers
-
+    tune_window()
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv)
     app.setApplicationName("Embedding Explorer")
     pg.setConfigOptions(antialias=True)
@@ -21,10 +25,6 @@ def create_app(argv: list[str] | None = None):
 
 def run_until_quit(app) -> int:
     """Run the event loop; leave at once if a cancelled job is still inside a long call."""
-    from PySide6.QtCore import QThreadPool
-
-    from explorer import workers
-
     code = app.exec()
     if workers.active_jobs() or QThreadPool.globalInstance().activeThreadCount():
         # The job is inside one long call that cannot see the cancel (a numba compile, an ARPACK
@@ -38,8 +38,6 @@ def run_until_quit(app) -> int:
 
 
 def run_gui(argv: list[str] | None = None) -> int:
-    from explorer.main_window import MainWindow
-
     app = create_app(argv)
     window = MainWindow()
     window.show()

@@ -42,7 +42,8 @@ def open_streams() -> int:
 
 
 def _import_sounddevice():
-    # sounddevice loads the PortAudio library at import and raises OSError when it is missing
+    # deferred: sounddevice loads the PortAudio library at import and raises OSError when it is
+    # missing, which only playing a sound has to say
     import sounddevice
 
     return sounddevice

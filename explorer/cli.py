@@ -11,25 +11,26 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
-import json
-import signal
 import sys
-import threading
 import time
 from pathlib import Path
 
 from explorer.cli_audio import AUDIO_COMMANDS, add_audio_commands
 from explorer.cli_matching import MATCHING_COMMANDS, add_matching_commands
+from explorer.cli_run import at_least_one, ctrl_c_stops, run_with_bar
 from explorer.cli_vectors import VECTOR_COMMANDS, add_vector_commands
 from explorer.figures import describe_result
-from models.core.events import STOP, Progress, relay
+from explorer.tuning import tune_commands
+from models.core.checkpoint import check_model_folder, load_checkpoint
+from models.core.events import relay
 from models.core.params import describe, validate
 from models.errors import UserError
+from models.loading import load_embedding
 from models.printable import printable
-from models.registry import all_models, check_resumable, get
-from models.text.corpus import DEFAULT_CORPUS
+from models.registry import all_models, check_resumable, get, result_from_checkpoint
+from models.text.corpus import DEFAULT_CORPUS, read_corpus_steps
+from models.warm_up import ready_kernels
 
 
 def _flag(name: str) -> str:
@@ -82,68 +83,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-@contextlib.contextmanager
-def ctrl_c_stops():
-    """While in the block, a first Ctrl+C sets the yielded event instead of raising, so the trainer
-    can be told to stop and return the model trained so far; a second Ctrl+C quits at once."""
-    asked = threading.Event()
-
-    def first(signum, frame):
-        asked.set()
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-
-    old = signal.signal(signal.SIGINT, first)
-    try:
-        yield asked
-    finally:
-        signal.signal(signal.SIGINT, old)
-
-
-def run_with_bar(gen, desc: str, stop: threading.Event | None = None):
-    """Drive a progress generator with a tqdm bar on stderr; returns the generator's result.
-    Once ``stop`` is set, STOP is sent at each event, and the generator returns what it has."""
-    from tqdm import tqdm
-
-    tqdm.monitor_interval = 0     # no monitor thread: the bar is refreshed by our own updates
-    bar, kind = None, None
-    try:
-        while True:
-            try:
-                ev = gen.send(STOP if stop is not None and stop.is_set() else None)
-            except StopIteration as end:
-                return end.value
-            if not isinstance(ev, Progress):
-                continue
-            if bar is not None and kind[1] == ev.unit and kind[0] != ev.total_steps and ev.step > 0:
-                kind = (ev.total_steps, ev.unit)      # the same stage, re-planned (a time budget)
-                bar.total = ev.total_steps
-            if kind != (ev.total_steps, ev.unit):     # a new stage: reading, then training
-                kind = (ev.total_steps, ev.unit)
-                if bar is not None:
-                    bar.close()
-                bar = tqdm(total=ev.total_steps, unit=ev.unit, unit_scale=True, desc=printable(ev.message or desc),
-                           file=sys.stderr, dynamic_ncols=True, mininterval=0.5,
-                           disable=None)  # a bar on a terminal; nothing in logs and pipes
-            bar.n = ev.step
-            post = {}
-            if ev.epochs:
-                post["epoch"] = f"{ev.epoch}/{ev.epochs}"
-            if ev.loss == ev.loss:
-                post["loss"] = f"{ev.loss:.3f}"
-            bar.set_postfix(post, refresh=False)
-            bar.update(0)
-    finally:
-        if bar is not None:
-            bar.close()
-
-
-def at_least_one(flag: str, n: int) -> int:
-    """A count the user gave (-k): 0 or less would print nothing and look like success."""
-    if n < 1:
-        raise UserError(f"{flag} must be at least 1, not {n}.", f"Give a positive number, e.g. {flag} 10.")
-    return n
-
-
 def _say_at_first_epoch(gen, text: str):
     """``gen``'s events, with ``text`` written to stderr when the first training event arrives:
     after the corpus stages, whose errors must stay one line."""
@@ -158,17 +97,11 @@ def _say_at_first_epoch(gen, text: str):
 
 
 def cmd_train(args) -> int:
-    from models.core.checkpoint import check_model_folder
-    from models.text.corpus import read_corpus_steps
-
     check_model_folder(args.out, args.force)     # before any reading or training: none of it is lost
     spec = get(args.model)
     given = {k[4:]: v for k, v in vars(args).items() if k.startswith("cfg_")}
     resume = None
     if getattr(args, "resume", None) is not None:
-        from models.core.checkpoint import load_checkpoint
-        from models.registry import result_from_checkpoint
-
         resume = result_from_checkpoint(load_checkpoint(args.resume))
         config = dataclasses.replace(resume.config, **given) if resume.model == spec.name else spec.config_cls(**given)
     else:
@@ -197,8 +130,6 @@ def cmd_train(args) -> int:
 
 
 def cmd_neighbours(args) -> int:
-    from models.text.embedding import load_embedding
-
     vectors = load_embedding(args.model).vectors
     word = args.word if args.word in vectors else args.word.lower()     # vocabularies are mostly lower case
     for word, sim in vectors.nearest(word, at_least_one("-k", args.k)):
@@ -207,8 +138,6 @@ def cmd_neighbours(args) -> int:
 
 
 def cmd_warm_up(args) -> int:
-    from models.warm_up import ready_kernels
-
     t0 = time.perf_counter()
     print("Compiling the kernels of a first Train and a first map (once; later starts load them)...",
           file=sys.stderr, flush=True)
@@ -224,13 +153,14 @@ COMMANDS = {"train": cmd_train, "neighbours": cmd_neighbours, "warm-up": cmd_war
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv:
-        from explorer.app import run_gui
+        from explorer.app import run_gui      # deferred: the window's Qt is never loaded for a command
 
         return run_gui()
     args = build_parser().parse_args(argv)
     if args.command is None:
         build_parser().print_help()
         return 2
+    tune_commands()
     try:
         return COMMANDS[args.command](args)
     except UserError as e:

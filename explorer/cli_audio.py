@@ -18,6 +18,14 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
+
+from explorer.cli_run import run_with_bar
+from models.audio import deep_clustering, wav
+from models.audio.deep_clustering import evaluate_with_oracles, load_model
+from models.audio.explore import SDR_SECONDS
+from models.printable import printable
+
 
 def add_audio_commands(sub) -> None:
     sp = sub.add_parser("separate", help="split a two-voice recording into two WAV files (deep clustering)")
@@ -29,15 +37,8 @@ def add_audio_commands(sub) -> None:
 
 
 def cmd_separate(args) -> int:
-    import numpy as np
-
-    from explorer.cli import run_with_bar
-    from models.audio import wav
-    from models.audio.deep_clustering import PRETRAINED, evaluate_with_oracles, load_model
-    from models.audio.explore import SDR_SECONDS
-    from models.printable import printable
-
-    args.model = args.model or PRETRAINED
+    # The bundled model's folder is read when the command runs, so that another can stand in for it.
+    args.model = args.model or deep_clustering.PRETRAINED
     wav.check_outputs([args.out / f"{args.mixture.stem}_source{k}.wav" for k in (1, 2)] + [args.out / "metrics.json"])
     model = load_model(args.model)
     rate = model.sample_rate

@@ -12,6 +12,12 @@ import json
 import sys
 from pathlib import Path
 
+from explorer.cli_run import at_least_one
+from models.printable import printable
+from models.siamese.audio import load_wav
+from models.siamese.model import load_matcher
+from models.text.mlm import CONTEXT_SENTENCES, load_mlm, word_similarity
+
 
 def add_matching_commands(sub) -> None:
     mp = sub.add_parser("match", help="rank the items of a Siamese matcher's database by likeness to a recording")
@@ -29,12 +35,6 @@ def add_matching_commands(sub) -> None:
 
 
 def cmd_match(args) -> int:
-    from models.siamese.audio import load_wav
-    from models.siamese.model import load_matcher
-
-    from explorer.cli import at_least_one
-    from models.printable import printable
-
     at_least_one("-k", args.k)
     matcher = load_matcher(args.model)
     query = load_wav(args.query)
@@ -46,8 +46,6 @@ def cmd_match(args) -> int:
 
 
 def cmd_contextual(args) -> int:
-    from models.text.mlm import CONTEXT_SENTENCES, load_mlm, word_similarity
-
     word, sentences = args.word[0], args.sentences + args.word[1:]
     sentences = sentences or list(CONTEXT_SENTENCES)
     sims = word_similarity(load_mlm(args.model), word, sentences)

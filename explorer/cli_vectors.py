@@ -12,18 +12,23 @@ import json
 import sys
 from pathlib import Path
 
-from models.vector_formats import ALIASES, FORMATS
-from models.evaluation import DEFAULT_ANALOGIES, DEFAULT_PAIRS, DEFAULT_RESTRICT, METHODS
+from explorer.cli_run import at_least_one, run_with_bar
+from models.errors import UserError
+from models.loading import open_vectors_steps
+from models.printable import printable
+from models.vectors.evaluation import (DEFAULT_ANALOGIES, DEFAULT_PAIRS, DEFAULT_RESTRICT, METHODS, analogy,
+                                       evaluate_analogies_steps, evaluate_word_pairs)
+from models.vectors.formats import ALIASES, EXTENSIONS, NAMES, check_destination, write_vectors_steps
 
-FORMAT_CHOICES = ["auto", *FORMATS, *ALIASES]
+FORMAT_CHOICES = ["auto", *NAMES, *ALIASES]
 
 
 def add_vector_commands(sub) -> None:
     vec = sub.add_parser("vectors", help="work with word-vector files")
     verbs = vec.add_subparsers(dest="vectors_command", required=True, metavar="VERB")
     conv = verbs.add_parser("convert", help="convert between vector formats",
-                            description=f"Formats: {', '.join(FORMATS)}. 'auto' reads the format from the "
-                                        "file (in) or its name (out: .txt .vec .bin .tsv .npy, a folder is tsv).")
+                            description=f"Formats: {', '.join(NAMES)}. 'auto' reads the format from the "
+                                        f"file (in) or its name (out: {' '.join(EXTENSIONS)}, a folder is tsv).")
     conv.add_argument("source", type=Path, help="vector file, projector folder, or model folder")
     conv.add_argument("target", type=Path, help="file (or folder for tsv) to write")
     conv.add_argument("--from", dest="from_fmt", default="auto", choices=FORMAT_CHOICES, metavar="FMT")
@@ -52,17 +57,10 @@ def add_vector_commands(sub) -> None:
 
 
 def _load(path: Path, fmt: str):
-    from explorer.cli import run_with_bar
-    from models.vector_formats import open_vectors_steps
-
     return run_with_bar(open_vectors_steps(path, fmt), f"reading {path.name}")
 
 
 def cmd_vectors(args) -> int:
-    from explorer.cli import run_with_bar
-    from models.printable import printable
-    from models.vector_formats import check_destination, write_vectors_steps
-
     check_destination(args.target, args.to_fmt)     # a bad name or destination fails before a long read
     vectors = _load(args.source, args.from_fmt)
     written = run_with_bar(write_vectors_steps(vectors, args.target, args.to_fmt), f"writing {args.target.name}")
@@ -72,12 +70,7 @@ def cmd_vectors(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    from explorer.cli import run_with_bar
-    from models.evaluation import evaluate_analogies_steps, evaluate_word_pairs
-
     if args.restrict < 0:
-        from models.errors import UserError
-
         raise UserError(f"--restrict must be 0 (all words) or more, not {args.restrict}.",
                         "Give the number of most frequent words to use, e.g. --restrict 30000.")
     vectors = _load(args.source, args.from_fmt)
@@ -96,10 +89,6 @@ def _known(vectors, word: str) -> str:
 
 
 def cmd_analogy(args) -> int:
-    from explorer.cli import at_least_one
-    from models.evaluation import analogy
-    from models.printable import printable
-
     k = at_least_one("-k", args.k)
     vectors = _load(args.source, args.from_fmt)
     a, b, c = (_known(vectors, w) for w in (args.a, args.b, args.c))

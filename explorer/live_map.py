@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models import projection
+from models.vectors import projection
 from models.core.events import Progress, relay
 
 

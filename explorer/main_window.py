@@ -1,7 +1,8 @@
 """The main window: training panel on the left, the map in the middle, neighbours on the right.
 
-It owns the session's state (corpus, current model) and starts every long task through
-:mod:`explorer.workers`; views only show copies and emit what the user asked for.
+What the application knows lives in its :class:`~explorer.app_state.AppState` (corpus, current
+model, layouts, selection, jobs); the window builds the views on that state, carries out what they
+ask of it, and starts every long task through :mod:`explorer.workers`.
 """
 from __future__ import annotations
 
@@ -15,10 +16,20 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QProgressBar, QSplitter, QTabWidget
 
 from explorer import live_map, map_colouring, tour, vector_files, window_session, workers
+from explorer.app_state import AppState, Layout
+from explorer.views.analogy import AnalogyView
+from explorer.views.compare import CompareView
+from explorer.views.contextual import ContextualView
+from explorer.views.factors import FactorsView
+from explorer.views.glove_weighting import WeightingView
+from explorer.views.heatmap import HeatmapView
+from explorer.views.matching import MatchingView
+from explorer.views.negatives import NegativesView
 from explorer.views.neighbours import NeighboursPanel, subwords_of
-from explorer.views.projection_map import GROUP, NEIGHBOUR, SELECTED, Layout, MapView
+from explorer.views.one_hot_table import OneHotTableView
+from explorer.views.projection_map import GROUP, NEIGHBOUR, SELECTED, MapView
+from explorer.views.separation import SeparationView
 from explorer.views.training_panel import TrainingPanel
-from models import projection
 from models.core import heap
 from models.core.events import Progress
 from models.core.session import SUFFIX as SESSION_SUFFIX
@@ -28,6 +39,7 @@ from models.printable import printable
 from models.registry import all_models
 from models.text.corpus import DEFAULT_CORPUS, Corpus, read_corpus_steps
 from models.text.embedding import TrainedEmbedding
+from models.vectors import projection
 from models.warm_up import ready_kernels
 
 NAMES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
@@ -36,22 +48,17 @@ SESSION_FILTER = f"Embedding Explorer sessions (*{SESSION_SUFFIX});;All files (*
 
 def extra_views() -> list[type]:
     """The tabs beside the map, in order. A view is a QWidget subclass with a ``title`` class
-    attribute, built as ``View(window)``: it listens to the window's signals (``model_ready``,
-    ``corpus_loaded``) and starts long work with ``window.run_job``; adding a view is one line here."""
-    from explorer.views.analogy import AnalogyView
-    from explorer.views.compare import CompareView
-    from explorer.views.contextual import ContextualView
-    from explorer.views.factors import FactorsView
-    from explorer.views.glove_weighting import WeightingView
-    from explorer.views.heatmap import HeatmapView
-    from explorer.views.matching import MatchingView
-    from explorer.views.negatives import NegativesView
-    from explorer.views.one_hot_table import OneHotTableView
-    from explorer.views.separation import SeparationView
-
+    attribute, built as ``View(app)`` on the :class:`~explorer.app_state.AppState` (``View(app, map)``
+    when it sets ``draws_on_map``): it listens to the state's events (``model_ready``,
+    ``corpus_loaded``) and starts long work with ``app.jobs.run``; adding a view is one line here."""
     # The last four show what the module's slides need and no other tab does (see explorer.tour).
     return [AnalogyView, HeatmapView, SeparationView, CompareView, MatchingView, ContextualView,
             OneHotTableView, FactorsView, NegativesView, WeightingView]
+
+
+def build_view(view_cls: type, app: AppState, map_view: MapView):
+    """A view on the application's state; one that draws on the map is given the map too."""
+    return view_cls(app, map_view) if getattr(view_cls, "draws_on_map", False) else view_cls(app)
 
 
 def _warm_up(training):
@@ -77,33 +84,25 @@ def _views_ready(gen):
 
 
 class MainWindow(QMainWindow):
+    # The state's events again as Qt signals, for code that waits on a signal (a test, a script).
     corpus_loaded = Signal(object)
     model_ready = Signal(object)      # a TrainedEmbedding, or OpenedVectors read from a file
     trained = Signal(object)          # any trainer's result, text or not, as training ends
     train_progress = Signal(object)   # every training Progress event, for views that watch live
     projection_done = Signal(str)    # method
-    closing = Signal()                # the window is closing: players stop
 
     def __init__(self, corpus_path: str | Path | None = DEFAULT_CORPUS, warm_up: bool = True):
         super().__init__()
         self.setWindowTitle("Embedding Explorer")
         self.resize(1400, 860)
-        self.corpus: Corpus | None = None
-        self.model: TrainedEmbedding | None = None
-        self.selected: str | None = None
-        self.group: dict[str, str] = {}
-        self.highlighted: tuple[str, list[str]] | None = None   # the group asked for: name, words
-        self.jobs: dict[str, workers.Job] = {}
+        self.app = AppState(workers.launch)
         self._live_coords: np.ndarray | None = None
         self._dialog: QMessageBox | None = None
-        self.map_layout = "pca"           # how the map's points were placed: pca, tsne, umap or axes
-        # The current model's finished layouts by name: going back to one costs nothing, and a saved
-        # session keeps them so that opening it redraws the map without recomputing.
-        self.layouts: dict[str, Layout] = {}
 
         self.panel = TrainingPanel(all_models())
         self.map = MapView()
         self.neighbours = NeighboursPanel()
+        self._follow_state()    # before the views connect to the state
         words = QSplitter(Qt.Horizontal)
         words.addWidget(self.map)
         words.addWidget(self.neighbours)
@@ -114,7 +113,7 @@ class MainWindow(QMainWindow):
         self._map_home = words
         self.views = {}
         for view_cls in extra_views():
-            view = view_cls(self)
+            view = build_view(view_cls, self.app, self.map)
             self.views[view_cls.title] = view
             self.tabs.addTab(view, view_cls.title)
         split = QSplitter(Qt.Horizontal)
@@ -137,21 +136,67 @@ class MainWindow(QMainWindow):
         self.panel.stop_requested.connect(self.stop_training)
         self.panel.corpus_chosen.connect(self.open_corpus)
         self.map.projection_requested.connect(self.project)
-        self.map.cancel_requested.connect(lambda: self._job_do("projection", "cancel"))
+        self.map.cancel_requested.connect(lambda: self.app.jobs.cancel("projection"))
         self.map.pause_requested.connect(self._toggle_projection_pause)
         self.map.word_clicked.connect(self.select_word)
         self.map.word_searched.connect(self.select_word)
         self.neighbours.word_activated.connect(self.select_word)
         self.neighbours.group_chosen.connect(self.highlight_group)
-        self.map.colour_requested.connect(lambda mode: map_colouring.colour_map(self, mode))
+        self.map.colour_requested.connect(lambda mode: map_colouring.colour_map(self.app, self.map, mode))
         self.panel.set_can_train(False)
 
         heap.settle()
         if corpus_path:
             self.open_corpus(str(corpus_path))
         if warm_up:
-            self.run_job("warm-up", _warm_up, lambda: "train" in self.jobs, on_done=lambda s: None,
-                         quiet=True)
+            self.app.jobs.run("warm-up", _warm_up, lambda: "train" in self.app.jobs, on_done=lambda s: None,
+                              quiet=True)
+
+    def _follow_state(self) -> None:
+        """Show what happens to the state, carry out what the views ask of it."""
+        app = self.app
+        app.model_ready.connect(self._model_changed)     # first: the map is ready for the model when views hear of it
+        for event, signal in ((app.corpus_loaded, self.corpus_loaded), (app.model_ready, self.model_ready),
+                              (app.trained, self.trained), (app.train_progress, self.train_progress),
+                              (app.projection_done, self.projection_done)):
+            event.connect(signal.emit)
+        app.layout_shown.connect(lambda _name, layout: self.map.show_layout(layout))
+        app.selection_cleared.connect(self._selection_cleared)
+        app.error_raised.connect(self.show_error)
+        app.status_shown.connect(lambda message, ms: self.statusBar().showMessage(message, ms))
+        app.model_chosen.connect(self.set_model)
+        app.word_requested.connect(self.select_word)
+        app.group_requested.connect(self.highlight_group)
+        app.training_requested.connect(self.train_with_panel)
+
+    # --- the state, as the window shows it -------------------------------------------------
+    @property
+    def corpus(self) -> Corpus | None:
+        return self.app.corpus
+
+    @property
+    def model(self) -> TrainedEmbedding | None:
+        return self.app.model
+
+    @property
+    def selected(self) -> str | None:
+        return self.app.selected
+
+    @property
+    def highlighted(self) -> tuple[str, list[str]] | None:
+        return self.app.highlighted
+
+    @property
+    def layouts(self) -> dict[str, Layout]:
+        return self.app.layouts
+
+    @property
+    def map_layout(self) -> str:
+        return self.app.shown
+
+    @property
+    def jobs(self):
+        return self.app.jobs
 
     # --- menus -----------------------------------------------------------------------------
     def _menus(self) -> None:
@@ -171,25 +216,7 @@ class MainWindow(QMainWindow):
             m.addAction(a)
         self.tour = tour.Tour(self)
 
-    # --- jobs ------------------------------------------------------------------------------
-    def run_job(self, key: str, func, *args, on_progress=None, on_done=None, quiet=False) -> workers.Job:
-        """Run a progress generator (or ``workers.call_once``) in the worker bridge under ``key``;
-        errors become a dialog. A job with the same key still running is not cancelled here."""
-        job = workers.Job(key, func, *args)
-        if on_progress:
-            job.progress.connect(on_progress)
-        if on_done:
-            job.done.connect(on_done)
-        job.failed.connect(lambda err: self.show_error(err.message, err.details, err.user_error, quiet))
-        job.ended.connect(lambda: self.jobs.pop(key, None) if self.jobs.get(key) is job else None)
-        self.jobs[key] = job
-        return job.start()
-
-    def _job_do(self, key: str, action: str) -> None:
-        job = self.jobs.get(key)
-        if job:
-            getattr(job, action)()
-
+    # --- messages --------------------------------------------------------------------------
     def show_error(self, message: str, details: str = "", user_error: bool = True, quiet: bool = False) -> None:
         message = printable(message)      # it may quote a file's words or a path
         self.statusBar().showMessage(message, 15000)
@@ -210,19 +237,19 @@ class MainWindow(QMainWindow):
     def open_corpus(self, path: str) -> None:
         self.panel.set_can_train(False)
         self.panel.set_corpus(path, "Loading…")
-        job = self.run_job("corpus", read_corpus_steps, path,
-                           on_progress=lambda ev: self.panel.set_corpus(path, f"Loading… {ev.fraction:.0%}"),
-                           on_done=self._corpus_ready)
+        job = self.app.jobs.run("corpus", read_corpus_steps, path,
+                                on_progress=lambda ev: self.panel.set_corpus(path, f"Loading… {ev.fraction:.0%}"),
+                                on_done=self._corpus_ready)
         job.failed.connect(lambda err: self.panel.set_corpus(path, err.message))
         job.cancelled.connect(lambda: self._corpus_stopped(path))
         self.panel.stop_button.setEnabled(True)         # Stop abandons the loading
-        job.ended.connect(lambda: self.panel.stop_button.setEnabled("train" in self.jobs))
+        job.ended.connect(lambda: self.panel.stop_button.setEnabled("train" in self.app.jobs))
 
     def _corpus_stopped(self, path: str) -> None:
         self.panel.set_corpus(str(self.corpus.path) if self.corpus else path,
                               "Loading stopped." if self.corpus is None else
                               f"Loading {path} stopped; this corpus is still the one trained on.")
-        self.panel.set_can_train(self.corpus is not None and "train" not in self.jobs)
+        self.panel.set_can_train(self.corpus is not None and "train" not in self.app.jobs)
 
     def offer_corpus(self, path: str) -> QMessageBox:
         """Ask before opening ``path`` as the corpus, showing which file it is: a session file names
@@ -239,13 +266,12 @@ class MainWindow(QMainWindow):
         return box
 
     def _corpus_ready(self, corpus: Corpus) -> None:
-        self.corpus = corpus
         info = f"{corpus.n_tokens:,} words in {corpus.n_sentences:,} lines."
         if corpus.notes:
             info += " " + " ".join(corpus.notes)
         self.panel.set_corpus(str(corpus.path), info)
-        self.panel.set_can_train("train" not in self.jobs)
-        self.corpus_loaded.emit(corpus)
+        self.panel.set_can_train("train" not in self.app.jobs)
+        self.app.set_corpus(corpus)
 
     # --- training --------------------------------------------------------------------------
     def train(self, spec, config, resume=None) -> None:
@@ -253,29 +279,36 @@ class MainWindow(QMainWindow):
         if spec.uses_corpus and self.corpus is None:
             self.show_error("No corpus is loaded yet.", user_error=True)
             return
-        self._job_do("projection", "cancel")
+        self.app.jobs.cancel("projection")
         self._live_coords = None
         self.panel.set_running(True)
         self.panel.show_status(f"{'Continuing' if resume is not None else 'Starting'} {spec.label}…")
         trainer = spec.train if resume is None else functools.partial(spec.train, resume=resume)
         if resume is not None:
             self.panel.loss_plot.reset(resume.losses)      # the curve goes on from where it stopped
-        job = self.run_job("train", lambda *args: _views_ready(live_map.with_map_coords(trainer(*args))),
+        job = self.app.jobs.run("train", lambda *args: _views_ready(live_map.with_map_coords(trainer(*args))),
                            config, self.corpus if spec.uses_corpus else None,
                            on_progress=self._train_progress, on_done=self._trained)
         job.failed.connect(lambda err: self.panel.show_status(err.message, error=True))
         job.ended.connect(lambda: self.panel.set_running(False))
 
+    def train_with_panel(self, spec) -> None:
+        """Train ``spec`` (a registry spec, perhaps with its own trainer) with the panel's settings for it."""
+        self.panel.select_model(spec.name)
+        config = self.panel.checked_config()
+        if config is not None:
+            self.train(spec, config)
+
     def stop_training(self) -> None:
-        if "train" not in self.jobs:
-            self._job_do("corpus", "cancel")
+        if "train" not in self.app.jobs:
+            self.app.jobs.cancel("corpus")
             return
-        self._job_do("train", "stop")
+        self.app.jobs.stop("train")
         self.panel.show_status("Stopping… the model trained so far is kept.")
 
     def _train_progress(self, ev: Progress) -> None:
         self.panel.on_progress(ev)
-        self.train_progress.emit(ev)
+        self.app.train_progress.emit(ev)
         if isinstance(ev, live_map.MapProgress):
             self._show_snapshot(ev)
 
@@ -295,7 +328,7 @@ class MainWindow(QMainWindow):
             done = s["diverged"]
             self.show_error(done, user_error=True)
         self.panel.show_result(done, model)
-        self.trained.emit(model)
+        self.app.trained.emit(model)
         if isinstance(model, TrainedEmbedding):
             self.set_model(model)
         else:        # shown by its own view (separation, matching, contextual), continued from here
@@ -304,34 +337,31 @@ class MainWindow(QMainWindow):
     def set_model(self, model) -> None:
         """Make a TrainedEmbedding or OpenedVectors current: anything with ``.vectors`` whose words
         come most frequent first, as both trained vocabularies and word2vec-style files keep them."""
-        self.make_current(model)
+        self.app.make_current(model)
         self.project(self.map.method, self.map.count_box.value())
-        if self.selected:
-            self.select_word(self.selected)
+        if self.app.selected:
+            self.select_word(self.app.selected)
 
-    def make_current(self, model, layouts: dict[str, Layout] | None = None) -> None:
-        """Make ``model`` current with the layouts already computed for it (none for a new model)
-        and tell the views; the map is left to the caller."""
-        self.model = model
-        self.layouts = dict(layouts or {})
+    def _model_changed(self, model) -> None:
+        """A model became current: the map's words and colour choices are its own; the layout is left
+        to whoever made it current."""
         self.map.clear_colours()       # colours by group were computed from the last model's vectors
         self.map.set_vocabulary(model.vectors.words)
         self.map.set_colour_options(list(model.vectors.metadata))
         self.panel.set_resumable(model)
-        self.model_ready.emit(model)
 
     # --- projection ------------------------------------------------------------------------
     def project(self, method: str, count: int) -> None:
         if self.model is None:
             self.statusBar().showMessage("Train or open a model first.", 5000)
             return
-        self._job_do("projection", "cancel")
+        self.app.jobs.cancel("projection")
         n = min(count, len(self.model.vectors))
         words = self.model.vectors.words[:n]
-        kept = self.layouts.get(method)
+        kept = self.app.layouts.get(method)
         if kept is not None and kept.words == words:     # computed before for these words: reuse it
-            self.show_layout(method, kept)
-            self.projection_done.emit(method)
+            self.app.show_layout(method, kept)
+            self.app.projection_done.emit(method)
             return
         x = self.model.vectors.matrix[:n].copy()
         which = (f"first {n:,} words of {self.model.path.name}" if isinstance(self.model, vector_files.OpenedVectors)
@@ -346,24 +376,17 @@ class MainWindow(QMainWindow):
                 self.map.set_points(words, ev.coords, caption + " (in progress)", fit=True)
 
         def done(coords):
-            self.show_layout(method, Layout(words, np.ascontiguousarray(coords, dtype=np.float32), caption))
-            self.projection_done.emit(method)
+            self.app.show_layout(method, Layout(words, np.ascontiguousarray(coords, dtype=np.float32), caption))
+            self.app.projection_done.emit(method)
 
-        job = self.run_job("projection", projection.project, x, method, on_progress=progress, on_done=done)
+        job = self.app.jobs.run("projection", projection.project, x, method, on_progress=progress, on_done=done)
         job.ended.connect(lambda: self.map.set_busy(False))
         job.cancelled.connect(lambda: self.map.caption.setText(caption + " · cancelled"))
 
-    def show_layout(self, name: str, layout: Layout) -> None:
-        """Draw a finished layout of the current model's words and keep it under ``name``."""
-        self.layouts[name] = layout
-        self.map_layout = name
-        self.map.show_layout(layout)
-
     def _toggle_projection_pause(self) -> None:
-        job = self.jobs.get("projection")
-        if job:
-            job.toggle_pause()
-            self.map.set_paused(not job.paused)
+        running = self.app.jobs.toggle_pause("projection")
+        if running is not None:
+            self.map.set_paused(running)
 
     # --- selection -------------------------------------------------------------------------
     def select_word(self, word: str) -> None:
@@ -381,7 +404,7 @@ class MainWindow(QMainWindow):
                                          f"({len(vectors):,} words). Check the spelling, or train "
                                          "with a lower minimum count.")
             return
-        self.selected = word
+        self.app.selected = word
         if word not in vectors:
             note = "Never seen in training: its vector is the mean of its character n-grams."
         elif self.map.position(word) is None:
@@ -399,14 +422,19 @@ class MainWindow(QMainWindow):
             self.neighbours.group_note.setText("Train or open a model first.")
             return
         missing = [w for w in words if w not in self.model.vectors]
-        self.highlighted = (name, list(words))
-        self.group = {w: GROUP for w in words if w in self.model.vectors}
+        self.app.highlighted = (name, list(words))
         note = f"Not in the vocabulary: {', '.join(missing)}." if missing else ""
-        off_map = [w for w in self.group if self.map.position(w) is None]
+        off_map = [w for w in self._group() if self.map.position(w) is None]
         if off_map:
             note += f" Not among the words on the map: {', '.join(off_map)}."
         self.neighbours.group_note.setText(note.strip())
         self._mark()
+
+    def _group(self) -> dict[str, str]:
+        """The highlighted group's words the current model knows, with their colour."""
+        if self.app.highlighted is None or self.model is None:
+            return {}
+        return {w: GROUP for w in self.app.highlighted[1] if w in self.model.vectors}
 
     def _mark(self) -> None:
         colours: dict[str, str] = {}
@@ -414,9 +442,13 @@ class MainWindow(QMainWindow):
             colours[self.selected] = SELECTED
             for w in self.neighbours.neighbour_words():
                 colours.setdefault(w, NEIGHBOUR)
-        for w, c in self.group.items():
+        for w, c in self._group().items():
             colours.setdefault(w, c)
         self.map.mark(colours)
+
+    def _selection_cleared(self) -> None:
+        self.neighbours.clear()
+        self._mark()
 
     # --- files -----------------------------------------------------------------------------
     def _ask_open_model(self) -> None:
@@ -427,7 +459,7 @@ class MainWindow(QMainWindow):
     def open_model(self, folder: str) -> workers.Job:
         """Open a model folder of any kind: word vectors become current, a model another view
         shows (deep clustering, the Siamese matcher, the masked LM) goes to that view's tab."""
-        return self.run_job("open-model", lambda f: _views_ready(workers.call_once(load_result, f)), folder,
+        return self.app.jobs.run("open-model", lambda f: _views_ready(workers.call_once(load_result, f)), folder,
                             on_done=self._model_opened)
 
     def _model_opened(self, result) -> None:
@@ -448,7 +480,7 @@ class MainWindow(QMainWindow):
 
     def save_model(self, folder: str) -> workers.Job:
         """Save the current model in the worker; a failed save leaves the folder's checkpoint as it was."""
-        return self.run_job("save", workers.call_once, self.model.save, folder,
+        return self.app.jobs.run("save", workers.call_once, self.model.save, folder,
                             on_done=lambda p: self.statusBar().showMessage(f"Saved to {p}.", 8000))
 
     def _ask_export(self) -> None:
@@ -467,7 +499,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Exported " + ", ".join(str(p) for p in paths) + ".", 10000)
 
         self.file_progress.show()
-        job = self.run_job("export", vector_files.export_steps, self.model.vectors, path, fmt, on_done=done,
+        job = self.app.jobs.run("export", vector_files.export_steps, self.model.vectors, path, fmt, on_done=done,
                            on_progress=lambda ev: self._file_progress(ev, "Writing"))
         job.ended.connect(self.file_progress.hide)
         return job
@@ -489,14 +521,14 @@ class MainWindow(QMainWindow):
 
         self.file_progress.show()
         self.statusBar().showMessage(f"Reading {Path(path).name}…")
-        job = self.run_job("open-vectors", lambda p: _views_ready(vector_files.open_steps(p)), path,
+        job = self.app.jobs.run("open-vectors", lambda p: _views_ready(vector_files.open_steps(p)), path,
                            on_done=done, on_progress=lambda ev: self._file_progress(ev, "Reading"))
         job.ended.connect(self.file_progress.hide)
         return job
 
     # --- sessions --------------------------------------------------------------------------
     def _ask_save_session(self) -> None:
-        if not window_session.has_anything(self):
+        if not window_session.has_anything(self.app, self.views):
             self.show_error("There is nothing to save in a session yet: train or open a model first.")
             return
         path, _ = QFileDialog.getSaveFileName(self, "Save the session", "session" + SESSION_SUFFIX,
@@ -512,10 +544,10 @@ class MainWindow(QMainWindow):
     def save_session(self, path: str | Path) -> workers.Job | None:
         """Save every model of this window, its map layouts and selections to one file, in the
         worker; the previous file at ``path`` stays whole until the new one is complete."""
-        if "session" in self.jobs:
+        if "session" in self.app.jobs:
             self.statusBar().showMessage("A session is being saved or opened: wait for it to end.", 8000)
             return None
-        snapshot = window_session.capture(self)     # in the GUI thread: the views are not thread-safe
+        snapshot = window_session.capture(self.app, self._session_views(), self.tabs.tabText(self.tabs.currentIndex()))     # in the GUI thread: the views are not thread-safe
 
         def done(saved: Path):
             self.statusBar().showMessage(f"Saved the session to {saved}.", 10000)
@@ -524,22 +556,35 @@ class MainWindow(QMainWindow):
 
     def open_session(self, path: str | Path) -> workers.Job | None:
         """Read a session file in the worker; only a whole, valid file replaces what the window shows."""
-        if "session" in self.jobs:
+        if "session" in self.app.jobs:
             self.statusBar().showMessage("A session is being saved or opened: wait for it to end.", 8000)
             return None
 
         def done(snapshot: window_session.Snapshot):
-            window_session.restore(self, snapshot)
+            window_session.restore(self.app, self._session_views(), snapshot)
+            self.show_tab(snapshot.tab)
+            if snapshot.corpus and (self.corpus is None or str(self.corpus.path) != snapshot.corpus):
+                # The file names a path: anything on the disk. Nothing is read until the user has seen it.
+                self.offer_corpus(snapshot.corpus)
             self.setWindowTitle(f"Embedding Explorer · {Path(path).name}")
             self.statusBar().showMessage(f"Opened the session {Path(path).name}: "
                                          f"{len(snapshot.models) + len(snapshot.results)} model(s).", 10000)
 
         return self._session_job(window_session.open_steps, path, on_done=done, verb="Opening")
 
+    def _session_views(self) -> dict:
+        """Every view a session saves and restores, by title; the map and the neighbours panel too."""
+        return {"Map": self.map, "Neighbours": self.neighbours, **self.views}
+
+    def show_tab(self, title: str) -> None:
+        for i in range(self.tabs.count()):
+            if self.tabs.tabText(i) == title:
+                self.tabs.setCurrentIndex(i)
+
     def _session_job(self, func, *args, on_done, verb: str) -> workers.Job:
         self.file_progress.setValue(0)
         self.file_progress.show()
-        job = self.run_job("session", func, *args, on_done=on_done,
+        job = self.app.jobs.run("session", func, *args, on_done=on_done,
                            on_progress=lambda ev: self._file_progress(ev, verb))
         job.ended.connect(self.file_progress.hide)
         return job
@@ -573,7 +618,7 @@ class MainWindow(QMainWindow):
     # --- closing ---------------------------------------------------------------------------
     def closeEvent(self, event) -> None:
         self.hide()      # the window goes at once; cancelled jobs end at their next step
-        self.closing.emit()
+        self.app.closing.emit()
         heap.unsettle()
         workers.shutdown(0)   # cancel only: the application waits for them once, as it quits
         event.accept()

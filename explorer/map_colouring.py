@@ -1,6 +1,6 @@
 """Colouring the map by k-means cluster, by frequency or by a metadata column.
 
-The groups come from :mod:`models.clustering`; k-means runs in the worker bridge. The map draws
+The groups come from :mod:`models.vectors.clustering`; k-means runs in the worker bridge. The map draws
 one layer per group, so colouring 100,000 points costs a handful of brushes, not 100,000.
 """
 from __future__ import annotations
@@ -9,7 +9,7 @@ import numpy as np
 import pyqtgraph as pg
 
 from explorer.vector_files import counts_of
-from models.clustering import bands, categories, kmeans_steps
+from models.vectors.clustering import bands, categories, kmeans_steps
 
 # Okabe & Ito's palette, safe for the common colour-vision deficiencies; grey is kept for "other".
 CATEGORICAL = ["#e69f00", "#56b4e9", "#009e73", "#0072b2", "#d55e00", "#cc79a7", "#f0e442", "#000000"]
@@ -18,36 +18,36 @@ CLUSTERS = 8
 FREQUENCY_BANDS = 12
 
 
-def map_rows(window) -> np.ndarray:
-    """Rows of the current vectors for the words on the map, in map order."""
-    index = window.model.vectors.index
-    return np.fromiter((index[w] for w in window.map.words), dtype=np.int64, count=len(window.map.words))
+def map_rows(model, m) -> np.ndarray:
+    """Rows of ``model``'s vectors for the words on the map ``m``, in map order."""
+    index = model.vectors.index
+    return np.fromiter((index[w] for w in m.words), dtype=np.int64, count=len(m.words))
 
 
-def colour_map(window, mode: str) -> None:
-    """Apply a colour mode chosen in the map's box: "none", "kmeans", "frequency" or "meta:COLUMN"."""
-    m = window.map
-    window._job_do("colour", "cancel")
-    if mode == "none" or window.model is None or not m.words:
+def colour_map(app, m, mode: str) -> None:
+    """Apply a colour mode chosen in the box of the map ``m`` to the current model's words: "none",
+    "kmeans", "frequency" or "meta:COLUMN"."""
+    app.jobs.cancel("colour")
+    if mode == "none" or app.model is None or not m.words:
         m.clear_colours()
-        if window.model is None:
-            window.statusBar().showMessage("Train or open a model first.", 5000)
+        if app.model is None:
+            app.status("Train or open a model first.", 5000)
         return
-    rows = map_rows(window)
+    rows = map_rows(app.model, m)
     if mode == "kmeans":
-        x = window.model.vectors.matrix[rows]
+        x = app.model.vectors.matrix[rows]
         words = list(m.words)
 
         def done(result):
             labels, names = result
             if m.words == words:
                 m.colour_groups(labels, CATEGORICAL[:len(names)], names)
-                window.statusBar().showMessage(f"{len(words):,} words in {len(names)} k-means clusters.", 8000)
+                app.status(f"{len(words):,} words in {len(names)} k-means clusters.", 8000)
 
-        window.run_job("colour", kmeans_steps, x, CLUSTERS, on_done=done,
-                       on_progress=lambda ev: window.statusBar().showMessage(f"k-means… {ev.fraction:.0%}"))
+        app.jobs.run("colour", kmeans_steps, x, CLUSTERS, on_done=done,
+                     on_progress=lambda ev: app.status(f"k-means… {ev.fraction:.0%}", 0))
     elif mode == "frequency":
-        counts = counts_of(window.model)
+        counts = counts_of(app.model)
         if counts is None:                      # the file's own order: word2vec-style files put frequent words first
             values, title, sign = -np.log10(rows + 1.0), "frequency rank (1 = most frequent)", -1
         else:
@@ -61,9 +61,9 @@ def colour_map(window, mode: str) -> None:
                                                       power_ticks(edges[0], edges[-1], sign)))
     elif mode.startswith("meta:"):
         column = mode[len("meta:"):]
-        values = window.model.vectors.metadata.get(column)
+        values = app.model.vectors.metadata.get(column)
         if values is None:
-            window.show_error(f"These vectors have no metadata column {column!r}.", user_error=True)
+            app.error(f"These vectors have no metadata column {column!r}.", user_error=True)
             return
         labels, names = categories([values[r] for r in rows.tolist()], len(CATEGORICAL) + 1)
         colours = (CATEGORICAL + [OTHER_GREY])[:len(names)]

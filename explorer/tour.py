@@ -16,7 +16,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from explorer.views.neighbours import subwords_of
-from models.similarity import MODULE_WORDS
+from models.vectors.similarity import MODULE_WORDS
 
 
 @dataclass(frozen=True)

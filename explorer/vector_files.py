@@ -13,22 +13,13 @@ from pathlib import Path
 from models.core.checkpoint import Checkpoint, disk_error
 from models.core.writing import write_failure
 from models.errors import VectorFileError
-from models.vector_formats import open_vectors_steps, sniff_format, write_vectors_steps
-from models.vectors import WordVectors
+from models.loading import open_vectors_steps
+from models.vectors.formats import EXTENSIONS, FORMATS, sniff_format, write_vectors_steps
+from models.vectors.store import WordVectors
 
 # (label in the save dialog, format name, name pattern); the label is what the dialog returns.
-EXPORT_FORMATS = (
-    ("word2vec text (*.txt)", "word2vec", "*.txt"),
-    ("word2vec binary (*.bin)", "word2vec-binary", "*.bin"),
-    ("GloVe text, no header (*.txt)", "glove", "*.txt"),
-    ("fastText .vec (*.vec)", "fasttext", "*.vec"),
-    ("Embedding Projector vectors.tsv + metadata.tsv (*.tsv)", "tsv", "*.tsv"),
-    ("NumPy matrix + vocabulary (*.npy)", "npy", "*.npy"),
-)
-DEFAULT_NAMES = {"word2vec": "vectors.txt", "word2vec-binary": "vectors.bin", "glove": "vectors.glove.txt",
-                 "fasttext": "vectors.vec", "tsv": "vectors.tsv", "npy": "vectors.npy"}
-OPEN_FILTER = ("Word vectors (*.txt *.vec *.bin *.tsv *.npy *.glove);;"
-               "All files (*)")
+EXPORT_FORMATS = tuple((f.dialog_filter, f.name, "*" + f.extensions[0]) for f in FORMATS)
+OPEN_FILTER = f"Word vectors ({' '.join('*' + e for e in EXTENSIONS)});;All files (*)"
 
 
 @dataclass

@@ -8,10 +8,12 @@ highlighted group, the map's search, the compared pair and the open tab. The cor
 its path only, and opening a session never reads it: the window shows the path and offers to open
 it. The file itself is :mod:`models.core.session`.
 
-The window is read in the GUI thread (:func:`capture`: references to the models, which are never
-changed once made, and copies of the rest), the file is written and read in the worker
-(:func:`save_steps`, :func:`open_steps`, which also checks everything a restore relies on), and
-the window is put back in the GUI thread (:func:`restore`) without recomputing what the file holds.
+The application's state and its views are read in the GUI thread (:func:`capture`: references to
+the models, which are never changed once made, and copies of the rest), the file is written and
+read in the worker (:func:`save_steps`, :func:`open_steps`, which also checks everything a restore
+relies on), and they are put back in the GUI thread (:func:`restore`) without recomputing what the
+file holds. A view keeps its own part through ``state()`` (a dict of the session file's fields)
+and ``restore(fields)``; the window keeps the open tab and offers the corpus.
 """
 from __future__ import annotations
 
@@ -20,15 +22,13 @@ from pathlib import Path
 
 import numpy as np
 
+from explorer.app_state import AppState, Layout, SessionModel
 from explorer.vector_files import OpenedVectors
-from explorer.views.compare import SessionModel
-from explorer.views.projection_map import METHODS, Layout
 from models.core.checkpoint import Checkpoint, CheckpointError
 from models.core.session import SavedModel, Session, SessionError, read_session_steps, save_session_steps
 from models.errors import UserError
 from models.loading import rebuild
 
-COMPARE = "Compare"
 MAX_SCORES = 200            # figures a model's scores hold: the analogy sections and benchmarks are ~20
 MAX_MAP_WORDS = 100_000     # the map's own ceiling (its word-count box)
 # The views that show one trained model of their own (``view.trained_model``, given back through
@@ -46,79 +46,72 @@ class Snapshot:
     shown: str = "pca"                          # the layout on the map
     selected: str | None = None
     group: tuple[str, list[str]] | None = None  # (name, words) of the highlighted group
-    search: str = ""
-    count: int = 1000                           # words on the map
+    # What the views keep, each view's ``state()`` merged: the map's search and word count ("search",
+    # "count"), the compared pair ("compare": left, right, selected word).
+    views: dict = field(default_factory=lambda: {"search": "", "count": 1000, "compare": (0, 0, None)})
     tab: str = "Map"
-    compare: tuple[int, int, str | None] = (0, 0, None)   # left, right, selected word
     corpus: str | None = None
 
 
-def has_anything(window) -> bool:
-    return window.model is not None or any(_trained_models(window).values())
+def has_anything(app: AppState, views: dict) -> bool:
+    return app.model is not None or any(_trained_models(views).values())
 
 
-def _trained_models(window) -> dict[str, object]:
-    return {title: window.views[title].trained_model for title in RESULT_VIEWS}
+def _trained_models(views: dict) -> dict[str, object]:
+    return {title: views[title].trained_model for title in RESULT_VIEWS}
 
 
-# --- the window into a snapshot and back (GUI thread) ------------------------------------------
-def capture(window) -> Snapshot:
-    compare = window.views[COMPARE]
-    models = list(compare.session)
-    current = next((i for i, e in enumerate(models) if e.model is window.model), None)
-    if window.model is not None and current is None:    # a current model the table never saw
-        models.append(SessionModel(f"{len(models) + 1} · current", window.model, ""))
+def _keeping(views: dict) -> list:
+    """The views that keep a part of the session, in the order they are restored."""
+    return [view for view in views.values()
+            if callable(getattr(view, "state", None)) and callable(getattr(view, "restore", None))]
+
+
+# --- the state and views into a snapshot and back (GUI thread) ---------------------------------
+def capture(app: AppState, views: dict, tab: str) -> Snapshot:
+    """``views``: every view by title (the map and the neighbours panel too); ``tab``: the open one."""
+    models = list(app.models)
+    current = next((i for i, e in enumerate(models) if e.model is app.model), None)
+    if app.model is not None and current is None:    # a current model the session never listed
+        models.append(SessionModel(f"{len(models) + 1} · current", app.model, ""))
         current = len(models) - 1
-    pair = compare.pair()
+    kept: dict = {}
+    for view in _keeping(views):
+        kept.update(view.state())
     return Snapshot(
         models=models, current=current,
-        results={title: m for title, m in _trained_models(window).items() if m is not None},
-        layouts=dict(window.layouts) if window.model is not None else {},
-        shown=window.map_layout, selected=window.selected,
-        group=window.highlighted if window.model is not None else None,
-        search=window.map.search.text(), count=window.map.count_box.value(),
-        tab=window.tabs.tabText(window.tabs.currentIndex()),
-        compare=(compare.a_box.currentIndex(), compare.b_box.currentIndex(), compare.selected) if pair else (0, 0, None),
-        corpus=str(window.corpus.path) if window.corpus is not None else None)
+        results={title: m for title, m in _trained_models(views).items() if m is not None},
+        layouts=dict(app.layouts) if app.model is not None else {},
+        shown=app.shown, selected=app.selected,
+        group=app.highlighted if app.model is not None else None,
+        views=kept, tab=tab,
+        corpus=str(app.corpus.path) if app.corpus is not None else None)
 
 
-def restore(window, s: Snapshot) -> None:
-    """Show ``s`` in ``window``: its word models replace the window's, its layouts are drawn as saved."""
-    window._job_do("projection", "cancel")
-    window.selected, window.group, window.highlighted = None, {}, None
-    window.neighbours.show_message("Click a point on the map or search for a word.")
-    window.neighbours.group_note.setText("")
-    window.neighbours.groups.setCurrentIndex(0)
-    window.views[COMPARE].restore(s.models, *s.compare)
+def restore(app: AppState, views: dict, s: Snapshot) -> None:
+    """Put ``s`` back: its word models replace the session's, its layouts are drawn as saved, and
+    every view is given its part (after the models are back, before the current one is made current)."""
+    app.jobs.cancel("projection")
+    app.clear_selection()
+    app.models = list(s.models)
+    fields = {**s.views, "shown": s.shown, "group": s.group}     # the map's box shows the layout, the panel's the group
+    for view in _keeping(views):
+        view.restore(fields)
     if s.current is None:
-        window.model, window.layouts = None, {}
-        window.map.clear()
+        app.clear_model()
+        views["Map"].clear()
     else:
-        window.make_current(s.models[s.current].model, s.layouts)
-        window.map.count_box.setValue(s.count)
-        method = {v: k for k, v in METHODS.items()}.get(s.shown)
-        if method:
-            window.map.method_box.setCurrentText(method)
+        app.make_current(s.models[s.current].model, s.layouts)
         if s.shown in s.layouts:
-            window.show_layout(s.shown, s.layouts[s.shown])
+            app.show_layout(s.shown, s.layouts[s.shown])
         else:       # saved before any layout of this model was finished: the one thing to compute
-            window.project(window.map.method, s.count)
-        window.map.search.setText(s.search)
+            views["Map"].request_projection()
         if s.group:
-            window.highlight_group(*s.group)
-            index = window.neighbours.groups.findData(s.group[0])
-            window.neighbours.groups.setCurrentIndex(max(index, 0))
+            app.highlight_group(*s.group)
         if s.selected:
-            window.select_word(s.selected)
-        window._mark()          # the marks of the selection and group put back, or none
+            app.select_word(s.selected)
     for title, model in s.results.items():
-        window.views[title].set_model(model)
-    for i in range(window.tabs.count()):
-        if window.tabs.tabText(i) == s.tab:
-            window.tabs.setCurrentIndex(i)
-    if s.corpus and (window.corpus is None or str(window.corpus.path) != s.corpus):
-        # The file names a path: anything on the disk. Nothing is read until the user has seen it.
-        window.offer_corpus(s.corpus)
+        views[title].set_model(model)
 
 
 # --- the snapshot into a file and back (worker) ------------------------------------------------
@@ -129,9 +122,10 @@ def save_steps(path: str | Path, s: Snapshot):
     saved += [SavedModel(m.checkpoint(), {"view": title}) for title, m in s.results.items()]
     arrays = {f"layout.{name}": layout.coords for name, layout in s.layouts.items()}
     state = {
-        "current": s.current, "shown": s.shown, "selected": s.selected, "search": s.search, "count": s.count,
+        "current": s.current, "shown": s.shown, "selected": s.selected,
+        "search": s.views["search"], "count": s.views["count"], "compare": list(s.views["compare"]),
         "group": {"name": s.group[0], "words": s.group[1]} if s.group else None,
-        "tab": s.tab, "compare": list(s.compare), "corpus": s.corpus,
+        "tab": s.tab, "corpus": s.corpus,
         "layouts": {name: {"words": layout.words, "caption": layout.caption, "axis_labels": list(layout.axis_labels)}
                     for name, layout in s.layouts.items()},
     }
@@ -194,12 +188,12 @@ def _snapshot(session: Session) -> Snapshot:
     s.selected = _optional_text(st.get("selected"))
     group = st.get("group")
     s.group = None if group is None else (_text(_dict(group).get("name")), _words(group.get("words")))
-    s.search, s.tab = _text(st.get("search", "")), _text(st.get("tab", "Map"))
-    s.count = st.get("count", 1000)
-    _check(_is_int(s.count) and 1 <= s.count <= MAX_MAP_WORDS, "the number of words on the map")
+    s.tab = _text(st.get("tab", "Map"))
+    count = st.get("count", 1000)
+    _check(_is_int(count) and 1 <= count <= MAX_MAP_WORDS, "the number of words on the map")
     left, right, chosen = st.get("compare", [0, 0, None])
     _check(all(_is_int(i) and (0 <= i < len(s.models) or not s.models) for i in (left, right)), "the compared pair")
-    s.compare = (left, right, _optional_text(chosen))
+    s.views = {"search": _text(st.get("search", "")), "count": count, "compare": (left, right, _optional_text(chosen))}
     s.corpus = _optional_text(st.get("corpus"))
     return s
 

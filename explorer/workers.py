@@ -133,6 +133,18 @@ class Job(QObject):
         self.ended.emit()
 
 
+def launch(name: str, func, args, *, on_progress=None, on_done=None, on_failed=None, on_ended=None) -> Job:
+    """Start a job with its callbacks connected (``on_ended`` is given the job): how
+    :class:`explorer.app_state.Jobs` runs its work."""
+    job = Job(name, func, *args)
+    for signal, callback in ((job.progress, on_progress), (job.done, on_done), (job.failed, on_failed)):
+        if callback:
+            signal.connect(callback)
+    if on_ended:
+        job.ended.connect(lambda: on_ended(job))
+    return job.start()
+
+
 def start_job(name: str, func, *args, **kwargs) -> Job:
     """Create and start a job; connect to its signals before control returns to the event loop."""
     return Job(name, func, *args, **kwargs).start()

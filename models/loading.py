@@ -1,49 +1,24 @@
-"""Saved models back into working ones: a checkpoint rebuilt into the result it holds and put to
-use once, the way the views use it, or a CheckpointError that names the file and says what to do.
+"""Any saved model back into a working one, found by the registry's name for it: a model folder
+of any kind, a checkpoint from a session, the word vectors of a model folder or of a vector file.
 
-A checkpoint that safetensors reads whole can still be a broken model: a vocabulary a word short
-of its matrix, a config out of range, a network's weights of another shape, a loss curve of
-strings. Each result class's ``from_checkpoint`` builds what it holds; what would fail only later,
-in a view (the word vectors, a network built on first use), is built here as well, so every way a
-damaged model can fail shows at loading, as one error, and not as a traceback in a view.
+This module sits above :mod:`models.registry`, which sits above every model module: a model module
+loads its own folders with :func:`models.core.rebuild.load_saved` and never imports this one.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
 from models.core.checkpoint import Checkpoint, CheckpointError, load_checkpoint, load_checkpoint_of
-from models.printable import one_line
-from models.errors import UserError
-
-HINT = "Re-train or re-save the model."
-# Run statistics the views compute with (times, rates, the last loss); the rest are only shown.
-NUMERIC_STATS = ("seconds", "words_per_second", "pairs_per_second", "ms_per_step", "final_loss")
-# What a result's constructor raises on parts that do not fit: a missing key, a list where a dict
-# belongs, a shape Torch refuses, a count too large for int64, a Transformer's own asserts.
-REBUILD_ERRORS = (KeyError, IndexError, TypeError, ValueError, AttributeError, RuntimeError, AssertionError,
-                  OverflowError)
+from models.core.events import Progress
+from models.core.rebuild import rebuild_as
+from models.registry import result_from_checkpoint
+from models.vectors.formats import normalize_format, read_vectors_steps
 
 
 def rebuild(ckpt: Checkpoint, source: str | Path):
-    """The trained result ``ckpt`` holds (see :func:`models.registry.result_from_checkpoint`), tried
-    out once; any failure is a CheckpointError naming ``source``."""
-    from models.registry import result_from_checkpoint
-
-    try:
-        result = result_from_checkpoint(ckpt)
-        _use(result)
-    except CheckpointError as e:
-        raise CheckpointError(f"{source} holds a '{ckpt.model}' model that cannot be used: "
-                              f"{one_line(e.problem).rstrip('.')}.", e.hint or HINT) from e
-    except UserError as e:          # a model name the registry does not know, a config out of range
-        raise CheckpointError(f"{source} holds a model that cannot be rebuilt: {one_line(e.problem)}.", HINT) from e
-    except REBUILD_ERRORS as e:
-        why = f"no {e.args[0]!r}" if type(e) is KeyError else one_line(e)
-        raise CheckpointError(f"{source} holds a '{ckpt.model}' model whose parts do not fit together ({why}).",
-                              HINT) from e
-    return result
+    """The trained result ``ckpt`` holds, of the class its model's spec names, tried out once;
+    any failure is a CheckpointError naming ``source``."""
+    return rebuild_as(result_from_checkpoint, ckpt, source)
 
 
 def load_result(folder: str | Path, model: str | None = None, what: str = ""):
@@ -54,25 +29,20 @@ def load_result(folder: str | Path, model: str | None = None, what: str = ""):
     return rebuild(ckpt, folder)
 
 
-def _use(result) -> None:
-    """Build what a view builds first, and check what the views read as numbers."""
-    if hasattr(type(result), "vectors"):
-        result.vectors                  # noqa: B018 - builds the WordVectors, which check the words
-    if callable(getattr(type(result), "net", None)):
-        result.net()                    # a network built on first use
-    vocab = getattr(result, "vocab", None)
-    if vocab is not None and (len(vocab.counts) != len(vocab.words) or (np.asarray(vocab.counts) < 0).any()):
-        raise ValueError(f"{len(vocab.counts)} word counts, or a negative one, for {len(vocab.words)} words")
-    stats = getattr(result, "stats", {})
-    if not isinstance(stats, dict):
-        raise ValueError("run statistics that are not a record")
-    odd = [k for k in NUMERIC_STATS if stats.get(k) is not None and not _is_number(stats[k])]
-    if odd:     # the views do arithmetic on them: a string or a list there fails in the window
-        raise ValueError(f"run statistics whose {odd[0]!r} is not a number")
-    for curve in ("losses", "valid_losses"):
-        if not all(len(p) == 2 and all(_is_number(x) for x in p) for p in getattr(result, curve, [])):
-            raise ValueError(f"a loss curve ({curve}) that is not pairs of numbers")
+def load_embedding(folder: str | Path):
+    """The word model saved in ``folder`` (any result with word vectors: the masked LM's too)."""
+    result = load_result(folder)
+    if not hasattr(result, "vectors"):
+        raise CheckpointError(f"{folder} holds a '{result.model}' model, which has no word vectors.",
+                              "Open it from the view that uses it (separation or matching).")
+    return result
 
 
-def _is_number(x) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool)
+def open_vectors_steps(path: str | Path, fmt: str = "auto"):
+    """Like :func:`models.vectors.formats.read_vectors_steps`, but a model folder written by
+    training is accepted too."""
+    path = Path(path)
+    if normalize_format(fmt) == "auto" and path.is_dir() and not (path / "vectors.tsv").is_file():
+        yield Progress(step=0, total_steps=1, unit="models", message=f"loading {path.name}")
+        return load_embedding(path).vectors
+    return (yield from read_vectors_steps(path, fmt))

@@ -8,6 +8,7 @@ interpret it; everything else, accents and scripts included, is shown as it is.
 """
 from __future__ import annotations
 
+import html
 import unicodedata
 
 # Bidirectional controls: they reorder the text around them where it is drawn (Trojan Source).
@@ -48,6 +49,4 @@ def one_line(e: Exception | str, limit: int = 200) -> str:
 
 def printable_html(text) -> str:
     """:func:`printable`, for a label that reads rich text: ``<``, ``>`` and ``&`` shown, not obeyed."""
-    import html
-
     return html.escape(printable(text), quote=False)

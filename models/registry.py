@@ -17,7 +17,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+from models.audio import deep_clustering as dc
 from models.errors import UserError
+from models.siamese import model as siamese
+from models.text import cooc, fasttext, glove, mlm, onehot, softmax, word2vec
+from models.text.embedding import TrainedEmbedding
+from models.text.resume import check_resumable as check_word_model
 
 
 @dataclass(frozen=True)
@@ -44,59 +49,47 @@ def register(spec: ModelSpec) -> None:
     _REGISTRY[spec.name] = spec
 
 
-def _load_builtin() -> None:
-    if _REGISTRY:
-        return
-    from models.text import word2vec
-
-    register(ModelSpec("sgns", "Skip-gram (negative sampling)", word2vec.SGNSConfig, word2vec.train,
-                       "Predict each context word from the centre word, against random negatives.",
-                       resumable=True))
-    register(ModelSpec("cbow", "CBOW (negative sampling)", word2vec.CBOWConfig, word2vec.train,
-                       "Predict the centre word from the mean of its context, against random negatives.",
-                       resumable=True))
-    from models.text import cooc, fasttext, glove, onehot, softmax
-
-    register(ModelSpec("onehot", "One-hot (baseline)", onehot.OneHotConfig, onehot.train,
-                       "One dimension per word, every two words at cosine 0; the vocabulary is capped "
-                       f"at {onehot.MAX_VOCAB:,} words because the vectors are as long as it is."))
-    register(ModelSpec("cooc", "Co-occurrence / PPMI + SVD, eig or NMF", cooc.CoocConfig, cooc.train,
-                       "Count words within a window into a sparse matrix, optionally PPMI, and factorise it "
-                       "by truncated SVD, eigendecomposition or non-negative matrix factorisation."))
-    register(ModelSpec("softmax", "Skip-gram (full softmax)", softmax.SoftmaxConfig, softmax.train,
-                       "Predict each context word from the centre word with a softmax over the whole "
-                       "vocabulary: exact but O(vocabulary) per pair, so the vocabulary is capped at "
-                       f"{softmax.MAX_VOCAB:,} words (5,000 by default); compare its ms_per_step with sgns.",
-                       resumable=True, check_resume=softmax.check_resumable))
-    register(ModelSpec("glove", "GloVe", glove.GloVeConfig, glove.train,
-                       "Weighted least squares on log co-occurrence counts, f(x) = min(1, (x/x_max)^alpha), "
-                       "trained by AdaGrad; word and context vectors summed.", resumable=True))
-    register(ModelSpec("fasttext", "FastText (subword skip-gram)", fasttext.FastTextConfig, fasttext.train,
-                       "Skip-gram whose input is the mean of the word's vector and its character n-gram "
-                       "vectors (of <word>); gives vectors to words never seen in training.",
-                       result_cls=fasttext.FastTextEmbedding, resumable=True))
-    from models.audio import deep_clustering as dc
-
-    register(ModelSpec("dc", "Deep clustering (separate two voices)", dc.DeepClusteringConfig, dc.train,
-                       dc.DESCRIPTION, uses_corpus=False, result_cls=dc.DeepClusteringModel,
-                       resumable=True, check_resume=dc.check_resumable))
-    from models.siamese import model as siamese
-    from models.text import mlm
-
-    register(ModelSpec("siamese", "Siamese matching (query by example)", siamese.SiameseConfig, siamese.train,
-                       "A twin CNN maps log-mel excerpts to unit vectors, trained with the pair loss "
-                       "-y log s(z.z') - (1-y) log(1 - s(z.z')) on a synthesized database of melodies "
-                       "with one recording each; matches noisy, re-performed excerpts to their source.",
-                       uses_corpus=False, result_cls=siamese.SiameseMatcher,
-                       resumable=True, check_resume=siamese.check_resumable))
-    register(ModelSpec("mlm", "Masked language model (contextual vectors)", mlm.MLMConfig, mlm.train,
-                       "A small Transformer encoder that predicts masked words (BERT's 80/10/10 trick); "
-                       "gives one vector per word occurrence, so a word's vector depends on its sentence.",
-                       result_cls=mlm.TrainedMLM, resumable=True, check_resume=mlm.check_resumable))
+# Every model the program ships; a model module never imports this one back.
+register(ModelSpec("sgns", "Skip-gram (negative sampling)", word2vec.SGNSConfig, word2vec.train,
+                   "Predict each context word from the centre word, against random negatives.",
+                   resumable=True))
+register(ModelSpec("cbow", "CBOW (negative sampling)", word2vec.CBOWConfig, word2vec.train,
+                   "Predict the centre word from the mean of its context, against random negatives.",
+                   resumable=True))
+register(ModelSpec("onehot", "One-hot (baseline)", onehot.OneHotConfig, onehot.train,
+                   "One dimension per word, every two words at cosine 0; the vocabulary is capped "
+                   f"at {onehot.MAX_VOCAB:,} words because the vectors are as long as it is."))
+register(ModelSpec("cooc", "Co-occurrence / PPMI + SVD, eig or NMF", cooc.CoocConfig, cooc.train,
+                   "Count words within a window into a sparse matrix, optionally PPMI, and factorise it "
+                   "by truncated SVD, eigendecomposition or non-negative matrix factorisation."))
+register(ModelSpec("softmax", "Skip-gram (full softmax)", softmax.SoftmaxConfig, softmax.train,
+                   "Predict each context word from the centre word with a softmax over the whole "
+                   "vocabulary: exact but O(vocabulary) per pair, so the vocabulary is capped at "
+                   f"{softmax.MAX_VOCAB:,} words (5,000 by default); compare its ms_per_step with sgns.",
+                   resumable=True, check_resume=softmax.check_resumable))
+register(ModelSpec("glove", "GloVe", glove.GloVeConfig, glove.train,
+                   "Weighted least squares on log co-occurrence counts, f(x) = min(1, (x/x_max)^alpha), "
+                   "trained by AdaGrad; word and context vectors summed.", resumable=True))
+register(ModelSpec("fasttext", "FastText (subword skip-gram)", fasttext.FastTextConfig, fasttext.train,
+                   "Skip-gram whose input is the mean of the word's vector and its character n-gram "
+                   "vectors (of <word>); gives vectors to words never seen in training.",
+                   result_cls=fasttext.FastTextEmbedding, resumable=True))
+register(ModelSpec("dc", "Deep clustering (separate two voices)", dc.DeepClusteringConfig, dc.train,
+                   dc.DESCRIPTION, uses_corpus=False, result_cls=dc.DeepClusteringModel,
+                   resumable=True, check_resume=dc.check_resumable))
+register(ModelSpec("siamese", "Siamese matching (query by example)", siamese.SiameseConfig, siamese.train,
+                   "A twin CNN maps log-mel excerpts to unit vectors, trained with the pair loss "
+                   "-y log s(z.z') - (1-y) log(1 - s(z.z')) on a synthesized database of melodies "
+                   "with one recording each; matches noisy, re-performed excerpts to their source.",
+                   uses_corpus=False, result_cls=siamese.SiameseMatcher,
+                   resumable=True, check_resume=siamese.check_resumable))
+register(ModelSpec("mlm", "Masked language model (contextual vectors)", mlm.MLMConfig, mlm.train,
+                   "A small Transformer encoder that predicts masked words (BERT's 80/10/10 trick); "
+                   "gives one vector per word occurrence, so a word's vector depends on its sentence.",
+                   result_cls=mlm.TrainedMLM, resumable=True, check_resume=mlm.check_resumable))
 
 
 def get(name: str) -> ModelSpec:
-    _load_builtin()
     try:
         return _REGISTRY[name]
     except KeyError:
@@ -105,8 +98,6 @@ def get(name: str) -> ModelSpec:
 
 def result_from_checkpoint(ckpt):
     """The trained result a checkpoint holds, of the class its model's spec names."""
-    from models.text.embedding import TrainedEmbedding
-
     spec = get(ckpt.model)
     return (spec.result_cls or TrainedEmbedding).from_checkpoint(ckpt, spec.config_cls)
 
@@ -114,7 +105,6 @@ def result_from_checkpoint(ckpt):
 def can_continue(result) -> bool:
     """Whether ``result`` comes from a resumable trainer and holds where its training stood: the
     Torch trainers keep that as ``training``, the word models as a non-empty ``state``."""
-    _load_builtin()
     spec = _REGISTRY.get(getattr(result, "model", None))
     if spec is None or not spec.resumable:
         return False
@@ -135,11 +125,8 @@ def check_resumable(spec: ModelSpec, result, config) -> None:
     if spec.check_resume is not None:
         spec.check_resume(result, config)
         return
-    from models.text.resume import check_resumable as check_word_model
-
     check_word_model(result, spec.name, config)
 
 
 def all_models() -> list[ModelSpec]:
-    _load_builtin()
     return list(_REGISTRY.values())

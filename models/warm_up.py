@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 
-from models import projection
+from models.vectors import projection
 from models.text import word2vec
 
 

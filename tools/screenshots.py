@@ -20,7 +20,6 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import QEventLoop, QTimer
-from PySide6.QtWidgets import QApplication
 
 OUT = Path(__file__).resolve().parents[1] / "assets" / "screenshots"
 
@@ -47,12 +46,10 @@ def shot(name: str) -> None:
 
 def open_window(**kwargs):
     """The application and its window, shown at the virtual screen's size and corner."""
-    import pyqtgraph as pg
-
+    from explorer.app import create_app
     from explorer.main_window import MainWindow
 
-    app = QApplication(sys.argv)
-    pg.setConfigOptions(antialias=True)
+    app = create_app(sys.argv)      # the window's start-up settings, as a person gets them
     w = MainWindow(**kwargs)
     w.resize(1400, 860)
     w.move(0, 0)

@@ -1,6 +1,6 @@
 """Analogy arithmetic you can see: a : b :: c : ?, drawn as a parallelogram on the map.
 
-The top answers come from :func:`models.evaluation.analogy`; the map shows the arrows a -> b and
+The top answers come from :func:`models.vectors.evaluation.analogy`; the map shows the arrows a -> b and
 c -> answer, so a good analogy draws two parallel arrows of equal length. "Custom axes" lays the
 map out along two difference vectors (direction = unit(b - a)), and the batch mode answers a whole
 questions file in the worker and lists the failures, each one a click away from the map.
@@ -14,8 +14,9 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QCompleter, QFileDi
                                QSplitter, QTableWidget, QTableWidgetItem, QTreeWidget, QTreeWidgetItem,
                                QVBoxLayout, QWidget)
 
-from explorer.views.projection_map import ANALOGY, GROUP, Layout
-from models.evaluation import DEFAULT_ANALOGIES, analogy, evaluate_analogies_steps
+from explorer.app_state import Layout
+from explorer.views.projection_map import ANALOGY, GROUP
+from models.vectors.evaluation import DEFAULT_ANALOGIES, analogy, evaluate_analogies_steps
 from models.printable import printable
 
 METHODS = {"3CosAdd": "3cosadd", "3CosMul": "3cosmul"}
@@ -41,10 +42,12 @@ def direction(vectors, a: str, b: str) -> np.ndarray:
 class AnalogyView(QWidget):
     title = "Analogies"
     map_share = 0.6
+    draws_on_map = True
 
-    def __init__(self, window):
+    def __init__(self, app, map_view):
         super().__init__()
-        self.window = window
+        self.app = app
+        self.map_view = map_view
         self._shown: tuple | None = None       # what the map overlay shows, redrawn after a new layout
         self.map_holder = QSplitter(Qt.Horizontal)
         controls = QWidget()
@@ -58,8 +61,8 @@ class AnalogyView(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(self.map_holder)
-        window.model_ready.connect(self._new_model)
-        window.projection_done.connect(lambda _method: self._redraw())
+        app.model_ready.connect(self._new_model)
+        app.projection_done.connect(lambda _method: self._redraw())
 
     # --- building ---------------------------------------------------------------------------
     def _word_edit(self, text: str) -> QLineEdit:
@@ -133,7 +136,7 @@ class AnalogyView(QWidget):
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.hide()
         self.run_button.clicked.connect(self.run_batch)
-        self.cancel_button.clicked.connect(lambda: self.window._job_do("analogy-batch", "cancel"))
+        self.cancel_button.clicked.connect(lambda: self.app.jobs.cancel("analogy-batch"))
         self.batch_progress = QProgressBar()
         self.batch_progress.setRange(0, 1000)
         self.batch_progress.hide()
@@ -156,10 +159,10 @@ class AnalogyView(QWidget):
 
     # --- one analogy ------------------------------------------------------------------------
     def _vectors(self):
-        if self.window.model is None:
+        if self.app.model is None:
             self.note.setText("Train or open a model first.")
             return None
-        return self.window.model.vectors
+        return self.app.model.vectors
 
     def _resolve_all(self, vectors, typed: list[str]) -> list[str] | None:
         if not all(t.strip() for t in typed):
@@ -180,7 +183,7 @@ class AnalogyView(QWidget):
         words = self._resolve_all(vectors, [self.a_edit.text(), self.b_edit.text(), self.c_edit.text()])
         self.table.setRowCount(0)
         if words is None:
-            self.window.map.clear_overlay()
+            self.map_view.clear_overlay()
             self._shown = None
             return
         a, b, c = words
@@ -203,24 +206,24 @@ class AnalogyView(QWidget):
         with the map's own transform where it has one, and named where it has not."""
         self._shown = ("analogy", a, b, c, d, expected)
         colours = {a: ANALOGY[0], b: ANALOGY[0], c: ANALOGY[1], d: ANALOGY[1]}
-        if expected and expected in self.window.model.vectors and expected not in colours:
+        if expected and expected in self.app.model.vectors and expected not in colours:
             colours[expected] = GROUP
-        off = [w for w in colours if w not in self.window.map._index]
+        off = [w for w in colours if not self.map_view.shows(w)]
         extra, note = {}, ""
-        if off and self.window.map_layout in LINEAR_LAYOUTS and len(self.window.map.words) >= 3:
+        if off and self.app.shown in LINEAR_LAYOUTS and len(self.map_view.words) >= 3:
             extra = self._place_off_map(off)
-            note = f"Placed with the map's own projection (not among its {len(self.window.map.words):,} words): "
+            note = f"Placed with the map's own projection (not among its {len(self.map_view.words):,} words): "
         elif off:
             note = "Not among the words on the map, and t-SNE/UMAP cannot place new words (use PCA to see them): "
         self.note.setText(note + ", ".join(off) + "." if off else
                           f"{a} → {b} (blue) and {c} → {d} (orange): parallel arrows of equal length mean "
                           "the same offset." + (f" Expected: {expected} (green)." if expected else ""))
-        self.window.map.show_overlay(colours, [(a, b), (c, d)], extra)
+        self.map_view.show_overlay(colours, [(a, b), (c, d)], extra)
         self._frame(list(colours))
 
     def _frame(self, words: list[str]) -> None:
         """Zoom the map to the parallelogram, with room around it to see the neighbourhood."""
-        m = self.window.map
+        m = self.map_view
         pts = np.array([m.position(w) for w in words if m.position(w) is not None], dtype=np.float64)
         if len(pts) < 2 or not len(m.coords):
             return
@@ -231,7 +234,7 @@ class AnalogyView(QWidget):
 
     def _place_off_map(self, words: list[str]) -> dict[str, np.ndarray]:
         """Recover the map's affine transform of the unit vectors by least squares on its own points."""
-        m, vectors = self.window.map, self.window.model.vectors
+        m, vectors = self.map_view, self.app.model.vectors
         idx = np.linspace(0, len(m.words) - 1, min(FIT_ROWS, len(m.words))).astype(int)
         rows = [vectors.index[m.words[i]] for i in idx]
         design = np.hstack([vectors.unit[rows], np.ones((len(rows), 1), dtype=np.float32)]).astype(np.float64)
@@ -245,10 +248,10 @@ class AnalogyView(QWidget):
             self.draw(a, b, c, self.table.item(row, 0).text(), expected)
 
     def _redraw(self) -> None:
-        if self._shown and self._shown[0] == "analogy" and self.window.model is not None:
+        if self._shown and self._shown[0] == "analogy" and self.app.model is not None:
             self.draw(*self._shown[1:])
         elif self._shown:                       # axis words belong to the layout that was replaced
-            self.window.map.clear_overlay()
+            self.map_view.clear_overlay()
             self._shown = None
 
     def _new_model(self, model) -> None:
@@ -258,7 +261,7 @@ class AnalogyView(QWidget):
         self.summary.clear()
         self.note.clear()
         self._shown = None
-        self.window.map.clear_overlay()
+        self.map_view.clear_overlay()
 
     # --- custom axes ------------------------------------------------------------------------
     def place_on_axes(self) -> None:
@@ -271,15 +274,14 @@ class AnalogyView(QWidget):
             return
         xa, xb, ya, yb = words
         dirs = np.stack([direction(vectors, xa, xb), direction(vectors, ya, yb)], axis=1)
-        w = self.window
-        w._job_do("projection", "cancel")
-        n = min(w.map.count_box.value(), len(vectors))
+        self.app.jobs.cancel("projection")
+        n = min(self.map_view.count_box.value(), len(vectors))
         coords = vectors.unit[:n] @ dirs
-        w.show_layout("axes", Layout(vectors.words[:n], np.ascontiguousarray(coords, dtype=np.float32),
+        self.app.show_layout("axes", Layout(vectors.words[:n], np.ascontiguousarray(coords, dtype=np.float32),
                                      f"{n:,} words on custom axes: x = {xa} → {xb}, y = {ya} → {yb}",
                                      (f"cosine with {xa} → {xb}", f"cosine with {ya} → {yb}")))
-        extra = {v: vectors.unit[vectors.index[v]] @ dirs for v in words if v not in w.map._index}
-        w.map.show_overlay({xa: ANALOGY[0], xb: ANALOGY[0], ya: ANALOGY[1], yb: ANALOGY[1]},
+        extra = {v: vectors.unit[vectors.index[v]] @ dirs for v in words if not self.map_view.shows(v)}
+        self.map_view.show_overlay({xa: ANALOGY[0], xb: ANALOGY[0], ya: ANALOGY[1], yb: ANALOGY[1]},
                            [(xa, xb), (ya, yb)], extra)
         self._shown = ("axes",)
         self.note.setText(f"Map laid out on x = {xa} → {xb}, y = {ya} → {yb}. Press Project on the map to go back.")
@@ -306,7 +308,7 @@ class AnalogyView(QWidget):
             self.batch_progress.setValue(int(1000 * ev.fraction))
             self.summary.setText(f"{ev.step:,} of {ev.total_steps:,} questions answered…")
 
-        job = self.window.run_job("analogy-batch", evaluate_analogies_steps, vectors, path, method,
+        job = self.app.jobs.run("analogy-batch", evaluate_analogies_steps, vectors, path, method,
                                   on_progress=progress, on_done=self.show_report)
         job.cancelled.connect(lambda: self.summary.setText("Cancelled; no accuracy to report."))
         job.failed.connect(lambda err: self.summary.setText(err.message))
@@ -344,7 +346,7 @@ class AnalogyView(QWidget):
 
     def _failure_clicked(self, item: QTreeWidgetItem, _col: int = 0) -> None:
         failure = item.data(0, FAILURE)
-        if not failure or self.window.model is None:
+        if not failure or self.app.model is None:
             return
         a, b, c, expected, got = failure
         for edit, w in zip((self.a_edit, self.b_edit, self.c_edit), (a, b, c)):

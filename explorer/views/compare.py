@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import csv
 import math
-import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -21,35 +19,15 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxL
                                QLineEdit, QProgressBar, QPushButton, QSpinBox, QSplitter, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
+from explorer.app_state import SessionModel
 from explorer.views.projection_map import BASE, GROUP, NEIGHBOUR, SELECTED, show_labels
 from explorer.views.when_shown import WhenShown
-from models.comparison import OVERLAP_K, aligned_maps, neighbour_overlap, rows, score_many_steps, shared_words
+from models.vectors.comparison import OVERLAP_K, aligned_maps, neighbour_overlap, rows, score_many_steps, shared_words
 from models.printable import printable
 
 FIXED_COLUMNS = ("model", "added", "training s", "vocabulary", "semantic", "syntactic", "analogy",
                  "analogy coverage", "WS353 ρ", "WS353 coverage", "SimLex ρ", "SimLex coverage")
 SCORE_COLUMNS = FIXED_COLUMNS[4:]
-
-
-@dataclass(eq=False)
-class SessionModel:
-    name: str
-    model: object                # a TrainedEmbedding or OpenedVectors: anything with .vectors
-    added: str                   # wall-clock time it joined the session
-    scores: dict | None = field(default=None)   # benchmark figures, computed once
-
-    @property
-    def training_seconds(self) -> float:
-        stats = getattr(self.model, "stats", {}) or {}
-        # An opened file's "seconds" is reading time, not training.
-        return float(stats.get("seconds", math.nan)) if hasattr(self.model, "vocab") else math.nan
-
-
-def model_name(model, number: int) -> str:
-    if hasattr(model, "path") and not hasattr(model, "vocab"):
-        return f"{number} · {Path(model.path).name}"
-    method = getattr(getattr(model, "config", None), "method", None)
-    return f"{number} · {model.model}" + (f" ({method})" if method else "")
 
 
 class SideMap(pg.PlotWidget):
@@ -116,17 +94,16 @@ class CompareView(QWidget):
     scored = Signal()            # the table got new benchmark figures
     compared = Signal()          # the two maps were redrawn
 
-    def __init__(self, window):
+    def __init__(self, app):
         super().__init__()
-        self.window = window
-        self.session: list[SessionModel] = []
+        self.app = app
         self.selected: str | None = None
         self.words: list[str] = []
         self.overlap = np.zeros(0)
         self._units = (np.zeros((0, 1), dtype=np.float32),) * 2    # the shown words' unit rows, per model
         self._build()
         self._maps = WhenShown(self, self.refresh_maps)
-        window.model_ready.connect(self.add_model)
+        app.model_ready.connect(self._list_new_models)
 
     # --- layout ----------------------------------------------------------------------------
     def _build(self) -> None:
@@ -206,23 +183,33 @@ class CompareView(QWidget):
         layout.addWidget(split)
 
     # --- the session -----------------------------------------------------------------------
-    def add_model(self, model) -> None:
-        if not hasattr(model, "vectors") or any(e.model is model for e in self.session):
+    @property
+    def session(self) -> list[SessionModel]:
+        """Every word model of the session, oldest first (the application's list)."""
+        return self.app.models
+
+    def _list_new_models(self, _model) -> None:
+        if self.a_box.count() == len(self.session):
             return
-        self.session.append(SessionModel(model_name(model, len(self.session) + 1), model,
-                                         time.strftime("%H:%M:%S")))
         # The newest model on the right, the one before it on the left; one redraw for both.
         for box, index in ((self.a_box, max(0, len(self.session) - 2)), (self.b_box, len(self.session) - 1)):
             box.blockSignals(True)
-            box.addItem(self.session[-1].name)
+            box.addItems([e.name for e in self.session[box.count():]])
             box.setCurrentIndex(index)
             box.blockSignals(False)
         self._maps.request()
         self.refresh_table()
 
-    def restore(self, entries: list[SessionModel], left: int, right: int, selected: str | None) -> None:
-        """Show a saved session's models in place of this window's: names, times and scores as they were."""
-        self.session = list(entries)
+    def state(self) -> dict:
+        """The compared pair and the word selected in it, as a session keeps them."""
+        pair = self.pair() is not None
+        return {"compare": (self.a_box.currentIndex(), self.b_box.currentIndex(), self.selected) if pair
+                else (0, 0, None)}
+
+    def restore(self, fields: dict) -> None:
+        """Show a saved session's models (already the application's): names, times and scores as
+        they were, and its compared pair."""
+        left, right, selected = fields["compare"]
         for box, index in ((self.a_box, left), (self.b_box, right)):
             box.blockSignals(True)
             box.clear()
@@ -351,13 +338,13 @@ class CompareView(QWidget):
 
     def make_current(self, row: int) -> None:
         """Make the session's model in ``row`` the window's current one again."""
-        if 0 <= row < len(self.session) and self.session[row].model is not self.window.model:
-            self.window.set_model(self.session[row].model)
+        if 0 <= row < len(self.session) and self.session[row].model is not self.app.model:
+            self.app.choose_model(self.session[row].model)
 
     def score_models(self) -> None:
         """Score every model not scored yet, in the worker, with progress; figures are kept per model."""
         todo = [e for e in self.session if e.scores is None]
-        if not todo or "compare-scores" in self.window.jobs:
+        if not todo or "compare-scores" in self.app.jobs:
             return
         self.progress.setValue(0)
         self.progress.show()
@@ -373,8 +360,8 @@ class CompareView(QWidget):
             self.progress.setValue(int(1000 * ev.fraction))
             self.progress.setToolTip(ev.message)
 
-        job = self.window.run_job("compare-scores", score_many_steps, [(id(e), e.model.vectors) for e in todo],
-                                  on_progress=progress, on_done=done)
+        job = self.app.jobs.run("compare-scores", score_many_steps, [(id(e), e.model.vectors) for e in todo],
+                                on_progress=progress, on_done=done)
         job.ended.connect(self.progress.hide)
         job.ended.connect(lambda: self.score_button.setEnabled(True))
 
@@ -390,8 +377,8 @@ class CompareView(QWidget):
 
     def _ask_export(self) -> None:
         if not self.session:
-            self.window.show_error("There is no model to export figures for yet.", user_error=True)
+            self.app.error("There is no model to export figures for yet.", user_error=True)
             return
         path, _ = QFileDialog.getSaveFileName(self, "Export the comparison table", "models.csv", "CSV (*.csv)")
         if path:
-            self.window.statusBar().showMessage(f"Exported {self.export_csv(path)}.", 8000)
+            self.app.status(f"Exported {self.export_csv(path)}.", 8000)

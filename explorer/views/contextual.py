@@ -49,17 +49,17 @@ class ContextualView(QWidget):
     title = "Contextual"
     compared = Signal(object)      # the ContextualReport now shown
 
-    def __init__(self, window):
+    def __init__(self, app):
         super().__init__()
-        self.window = window
+        self.app = app
         self.mlm: TrainedMLM | None = None
         self.static_model = None
         self.report: ContextualReport | None = None
         self._texts: list[pg.TextItem] = []
         self._map_labels: list[tuple] = []
         self._build()
-        window.trained.connect(self._trained)
-        window.model_ready.connect(self._static_ready)
+        app.trained.connect(self._trained)
+        app.model_ready.connect(self._static_ready)
 
     # --- layout ----------------------------------------------------------------------------
     def _build(self) -> None:
@@ -167,7 +167,7 @@ class ContextualView(QWidget):
             self.open_model(folder)
 
     def open_model(self, folder: str | Path) -> workers.Job:
-        return self.window.run_job("open-mlm-model", workers.call_once, load_mlm, str(folder), on_done=self.set_model)
+        return self.app.jobs.run("open-mlm-model", workers.call_once, load_mlm, str(folder), on_done=self.set_model)
 
     def set_model(self, model: TrainedMLM) -> None:
         self.mlm = model
@@ -188,9 +188,9 @@ class ContextualView(QWidget):
             return None
         static = getattr(self.static_model, "vectors", None)
         self.status.setText("")
-        job = self.window.run_job("contextual", workers.call_once, contextual_report, self.mlm,
-                                  self.word_edit.text(), self.sentences(), static, on_done=self.show_report,
-                                  quiet=True)     # a word missing from a sentence is named here, not in a dialog
+        job = self.app.jobs.run("contextual", workers.call_once, contextual_report, self.mlm,
+                                self.word_edit.text(), self.sentences(), static, on_done=self.show_report,
+                                quiet=True)     # a word missing from a sentence is named here, not in a dialog
         job.failed.connect(lambda err: self.status.setText(err.message))
         return job
 

@@ -41,9 +41,9 @@ def _levels(a: np.ndarray) -> tuple[float, float]:
 class FactorsView(QWidget):
     title = "X ≈ WH"
 
-    def __init__(self, window):
+    def __init__(self, app):
         super().__init__()
-        self.window = window
+        self.app = app
         self.factors: Factors | None = None
         self.method_box = QComboBox()
         for name, text in METHODS.items():
@@ -78,15 +78,15 @@ class FactorsView(QWidget):
         self.k_box.setValue(k)
 
     def factorise(self) -> workers.Job | None:
-        if self.window.corpus is None:
+        if self.app.corpus is None:
             self.note.setText("Open a corpus first.")
             return None
         self.button.setEnabled(False)
         method = self.method_box.currentData()
-        job = self.window.run_job("factors", factor_steps, self.window.corpus, self.words_box.value(),
-                                  self.k_box.value(), method,
-                                  on_progress=lambda ev: self.note.setText(ev.message + "…"),
-                                  on_done=self.show_factors)
+        job = self.app.jobs.run("factors", factor_steps, self.app.corpus, self.words_box.value(),
+                                self.k_box.value(), method,
+                                on_progress=lambda ev: self.note.setText(ev.message + "…"),
+                                on_done=self.show_factors)
         job.failed.connect(lambda err: self.note.setText(err.message))
         job.ended.connect(lambda: self.button.setEnabled(True))
         return job

@@ -19,9 +19,9 @@ BINS = 40
 class WeightingView(QWidget):
     title = "GloVe f(x)"
 
-    def __init__(self, window):
+    def __init__(self, app):
         super().__init__()
-        self.window = window
+        self.app = app
         self.config = GloVeConfig()
         self.counts: np.ndarray | None = None
         self.histogram: tuple[np.ndarray, np.ndarray] | None = None    # bin edges, pairs in each bin
@@ -62,14 +62,14 @@ class WeightingView(QWidget):
         self.f_plot.setTitle(f"f(x) = min(1, (x / {config.x_max:g})^{config.alpha:g})", color="#333", size="10pt")
 
     def count(self, config: GloVeConfig) -> workers.Job | None:
-        if self.window.corpus is None:
+        if self.app.corpus is None:
             self.note.setText("Open a corpus first.")
             return None
         self.show_weighting(config)
         self.button.setEnabled(False)
-        job = self.window.run_job("glove-pairs", pair_counts, config, self.window.corpus,
-                                  on_progress=lambda ev: self.note.setText(ev.message + "…"),
-                                  on_done=self.show_counts)
+        job = self.app.jobs.run("glove-pairs", pair_counts, config, self.app.corpus,
+                                on_progress=lambda ev: self.note.setText(ev.message + "…"),
+                                on_done=self.show_counts)
         job.failed.connect(lambda err: self.note.setText(err.message))
         job.ended.connect(lambda: self.button.setEnabled(True))
         return job

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (QBoxLayout, QCheckBox, QFileDialog, QHBoxLayout, 
 
 from explorer.views.when_shown import WhenShown
 from models.printable import printable
-from models.similarity import MODULE_WORDS, cluster_order, cosine_matrix, known_and_missing, one_hot_matrix
+from models.vectors.similarity import MODULE_WORDS, cluster_order, cosine_matrix, known_and_missing, one_hot_matrix
 
 COLOUR_MAP = "CET-D1"
 MAX_WORDS = 40          # beyond this the values no longer fit in the cells
@@ -114,9 +114,9 @@ class HeatmapView(QWidget):
     map_share = 0.35
     pair_clicked = Signal(str, str)
 
-    def __init__(self, window):
+    def __init__(self, app):
         super().__init__()
-        self.window = window
+        self.app = app
         self.words: list[str] = []
         self.matrix = np.zeros((0, 0), dtype=np.float32)
         self.words_edit = QLineEdit(", ".join(MODULE_WORDS))
@@ -188,14 +188,14 @@ class HeatmapView(QWidget):
         outer.addWidget(self.map_holder)
         self.pair_clicked.connect(self._mark_pair)
         self._redraw = WhenShown(self, self.show_words)
-        window.model_ready.connect(lambda _model: self._redraw.request())
+        app.model_ready.connect(lambda _model: self._redraw.request())
 
     # --- showing ----------------------------------------------------------------------------
     def typed_words(self) -> list[str]:
         return [w for w in re.split(r"[\s,;]+", self.words_edit.text().strip()) if w]
 
     def show_words(self) -> None:
-        model = self.window.model
+        model = self.app.model
         if model is None:
             self.note.setText("Train or open a model first.")
             return
@@ -240,7 +240,7 @@ class HeatmapView(QWidget):
         self.pair_clicked.emit(a, b)
 
     def _mark_pair(self, a: str, b: str) -> None:
-        self.window.highlight_group(f"{a} · {b}", [a, b])
+        self.app.highlight_group(f"{a} · {b}", [a, b])
 
     # --- export -----------------------------------------------------------------------------
     def _ask_png(self) -> None:
@@ -255,7 +255,7 @@ class HeatmapView(QWidget):
 
     def export_png(self, path: str | Path) -> None:
         if not self.canvas.grab().save(str(path), "PNG"):
-            self.window.show_error(f"Could not write {path}.", user_error=True)
+            self.app.error(f"Could not write {path}.", user_error=True)
 
     def export_csv(self, path: str | Path) -> None:
         """The matrix as shown (clustered order), words in the first row and column; nine
@@ -267,7 +267,7 @@ class HeatmapView(QWidget):
                 for w, row in zip(self.words, self.matrix):
                     out.writerow([w, *(f"{v:.9g}" for v in row)])
         except OSError as e:
-            self.window.show_error(f"Could not write {path}: {e.strerror or e}.", user_error=True)
+            self.app.error(f"Could not write {path}: {e.strerror or e}.", user_error=True)
 
 
 def read_csv_matrix(path: str | Path) -> tuple[list[str], np.ndarray]:

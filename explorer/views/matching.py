@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxL
                                QToolButton, QVBoxLayout, QWidget)
 
 from explorer import audio, workers
-from models import projection
+from models.vectors import projection
 from models.errors import UserError
 from models.printable import printable
 from models.siamese import explore
@@ -37,9 +37,9 @@ class MatchingView(QWidget):
     matched = Signal(object)      # the MatchResult now shown
     laid_out = Signal(str)        # "PCA" or "UMAP", once the map shows that layout
 
-    def __init__(self, window):
+    def __init__(self, app):
         super().__init__()
-        self.window = window
+        self.app = app
         self.matcher: SiameseMatcher | None = None
         self.session: explore.MatchingSession | None = None
         self.result: explore.MatchResult | None = None
@@ -47,8 +47,8 @@ class MatchingView(QWidget):
         self.query_xy: np.ndarray | None = None
         self.player = audio.Player(self)
         self._build()
-        window.trained.connect(self._trained)
-        window.closing.connect(self.player.stop)
+        app.trained.connect(self._trained)
+        app.closing.connect(self.player.stop)
 
     # --- layout ----------------------------------------------------------------------------
     def _build(self) -> None:
@@ -191,13 +191,13 @@ class MatchingView(QWidget):
             self.open_model(folder)
 
     def open_model(self, folder: str | Path) -> workers.Job:
-        return self.window.run_job("open-siamese-model", workers.call_once, load_matcher, str(folder),
-                                   on_done=self.set_model)
+        return self.app.jobs.run("open-siamese-model", workers.call_once, load_matcher, str(folder),
+                                 on_done=self.set_model)
 
     def set_model(self, matcher: SiameseMatcher) -> workers.Job:
         """Show ``matcher``; its database and held-out queries are rebuilt in the background."""
         self.player.stop()
-        self.window._job_do("matching-umap", "cancel")
+        self.app.jobs.cancel("matching-umap")
         self.matcher, self.session, self.result = matcher, None, None
         c, s = matcher.config, matcher.stats
         self.model_label.setText(
@@ -215,8 +215,8 @@ class MatchingView(QWidget):
             self.progress.setValue(int(1000 * ev.fraction))
             self.status.setText((ev.message or "Preparing") + "…")
 
-        job = self.window.run_job("matching-prepare", explore.prepare_steps, matcher,
-                                  on_progress=progress, on_done=lambda ses: self._session_ready(matcher, ses))
+        job = self.app.jobs.run("matching-prepare", explore.prepare_steps, matcher,
+                                on_progress=progress, on_done=lambda ses: self._session_ready(matcher, ses))
         job.failed.connect(lambda err: self.status.setText(err.message))
         job.ended.connect(self.progress.hide)
         return job
@@ -263,7 +263,7 @@ class MatchingView(QWidget):
         def done(recording):
             self.add_query(path.name, recording.samples, note=recording.note)
 
-        job = self.window.run_job("matching-wav", workers.call_once, load_wav, path, on_done=done)
+        job = self.app.jobs.run("matching-wav", workers.call_once, load_wav, path, on_done=done)
         job.failed.connect(lambda err: self.status.setText(err.message))
         return job
 
@@ -283,8 +283,8 @@ class MatchingView(QWidget):
             return None
         session = self.session
         self.status.setText(f"Matching {query.name}…")
-        job = self.window.run_job("matching-query", workers.call_once, explore.match, session, query,
-                                  on_done=lambda r: self.show_result(r) if session is self.session else None)
+        job = self.app.jobs.run("matching-query", workers.call_once, explore.match, session, query,
+                                on_done=lambda r: self.show_result(r) if session is self.session else None)
         job.failed.connect(lambda err: self.status.setText(err.message))
         return job
 
@@ -393,7 +393,7 @@ class MatchingView(QWidget):
             return
         session = self.session
         if name == "PCA":
-            self.window._job_do("matching-umap", "cancel")
+            self.app.jobs.cancel("matching-umap")
             self.coords = session.pca
             self._draw_items(fit=True)
             self.laid_out.emit(name)
@@ -412,8 +412,8 @@ class MatchingView(QWidget):
                 self.status.setText("")
                 self.laid_out.emit("UMAP")
 
-        job = self.window.run_job("matching-umap", projection.project, session.item_vectors, "umap",
-                                  on_progress=progress, on_done=done)
+        job = self.app.jobs.run("matching-umap", projection.project, session.item_vectors, "umap",
+                                on_progress=progress, on_done=done)
         job.failed.connect(lambda err: self.status.setText(err.message))
         job.ended.connect(self.progress.hide)
 

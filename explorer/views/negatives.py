@@ -2,7 +2,7 @@
 it, each with sigma(u.v), redrawn as skip-gram trains (see :mod:`models.text.negatives`).
 
 Training runs in the training panel like any other (progress, Stop); this view only shows the
-:class:`~models.text.negatives.ScoredSample` events that arrive on the window's ``train_progress``.
+:class:`~models.text.negatives.ScoredSample` events that arrive on the application's ``train_progress``.
 """
 from __future__ import annotations
 
@@ -27,9 +27,9 @@ class NegativesView(QWidget):
     title = "Negatives"
     scored = Signal(object)           # the ScoredSample now shown
 
-    def __init__(self, window):
+    def __init__(self, app):
         super().__init__()
-        self.window = window
+        self.app = app
         self.sample: ScoredSample | None = None
         self.every = 1.0                  # seconds of training between two scorings
         self.centre_edit = QLineEdit("king", maximumWidth=200)
@@ -65,7 +65,7 @@ class NegativesView(QWidget):
         lay.addLayout(row)
         lay.addWidget(self.note)
         lay.addLayout(body, 1)
-        window.train_progress.connect(self._progress)
+        app.train_progress.connect(self._progress)
 
     def centre(self) -> str:
         return self.centre_edit.text().strip().lower()
@@ -75,11 +75,7 @@ class NegativesView(QWidget):
         to score the centre word's pairs (the panel's Stop ends it, keeping the model)."""
         trainer = functools.partial(negatives.watch, centre=self.centre(), every=self.every)
         spec = dataclasses.replace(registry.get("sgns"), train=trainer)
-        panel = self.window.panel
-        panel.select_model("sgns")
-        config = panel.checked_config()
-        if config is not None:
-            self.window.train(spec, config)
+        self.app.request_training(spec)
 
     def _progress(self, ev) -> None:
         if isinstance(ev, ScoredSample):

@@ -82,6 +82,20 @@ class NeighboursPanel(QWidget):
         self.table.setRowCount(0)
         self.show_subwords("", None)
 
+    def clear(self) -> None:
+        """No word selected, no group highlighted."""
+        self.show_message("Click a point on the map or search for a word.")
+        self.group_note.setText("")
+        self.groups.setCurrentIndex(0)
+
+    def state(self) -> dict:
+        return {}       # the highlighted group is the application's state; the box only shows it
+
+    def restore(self, fields: dict) -> None:
+        """Show a session's highlighted group as chosen in the box."""
+        group = fields.get("group")
+        self.groups.setCurrentIndex(max(self.groups.findData(group[0]), 0) if group else 0)
+
     def show_subwords(self, word: str, lengths: tuple[int, int] | None) -> None:
         """The word's character n-grams, shown only for a subword model (``lengths`` not None)."""
         text = subword_text(word, lengths) if lengths and word else ""

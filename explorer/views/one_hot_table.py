@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLab
 
 from explorer import workers
 from models.printable import printable
-from models.similarity import MODULE_WORDS
+from models.vectors.similarity import MODULE_WORDS
 from models.text.onehot import IdentityTable, identity_table
 
 ONE = QColor("#c6dbef")
@@ -24,9 +24,9 @@ ONE = QColor("#c6dbef")
 class OneHotTableView(QWidget):
     title = "One-hot"
 
-    def __init__(self, window):
+    def __init__(self, app):
         super().__init__()
-        self.window = window
+        self.app = app
         self.table_shown: IdentityTable | None = None
         self.words_edit = QLineEdit(", ".join(MODULE_WORDS))
         self.words_edit.setToolTip("Words separated by commas or spaces")
@@ -51,12 +51,12 @@ class OneHotTableView(QWidget):
 
     def show_words(self) -> workers.Job | None:
         """Count the corpus's vocabulary in the background, then show the words' vectors."""
-        if self.window.corpus is None:
+        if self.app.corpus is None:
             self.note.setText("Open a corpus first.")
             return None
         self.note.setText("Counting the corpus's words…")
-        return self.window.run_job("one-hot-table", workers.call_once, identity_table, self.window.corpus,
-                                   self.typed_words(), on_done=self.show_table)
+        return self.app.jobs.run("one-hot-table", workers.call_once, identity_table, self.app.corpus,
+                                 self.typed_words(), on_done=self.show_table)
 
     def show_table(self, t: IdentityTable) -> None:
         self.table_shown = t

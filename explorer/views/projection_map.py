@@ -6,13 +6,12 @@ marked words first and, once few points are in view, to the points nearby.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QCompleter, QHBoxLayout, QLabel, QLineEdit, QProgressBar,
                                QPushButton, QSizePolicy, QSpinBox, QVBoxLayout, QWidget)
+from explorer.app_state import Layout
 from models.printable import printable
 
 METHODS = {"PCA": "pca", "t-SNE": "tsne", "UMAP": "umap"}
@@ -71,15 +70,6 @@ def show_labels(plot, items: list, wanted: list[tuple[str, str]], position) -> N
         view = vb.mapSceneToView(pg.Point(*spot))
         item.setPos(view.x(), view.y())
         item.show()
-
-
-@dataclass(frozen=True)
-class Layout:
-    """A finished placement of words on the map: a projection's result, or the custom axes."""
-    words: list[str]
-    coords: np.ndarray                                       # (len(words), 2) float32
-    caption: str
-    axis_labels: tuple[str | None, str | None] = (None, None)   # shown where position means something
 
 
 class MapView(QWidget):
@@ -169,8 +159,8 @@ class MapView(QWidget):
         foot.addWidget(QLabel("Colour"))
         foot.addWidget(self.colour_box)
         layout.addLayout(foot)
-        self.apply_button.clicked.connect(self._request)
-        self.method_box.activated.connect(self._request)
+        self.apply_button.clicked.connect(self.request_projection)
+        self.method_box.activated.connect(self.request_projection)
         self.search.returnPressed.connect(lambda: self.word_searched.emit(self.search.text().strip().lower()))
         self.cancel_button.clicked.connect(self.cancel_requested)
         self.pause_button.clicked.connect(self.pause_requested)
@@ -220,6 +210,10 @@ class MapView(QWidget):
         self.clear_colours()
         self._overlay, self._extra = {}, {}
         self.mark({})
+
+    def shows(self, word: str) -> bool:
+        """Whether the word is one of the map's points (an overlay's extra words are not)."""
+        return word in self._index
 
     def position(self, word: str):
         """Where the word is drawn: its map point, or the spot an overlay gave it; None if neither."""
@@ -421,8 +415,21 @@ class MapView(QWidget):
     def method(self) -> str:
         return METHODS[self.method_box.currentText()]
 
+    # --- a session's part ------------------------------------------------------------------
+    def state(self) -> dict:
+        return {"search": self.search.text(), "count": self.count_box.value()}
+
+    def restore(self, fields: dict) -> None:
+        """The word count and search of a session; the method box shows its layout ("shown") if that
+        was a projection."""
+        self.count_box.setValue(fields["count"])
+        method = {v: k for k, v in METHODS.items()}.get(fields.get("shown"))
+        if method:
+            self.method_box.setCurrentText(method)
+        self.search.setText(fields["search"])
+
     # --- events ----------------------------------------------------------------------------
-    def _request(self, *_) -> None:
+    def request_projection(self, *_) -> None:
         self.projection_requested.emit(self.method, self.count_box.value())
 
     def _clicked(self, _item, spots, *_) -> None:

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFileDia
 
 from explorer import audio, workers
 from explorer.views.spectrogram import SOURCE_COLOURS, BrushViewBox, Spectrogram, Waveform
-from models import projection
+from models.vectors import projection
 from models.audio import explore, wav
 from models.audio.deep_clustering import DeepClusteringModel, load_model, load_pretrained
 from models.errors import UserError
@@ -56,9 +56,9 @@ class SeparationView(QWidget):
     laid_out = Signal(str)            # "PCA" or "UMAP", once the scatter shows that layout
     exported = Signal(list)           # the WAV paths written
 
-    def __init__(self, window):
+    def __init__(self, app):
         super().__init__()
-        self.window = window
+        self.app = app
         self.model: DeepClusteringModel | None = None
         self.report: explore.SeparationReport | None = None
         self.coords = np.zeros((0, 2), np.float32)
@@ -69,10 +69,9 @@ class SeparationView(QWidget):
         self._build()
         self.player.position_changed.connect(self._playhead)
         self.player.finished.connect(lambda tag: self._playhead(tag, None))
-        window.trained.connect(self._trained)
-        if hasattr(window, "train_progress"):
-            window.train_progress.connect(self._train_event)
-        window.closing.connect(self.player.stop)
+        app.trained.connect(self._trained)
+        app.train_progress.connect(self._train_event)
+        app.closing.connect(self.player.stop)
 
     # --- layout ----------------------------------------------------------------------------
     def _build(self) -> None:
@@ -238,7 +237,7 @@ class SeparationView(QWidget):
                 self.set_model(model)
                 self.separate()
 
-        job = self.window.run_job("open-dc-model", workers.call_once, load_pretrained, on_done=ready, quiet=True)
+        job = self.app.jobs.run("open-dc-model", workers.call_once, load_pretrained, on_done=ready, quiet=True)
         job.failed.connect(lambda err: self.model is None and self.model_label.setText(
             f"{err.message} Train “Deep clustering” on the left, or open a saved model."))
         return job
@@ -249,7 +248,7 @@ class SeparationView(QWidget):
             self.open_model(folder)
 
     def open_model(self, folder: str) -> workers.Job:
-        return self.window.run_job("open-dc-model", workers.call_once, load_model, folder, on_done=self.set_model)
+        return self.app.jobs.run("open-dc-model", workers.call_once, load_model, folder, on_done=self.set_model)
 
     def set_model(self, model: DeepClusteringModel) -> None:
         self.model = model
@@ -271,7 +270,7 @@ class SeparationView(QWidget):
             self.mixture_box.addItem(choice.name, choice)
         for text, data in keep:
             self.mixture_box.addItem(text, data)
-        self.separate_button.setEnabled("separate" not in self.window.jobs)
+        self.separate_button.setEnabled("separate" not in self.app.jobs)
 
     def add_mixture(self, name: str, mixture: np.ndarray, references: np.ndarray | None = None) -> None:
         """Offer arrays (at the model's rate) as a mixture, with the two voices alone if known."""
@@ -294,8 +293,8 @@ class SeparationView(QWidget):
 
     # --- separating ------------------------------------------------------------------------
     def separate(self) -> workers.Job | None:
-        if "separate" in self.window.jobs:      # one at a time: the running one shows its mixture
-            return self.window.jobs["separate"]
+        if "separate" in self.app.jobs:      # one at a time: the running one shows its mixture
+            return self.app.jobs["separate"]
         if self.model is None:
             self.status.setText("Train or open a deep clustering model first.")
             return None
@@ -304,7 +303,7 @@ class SeparationView(QWidget):
             self.status.setText("Choose a mixture, or load a WAV file.")
             return None
         self.player.stop()
-        self.window._job_do("separation-umap", "cancel")
+        self.app.jobs.cancel("separation-umap")
         self.separate_button.setEnabled(False)
         self.progress.setValue(0)
         self.progress.show()
@@ -314,8 +313,8 @@ class SeparationView(QWidget):
             self.progress.setValue(int(1000 * ev.fraction))
             self.status.setText(ev.message + "…")
 
-        job = self.window.run_job("separate", explore.separate_steps, self.model, source,
-                                  on_progress=progress, on_done=self.show_report)
+        job = self.app.jobs.run("separate", explore.separate_steps, self.model, source,
+                                on_progress=progress, on_done=self.show_report)
         job.failed.connect(lambda err: self.status.setText(err.message))
         job.ended.connect(self._separation_ended)
         return job
@@ -378,7 +377,7 @@ class SeparationView(QWidget):
     # --- scatter ---------------------------------------------------------------------------
     def _show_report_scatter(self) -> None:
         self.live = False
-        self.window._job_do("separation-umap", "cancel")
+        self.app.jobs.cancel("separation-umap")
         self.layout_box.blockSignals(True)
         self.layout_box.setCurrentText("PCA")
         self.layout_box.blockSignals(False)
@@ -419,7 +418,7 @@ class SeparationView(QWidget):
         if self.report is None or self.live:
             return
         if name == "PCA":
-            self.window._job_do("separation-umap", "cancel")
+            self.app.jobs.cancel("separation-umap")
             self.coords = self.report.pca
             self._draw_scatter(fit=True)
             self.laid_out.emit(name)
@@ -439,8 +438,8 @@ class SeparationView(QWidget):
                 self.status.setText("")
                 self.laid_out.emit("UMAP")
 
-        job = self.window.run_job("separation-umap", projection.project, report.embeddings, "umap",
-                                  on_progress=progress, on_done=done)
+        job = self.app.jobs.run("separation-umap", projection.project, report.embeddings, "umap",
+                                on_progress=progress, on_done=done)
         job.ended.connect(self.progress.hide)
 
     # --- linked brushing -------------------------------------------------------------------
@@ -540,5 +539,5 @@ class SeparationView(QWidget):
             self.status.setText("Wrote " + ", ".join(p.name for p in paths) + f" to {Path(folder)}.")
             self.exported.emit(paths)
 
-        return self.window.run_job("export-wav", workers.call_once, write_sources, self.report, folder,
-                                   on_done=done)
+        return self.app.jobs.run("export-wav", workers.call_once, write_sources, self.report, folder,
+                                 on_done=done)

@@ -38,13 +38,15 @@ from models.audio import broad, demo, metrics
 from models.audio.features import (STFTConfig, active_bins, apply_masks, as_tensor, ideal_binary_mask,
                                    ideal_ratio_mask, normalised_log_magnitude, stft)
 from models.audio.wav import MAX_RATE, MIN_RATE
-from models.core.checkpoint import Checkpoint, load_module, save_run
+from models.core.checkpoint import load_module
 from models.core.device import resolve_device, seed_everything
-from models.core.events import STOP, Every, Progress, Rate, drain
-from models.core.params import from_dict, param, to_dict, validate
-from models.core.resume_torch import TrainingState, capture, check_continuable, restore
+from models.core.events import STOP, Progress, Rate, drain
+from models.core.loop import Chunk, Pace, Smoothed, continued, train_loop
+from models.core.params import param, validate
+from models.core.result import TrainedResult, TrainingState
+from models.core.resume_torch import capture, check_continuable, restore
+from models.core.rebuild import load_saved
 from models.errors import UserError
-from models.loading import load_result
 
 NAME = "dc"
 DESCRIPTION = ("Embed every time-frequency bin of a two-voice mixture with a BLSTM, trained so that bins of "
@@ -55,9 +57,9 @@ SNAPSHOT_BINS = 1500       # TF-bin embeddings sent with a progress event, for t
 SNAPSHOT_SECONDS = 2.0
 EVENT_SECONDS = 0.1        # at most ten progress events a second
 VALIDATIONS = 10           # validation passes per training run
-LAST, BEST = "net.", "best."
+LAST, BEST = "net.", "best."   # a training state's copies of the weights reached and of the best ones
 CHUNK_SECONDS = 20.0       # long mixtures are separated this much at a time...
-OVERLAP_SECONDS = 2.0      # ...with this much shared by neighbours, to order and cross-fade them   # a training state's copies of the weights reached and of the best ones
+OVERLAP_SECONDS = 2.0      # ...with this much shared by neighbours, to order and cross-fade them
 
 
 @dataclass
@@ -244,7 +246,7 @@ class Separation:
 
 
 @dataclass
-class DeepClusteringModel:
+class DeepClusteringModel(TrainedResult):
     config: DeepClusteringConfig
     net: DeepClusteringNet
     sample_rate: int = 8000
@@ -338,34 +340,26 @@ class DeepClusteringModel:
                 f"{s.get('test_si_sdr_improvement', float('nan')):.1f} dB "
                 f"(ideal binary mask {s.get('test_ibm_si_sdr_improvement', float('nan')):.1f} dB)")
 
-    def checkpoint(self) -> Checkpoint:
+    def parts(self) -> tuple[dict, dict]:
         tensors = {k: v.detach().cpu().numpy() for k, v in self.net.state_dict().items()}
-        extra = {"sample_rate": self.sample_rate, "stats": self.stats, "losses": self.losses,
-                 "valid_losses": self.valid_losses}
-        if self.training is not None:
-            tensors, extra = self.training.add_to(tensors, extra)
-        return Checkpoint(NAME, to_dict(self.config), tensors, extra)
+        return tensors, {"sample_rate": self.sample_rate, "valid_losses": self.valid_losses}
 
-    def save(self, folder: str | Path, force: bool = False) -> Path:
-        """Write model.safetensors, config.json and run.json (the training and test figures)."""
-        return save_run(folder, self.checkpoint(), _jsonable(self.stats), force=force)
+    def run_record(self) -> dict:
+        return _jsonable(self.stats)
 
     @classmethod
-    def from_checkpoint(cls, ckpt: Checkpoint, config_cls=DeepClusteringConfig) -> "DeepClusteringModel":
-        config = from_dict(config_cls, ckpt.config)
-        weights, training = TrainingState.split(ckpt.tensors, ckpt.extra)
+    def rebuilt(cls, config, weights, extra, training) -> "DeepClusteringModel":
         net = load_module(lambda: _build_net(config), weights)
-        extra = ckpt.extra
         rate = extra.get("sample_rate", 8000)
         if not (isinstance(rate, int) and MIN_RATE <= rate <= MAX_RATE):
             raise ValueError(f"a sample rate of {rate!r} Hz")
-        return cls(config, net.eval(), rate, extra.get("stats", {}),
-                   [tuple(x) for x in extra.get("losses", [])], [tuple(x) for x in extra.get("valid_losses", [])],
+        stats, losses = cls.history(extra)
+        return cls(config, net.eval(), rate, stats, losses, [tuple(x) for x in extra.get("valid_losses", [])],
                    training)
 
     @classmethod
     def load(cls, folder: str | Path) -> "DeepClusteringModel":
-        return load_result(folder, NAME, "a deep clustering one")
+        return load_saved(cls, DeepClusteringConfig, folder, NAME, "a deep clustering one")
 
 
 load_model = DeepClusteringModel.load
@@ -545,24 +539,11 @@ def _training_data(config: DeepClusteringConfig):
     return merged, broad.fixed_mixtures(valid, config.valid_mixtures, config.seed), data.test, data
 
 
-def train(config: DeepClusteringConfig, corpus=None, resume: DeepClusteringModel | None = None):
-    """Train deep clustering on the eSpeak demo mixtures, or on the broad data as well (``corpus``
-    is unused: the model brings its own data). A generator of :class:`Progress` returning a
-    :class:`DeepClusteringModel`. Send STOP to end training early: the model so far is still
-    tested and returned.
-
-    ``resume``: a model this trainer returned earlier (stopped early, or to train for more steps
-    or minutes), continued from where it ended. With ``start="pretrained"`` a new run starts from
-    the bundled model's weights instead of random ones."""
-    validate(config)
-    config, base = _starting_point(config) if resume is None else (config, None)
-    state = check_resumable(resume, config) if resume is not None else None
-    device = resolve_device(config.device)
-    threads = _set_torch_threads(config.threads)
-    # LSTM states that decay towards zero turn subnormal, and subnormal arithmetic on a CPU runs
-    # a hundred times slower: a tiny model once took minutes for seconds of work
-    torch.set_flush_denormal(True)
-    rng = seed_everything(config.seed)
+def _prepare(config: DeepClusteringConfig, base, state: TrainingState | None, device, rng):
+    """A generator stage giving (net, draw, validation batch, test mixtures, data, seconds spent on
+    the data): the demo (and broad) data read or made, and the network built from scratch, from the
+    bundled model, or from where ``state`` stood. ``draw(fraction)`` mixes a training batch for the
+    point ``fraction`` of the run."""
     t_data = time.perf_counter()
     train_bank, valid_mixtures, test_mixtures, data = yield from _training_data(config)
     data_seconds = time.perf_counter() - t_data
@@ -588,116 +569,152 @@ def train(config: DeepClusteringConfig, corpus=None, resume: DeepClusteringModel
     else:
         net.load_state_dict(_as_torch(state.tensors_under(LAST), device))
     valid = _batch(_fixed_crops(valid_mixtures, int(VALID_SECONDS * sr)).to(device), stft_cfg, config.silence_db)
-    opt = torch.optim.Adam(net.parameters(), lr=config.lr)
-    budget = config.minutes * 60.0
-    losses: list[tuple[int, float]] = []
-    valid_losses: list[tuple[int, float]] = []
-    best_loss, best_state = math.inf, None
-    step, smooth, total, next_valid, before = 0, float("nan"), config.steps, 1, 0.0
-    if state is not None:
-        restore(state, opt, rngs={"batches": rng})
-        step, smooth, next_valid = state.step, state.get("smooth_loss"), state.get("next_valid", 1)
-        before = float(state.get("seconds", 0.0))
+    return net, draw, valid, test_mixtures, data, data_seconds
+
+
+class _Steps:
+    """The loop's steps: one Adam step on freshly mixed pairs; the run planned from the measured
+    pace when only a time budget is given; validations spread over the run, the best weights kept."""
+
+    def __init__(self, net: DeepClusteringNet, draw, valid, config: DeepClusteringConfig, rng, where: str,
+                 resume: DeepClusteringModel | None, state: TrainingState | None):
+        self.net, self.draw, self.valid, self.config, self.where = net, draw, valid, config, where
+        self.opt = torch.optim.Adam(net.parameters(), lr=config.lr)
+        self.budget = config.minutes * 60.0
+        self.losses: list[tuple[int, float]] = []
+        self.valid_losses: list[tuple[int, float]] = []
+        self.best_loss, self.best_state = math.inf, None
+        self.steps, self.loss, self.total, self.next_valid, self.before = 0, Smoothed(0.1), config.steps, 1, 0.0
+        if state is not None:
+            restore(state, self.opt, rngs={"batches": rng})
+            self._go_on(state, resume)
+        self.first_step, self.rng = self.steps, rng
+        self.start = time.perf_counter() - self.before      # the time budget counts the training already done
+
+    def _go_on(self, state: TrainingState, resume: DeepClusteringModel) -> None:
+        self.steps, self.loss.value, self.next_valid = state.step, state.get("smooth_loss"), state.get("next_valid", 1)
+        self.before = float(state.get("seconds", 0.0))
         # the plan made from the pace holds for the same budget; another budget is planned afresh
-        total = config.steps or (state.get("total", 0) if config.minutes == resume.config.minutes else 0)
-        if total and total != state.get("total"):
-            next_valid = math.floor(step / total * VALIDATIONS) + 1      # the validations spread over the new plan
-        losses = list(resume.losses)
-        valid_losses.extend(tuple(x) for x in state.get("valid_losses", []))
+        self.total = self.config.steps or (state.get("total", 0) if self.config.minutes == resume.config.minutes else 0)
+        if self.total and self.total != state.get("total"):
+            self.next_valid = math.floor(self.steps / self.total * VALIDATIONS) + 1   # spread over the new plan
+        self.losses = list(resume.losses)
+        self.valid_losses.extend(tuple(x) for x in state.get("valid_losses", []))
         if state.get("best_at") is not None:
             best = state.tensors_under(BEST) or state.tensors_under(LAST)
-            best_loss, best_state = float(state.get("best_loss")), (int(state.get("best_at")), _as_torch(best, device))
-    first_step = step
+            device = next(self.net.parameters()).device
+            self.best_loss, self.best_state = float(state.get("best_loss")), (int(state.get("best_at")),
+                                                                                _as_torch(best, device))
 
-    def _validate(at: int, best_loss: float, best_state):
-        """Score the validation crops; remember the weights when they are the best so far."""
-        net.eval()
-        with torch.no_grad():
-            loss = _loss(net, valid).item()
-        net.train()
-        valid_losses.append((at, loss))
-        if loss < best_loss:
-            return loss, (at, {k: t.detach().clone() for k, t in net.state_dict().items()})
-        return best_loss, best_state
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
 
-    where = "CPU, %d thread(s)" % threads if device.type == "cpu" else str(device)
-    first = f"Continuing from batch {step:,} on {where}" if state is not None else f"Timing a few batches on {where}"
-    yield Progress(0, 0, unit="batches", message=first)
-    start = time.perf_counter() - before      # the time budget counts the training already done
-    stopped, reply = False, None
-    event_due, snap_due = Every(EVENT_SECONDS), Every(SNAPSHOT_SECONDS)
-    rate = None
-    while True:
-        elapsed = time.perf_counter() - start
-        if (total and step >= total) or elapsed >= budget or stopped:
-            break
-        fraction = max(step / total if total else 0.0, elapsed / budget)
-        for group in opt.param_groups:
-            group["lr"] = config.lr * _lr_factor(fraction)
-        loss = _loss(net, draw(fraction))
-        opt.zero_grad(set_to_none=True)
+    def finished(self) -> bool:
+        return bool(self.total and self.steps >= self.total) or self.elapsed() >= self.budget
+
+    def step(self, size: int) -> Chunk:
+        fraction = max(self.steps / self.total if self.total else 0.0, self.elapsed() / self.budget)
+        for group in self.opt.param_groups:
+            group["lr"] = self.config.lr * _lr_factor(fraction)
+        loss = _loss(self.net, self.draw(fraction))
+        self.opt.zero_grad(set_to_none=True)
         loss.backward()
-        nn.utils.clip_grad_norm_(net.parameters(), 5.0)
-        opt.step()
-        step += 1
+        nn.utils.clip_grad_norm_(self.net.parameters(), 5.0)
+        self.opt.step()
+        self.steps += 1
         value = loss.item()
-        if not math.isfinite(value):
-            raise UserError(f"Training diverged (the loss became {value}).", "Lower the learning rate and train again.")
-        smooth = value if smooth != smooth else 0.9 * smooth + 0.1 * value
-        losses.append((step, value))
-        if not total and step >= 4:
+        self.loss.add(value)
+        self.losses.append((self.steps, value))
+        if not self.total and self.steps >= 4:
             # the plan: as many batches as the measured pace fits into the budget
-            per_step = (time.perf_counter() - start) / step
-            total = max(step + 1, int(budget / per_step))
-        if not total:
-            continue
-        if rate is None:
-            rate = Rate(total, done=first_step)
-        elapsed = time.perf_counter() - start
-        fraction = max(step / total, elapsed / budget)
-        validate_now = fraction >= next_valid / VALIDATIONS or step >= total or elapsed >= budget
-        message = f"Training deep clustering on {where}"
-        if validate_now:
-            next_valid = math.floor(fraction * VALIDATIONS) + 1
-            if not config.steps:
-                # re-plan at the pace so far: a busy machine must not leave the bar half-way
-                total = max(step + 1, round(step * budget / elapsed)) if elapsed < budget else step
-            best_loss, best_state = _validate(step, best_loss, best_state)
-            message += f"; validation loss {valid_losses[-1][1]:.4f}"
-        if not (validate_now or event_due()):
-            continue
-        speed, _ = rate.update(step)
-        eta = max(0.0, min(budget - (time.perf_counter() - start), (total - step) / speed if speed else math.inf))
-        snap, labels = _snapshot(net, valid) if snap_due() or validate_now else (None, None)
-        reply = yield Progress(step, total, loss=smooth, items_per_second=speed, eta_seconds=eta, unit="batches",
-                               snapshot=snap, labels=labels, message=message)
-        if reply == STOP:
-            stopped = True
-    train_seconds = time.perf_counter() - start
-    training = _resume_point(step, opt, rng, net, best_state, {
-        "smooth_loss": smooth, "total": total, "next_valid": next_valid, "seconds": train_seconds,
-        "valid_losses": [list(v) for v in valid_losses], "finished": not stopped,
-        "best_loss": best_loss if best_state is not None else None,
-        "best_at": best_state[0] if best_state is not None else None})
-    if step and (not valid_losses or valid_losses[-1][0] != step):
-        best_loss, best_state = _validate(step, best_loss, best_state)
-    if best_state is not None and best_state[0] != step:
-        # the last batches made it worse on held-out sentences: keep the best weights instead
-        net.load_state_dict(best_state[1])
-    net.eval()
+            self.total = max(self.steps + 1, int(self.budget / (self.elapsed() / self.steps)))
+        if not self.total:
+            return Chunk(self.steps, self.loss.value)
+        return self._checked()
 
-    model = DeepClusteringModel(config, net, sr, {}, losses[-5000:], valid_losses, training)
+    def _checked(self) -> Chunk:
+        """The step's chunk, validated when its turn has come."""
+        elapsed = self.elapsed()
+        fraction = max(self.steps / self.total, elapsed / self.budget)
+        validate_now = fraction >= self.next_valid / VALIDATIONS or self.steps >= self.total or elapsed >= self.budget
+        message = f"Training deep clustering on {self.where}"
+        if validate_now:
+            self.next_valid = math.floor(fraction * VALIDATIONS) + 1
+            if not self.config.steps:
+                # re-plan at the pace so far: a busy machine must not leave the bar half-way
+                self.total = max(self.steps + 1, round(self.steps * self.budget / elapsed)) \
+                    if elapsed < self.budget else self.steps
+            self.validate()
+            message += f"; validation loss {self.valid_losses[-1][1]:.4f}"
+        return Chunk(self.steps, self.loss.value, total=self.total, message=message, show=validate_now,
+                     eta_cap=max(0.0, self.budget - self.elapsed()))
+
+    def validate(self) -> None:
+        """Score the validation crops; remember the weights when they are the best so far."""
+        self.net.eval()
+        with torch.no_grad():
+            loss = _loss(self.net, self.valid).item()
+        self.net.train()
+        self.valid_losses.append((self.steps, loss))
+        if loss < self.best_loss:
+            self.best_loss = loss
+            self.best_state = (self.steps, {k: t.detach().clone() for k, t in self.net.state_dict().items()})
+
+    def snapshot(self):
+        return _snapshot(self.net, self.valid)
+
+    def end(self, seconds: float, stopped: bool) -> TrainingState:
+        """Where training stood, to continue it; then the network at its best weights, validated last."""
+        training = _resume_point(self.steps, self.opt, self.rng, self.net, self.best_state, {
+            "smooth_loss": self.loss.value, "total": self.total, "next_valid": self.next_valid, "seconds": seconds,
+            "valid_losses": [list(v) for v in self.valid_losses], "finished": not stopped,
+            "best_loss": self.best_loss if self.best_state is not None else None,
+            "best_at": self.best_state[0] if self.best_state is not None else None})
+        if self.steps and (not self.valid_losses or self.valid_losses[-1][0] != self.steps):
+            self.validate()
+        if self.best_state is not None and self.best_state[0] != self.steps:
+            # the last batches made it worse on held-out sentences: keep the best weights instead
+            self.net.load_state_dict(self.best_state[1])
+        self.net.eval()
+        return training
+
+
+def train(config: DeepClusteringConfig, corpus=None, resume: DeepClusteringModel | None = None):
+    """Train deep clustering on the eSpeak demo mixtures, or on the broad data as well (``corpus``
+    is unused: the model brings its own data). A generator of :class:`Progress` returning a
+    :class:`DeepClusteringModel`. Send STOP to end training early: the model so far is still
+    tested and returned.
+
+    ``resume``: a model this trainer returned earlier (stopped early, or to train for more steps
+    or minutes), continued from where it ended. With ``start="pretrained"`` a new run starts from
+    the bundled model's weights instead of random ones."""
+    validate(config)
+    config, base = _starting_point(config) if resume is None else (config, None)
+    state = check_resumable(resume, config) if resume is not None else None
+    device = resolve_device(config.device)
+    threads = _set_torch_threads(config.threads)
+    # LSTM states that decay towards zero turn subnormal, and subnormal arithmetic on a CPU runs
+    # a hundred times slower: a tiny model once took minutes for seconds of work
+    torch.set_flush_denormal(True)
+    rng = seed_everything(config.seed)
+    net, draw, valid, test_mixtures, data, data_seconds = yield from _prepare(config, base, state, device, rng)
+    where = "CPU, %d thread(s)" % threads if device.type == "cpu" else str(device)
+    steps = _Steps(net, draw, valid, config, rng, where, resume, state)
+    first = f"Continuing from batch {steps.steps:,}" if state is not None else "Timing a few batches"
+    run = yield from train_loop(steps, Progress(steps.steps, 0, unit="batches", message=f"{first} on {where}"),
+                                Pace(event_seconds=EVENT_SECONDS, snapshot_seconds=SNAPSHOT_SECONDS))
+    seconds = steps.elapsed()
+    model = DeepClusteringModel(config, net, data.sample_rate, {}, steps.losses[-5000:], steps.valid_losses,
+                                steps.end(seconds, run.stopped))
     scores = yield from _test(model, test_mixtures)
     model.net = net.cpu()
-    model.stats = {"model": NAME, "seconds": train_seconds, "data_seconds": data_seconds, "steps": step,
-                   "batches_per_second": (step - first_step) / (train_seconds - before)
-                   if train_seconds > before else 0.0,
-                   "final_loss": smooth, "valid_loss": best_loss, "device": device.type,
-                   "threads": threads if device.type == "cpu" else 0, "stopped_early": stopped,
-                   "parameters": sum(p.numel() for p in net.parameters()),
-                   "demo_data": str(data.folder), **scores}
-    if resume is not None:
-        model.stats["resumed_at_step"] = first_step
+    model.stats = {"model": NAME, "seconds": seconds, "data_seconds": data_seconds, "steps": steps.steps,
+                   "batches_per_second": (steps.steps - steps.first_step) / (seconds - steps.before)
+                   if seconds > steps.before else 0.0,
+                   "final_loss": steps.loss.value, "valid_loss": steps.best_loss, "device": device.type,
+                   "threads": threads if device.type == "cpu" else 0, "stopped_early": run.stopped,
+                   "parameters": sum(p.numel() for p in net.parameters()), "demo_data": str(data.folder), **scores}
+    continued(model.stats, resume, "resumed_at_step", steps.first_step, keys=())
     return model
 
 

@@ -30,6 +30,7 @@ from models.audio import speech
 from models.core.cache import CACHE_ENV, cache_dir  # noqa: F401 - demo.CACHE_ENV is what callers name
 from models.core.events import Progress, Rate
 from models.errors import UserError
+from models.text.corpus import DEFAULT_CORPUS
 
 FORMAT = 1
 LEVEL_RMS = 0.05          # every utterance is brought to this RMS before the relative level is set
@@ -114,8 +115,6 @@ class DemoData:
 
 def _sentences(n: int, spec: DemoSpec) -> list[str]:
     """The first ``n`` short, plain sentences of the bundled corpus (its lines are pre-shuffled)."""
-    from models.text.corpus import DEFAULT_CORPUS
-
     out, seen = [], set()
     with gzip.open(DEFAULT_CORPUS, "rt", encoding="utf-8") as f:
         for line in f:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from models import projection
+from models.vectors import projection
 from models.audio import demo, wav
 from models.audio.deep_clustering import DeepClusteringModel, Separation, evaluate_with_oracles, one_torch_thread
 from models.audio.features import as_tensor, stft

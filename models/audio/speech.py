@@ -12,8 +12,16 @@ same jobs by speaking each batch in a fresh process, which also spreads the work
 from __future__ import annotations
 
 import ctypes
+import json
+import os
+import subprocess
+import sys
+import tempfile
 import threading
+from collections import deque
 from dataclasses import dataclass
+from math import gcd
+from pathlib import Path
 
 import numpy as np
 
@@ -63,7 +71,7 @@ class _Engine:
 
     def __init__(self):
         try:
-            import espeakng_loader
+            import espeakng_loader      # deferred: optional; without it there is no speech, and the error says so
         except ImportError as e:
             raise SpeechUnavailable("The speech synthesiser is not installed.",
                                     "Install it with: pip install espeakng-loader") from e
@@ -157,9 +165,7 @@ def _trim(wave: np.ndarray, margin: int) -> np.ndarray:
 
 def _to_rate(pcm: np.ndarray, rate: int, sample_rate: int) -> np.ndarray:
     """eSpeak's int16 at ``rate`` -> int16 at ``sample_rate``, trimmed."""
-    from math import gcd
-
-    import scipy.signal
+    import scipy.signal     # deferred: half a second to import, which every worker process would pay
 
     g = gcd(sample_rate, rate)
     wave = scipy.signal.resample_poly(pcm.astype(np.float32) / 32768.0, sample_rate // g, rate // g)
@@ -174,14 +180,6 @@ def synthesize_batches(jobs: list[dict], sample_rate: int, batch: int = 200, wor
     done so far; returns ``(audio int16, offsets int64)``: utterance i is
     ``audio[offsets[i]:offsets[i + 1]]``. The same jobs always give the same samples.
     """
-    import json
-    import os
-    import subprocess
-    import sys
-    import tempfile
-    from collections import deque
-    from pathlib import Path
-
     workers = workers or max(1, min(4, os.cpu_count() or 1))
     root = str(Path(__file__).resolve().parents[2])
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])))
@@ -230,8 +228,6 @@ def _main(argv: list[str]) -> int:
     """Worker: ``python -m models.audio.speech BASE`` speaks BASE.json's jobs into
     BASE.pcm.npy (int16 end to end), BASE.offsets.npy and BASE.rate.npy. Only NumPy and
     ctypes are imported, so a worker starts quickly."""
-    import json
-
     base = argv[0]
     with open(base + ".json", encoding="utf-8") as f:
         jobs = json.load(f)
@@ -248,6 +244,4 @@ def _main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    import sys
-
     sys.exit(_main(sys.argv[1:]))

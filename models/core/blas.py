@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import os
 
+from threadpoolctl import threadpool_limits
+
 
 def one_blas_thread():
     """Run BLAS (the OpenBLAS under NumPy and SciPy) on one thread: from now on, or only inside a
@@ -11,6 +13,4 @@ def one_blas_thread():
     Measured on a busy 2-core machine: SVD of 1,000 x 100, 97 ms on two threads, 24 ms on one;
     of 20,000 x 100, 1,339 ms against 216 ms. Libraries loaded later read OPENBLAS_NUM_THREADS."""
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    from threadpoolctl import threadpool_limits
-
     return threadpool_limits(limits=1, user_api="blas")

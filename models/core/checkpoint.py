@@ -119,7 +119,7 @@ def load_module(build: Callable, state: dict[str, np.ndarray]):
     """``build()``, a Torch module, holding the weights ``state``. Its shapes are compared with
     ``state``'s first on the meta device, where nothing is allocated: a config that asks for a far
     bigger network than the file holds is a ValueError, never gigabytes of memory."""
-    import torch
+    import torch        # deferred: reading checkpoints and sessions needs only NumPy
 
     def shape(t) -> tuple:
         return tuple(np.shape(t)) or (1,)      # load_state_dict takes a one-element vector for a scalar
@@ -181,6 +181,7 @@ def load_checkpoint(folder: Path) -> Checkpoint:
 
 
 def _no_fills():
+    # deferred: reading checkpoints and sessions needs only NumPy
     import torch
     from torch.overrides import TorchFunctionMode
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import random
 
+import numba
 import numpy as np
 import torch
 
@@ -42,10 +43,8 @@ def set_threads(n: int) -> int:
     """Use n threads for Torch and numba kernels (0 = all cores). Returns the number in use."""
     n = n if n and n > 0 else (os.cpu_count() or 1)
     try:
-        import numba
-
         numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
-    except (ImportError, ValueError):
+    except ValueError:
         pass
     # Torch's last: numba's OpenMP layer can reset the OpenMP thread count Torch relies on.
     torch.set_num_threads(n)

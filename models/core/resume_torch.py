@@ -8,59 +8,25 @@ one the uninterrupted run would have taken, so on the CPU with the same seed a s
 run gives the same weights and losses as one straight through.
 
 A state travels inside its model's checkpoint: its tensors (optimizer moments, random-generator
-states, weights a trainer keeps besides the model's own) under the :data:`PREFIX` in the
-checkpoint's tensors, the rest as JSON in the checkpoint's ``extra`` under :data:`EXTRA_KEY`.
+states, weights a trainer keeps besides the model's own) under a prefix in the
+checkpoint's tensors, the rest as JSON in the checkpoint's ``extra`` under its ``EXTRA_KEY`` (see
+:class:`models.core.result.TrainingState`, kept apart from Torch so loading a checkpoint needs none).
 Nothing is pickled.
 """
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
+from models.core.result import TrainingState
 from models.errors import UserError
 
-PREFIX = "resume."          # checkpoint tensor names of a state; no model's own weights start so
-EXTRA_KEY = "resume"
 _OPTIM = "optim."
 _RNG = "rng."
 _TORCH = "torch"            # the global Torch generator: weight init and dropout draw from it
 _CUDA = "cuda"
-
-
-@dataclass
-class TrainingState:
-    """Where a Torch training loop stood. ``values`` is JSON; ``tensors`` are NumPy arrays."""
-    values: dict = field(default_factory=dict)
-    tensors: dict[str, np.ndarray] = field(default_factory=dict)
-
-    @property
-    def step(self) -> int:
-        return int(self.values["step"])
-
-    def get(self, key: str, default=None):
-        return self.values.get("trainer", {}).get(key, default)
-
-    def tensors_under(self, prefix: str) -> dict[str, np.ndarray]:
-        """The trainer's own tensors saved under ``prefix`` (see :func:`capture`), prefix removed."""
-        return {k[len(prefix):]: v for k, v in self.tensors.items() if k.startswith(prefix)}
-
-    # --- inside a checkpoint -----------------------------------------------------------------
-    def add_to(self, tensors: dict, extra: dict) -> tuple[dict, dict]:
-        """A checkpoint's (tensors, extra) with this state added."""
-        return ({**tensors, **{PREFIX + k: v for k, v in self.tensors.items()}},
-                {**extra, EXTRA_KEY: self.values})
-
-    @classmethod
-    def split(cls, tensors: dict, extra: dict) -> tuple[dict, "TrainingState | None"]:
-        """A checkpoint's tensors without the state's, and the state (None when it holds none)."""
-        own = {k: v for k, v in tensors.items() if not k.startswith(PREFIX)}
-        values = extra.get(EXTRA_KEY)
-        if not values:
-            return own, None
-        return own, cls(dict(values), {k[len(PREFIX):]: v for k, v in tensors.items() if k.startswith(PREFIX)})
 
 
 # --- NumPy generators --------------------------------------------------------------------------

@@ -8,10 +8,14 @@ moves the cache (tests point it at a temporary folder).
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import soundfile as sf
+from safetensors import SafetensorError
+from safetensors.numpy import load_file, save
 
 from models.core.cache import cache_dir
 from models.core.writing import atomic_write_bytes, atomic_write_text
@@ -85,9 +89,6 @@ def _notes_json(m: Melody) -> list:
 
 
 def _load_cached(folder: Path) -> Database | None:
-    from safetensors import SafetensorError
-    from safetensors.numpy import load_file
-
     try:
         meta = json.loads((folder / "items.json").read_text())
         audio = load_file(str(folder / "audio.safetensors"))
@@ -124,14 +125,10 @@ def build_database_steps(source: str = "bach", n_items: int = 250, beats: float 
 
 
 def _write_cache(db: Database, write_wavs: bool) -> None:
-    from safetensors.numpy import save
-
     folder = db.folder
     try:
         folder.mkdir(parents=True, exist_ok=True)
         if write_wavs:
-            import soundfile as sf
-
             (folder / "wav").mkdir(exist_ok=True)
             for name, w in zip(db.names, db.waves):
                 sf.write(str(folder / "wav" / f"{name}.wav"), w, db.sr, subtype="PCM_16")
@@ -144,8 +141,6 @@ def _write_cache(db: Database, write_wavs: bool) -> None:
     except OSError as e:
         # the database is usable from memory; only the next run loses the cache
         db.folder = None
-        import warnings
-
         warnings.warn(f"Could not cache the matching database in {folder}: {e}", RuntimeWarning, stacklevel=2)
 
 

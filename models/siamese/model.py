@@ -29,13 +29,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from models.core.checkpoint import Checkpoint, load_module, save_run
+from models.core.checkpoint import load_module
 from models.core.device import resolve_device, seed_everything, set_threads
-from models.core.events import STOP, Progress, Rate
-from models.core.params import from_dict, param, to_dict, validate
-from models.core.resume_torch import TrainingState, capture, check_continuable, restore
-from models.errors import UserError
-from models.loading import load_result
+from models.core.events import Progress, Rate
+from models.core.loop import Chunk, Smoothed, continued, curve_point_due, train_loop
+from models.core.params import param, validate
+from models.core.result import TrainedResult, TrainingState
+from models.core.resume_torch import capture, check_continuable, restore
+from models.core.rebuild import load_saved
 from models.siamese import losses
 from models.siamese.audio import FLOOR, FRAMES_PER_SECOND, log_mel, mel_power, standardise, windows
 from models.siamese.database import (SOURCES, Database, QuerySettings, build_database_steps, draw_variant,
@@ -45,7 +46,6 @@ from models.siamese.music import SAMPLE_RATE
 NAME = "siamese"
 GALLERY_HOP = 8          # frames between database windows (0.26 s): a query aligns within half
 LOSSES = ("pair", "contrastive", "triplet")
-CURVE_POINTS = 200       # points of the saved loss curve in a run (one every steps // this)
 
 
 @dataclass
@@ -153,7 +153,7 @@ def baseline_scores(query_feats: torch.Tensor, item_feats: list[torch.Tensor]) -
 
 def ranking_metrics(scores: torch.Tensor, truth: np.ndarray) -> dict:
     """Top-1, top-5 accuracy and the ROC AUC of same/different pairs from (n_q, n_items) scores."""
-    from sklearn.metrics import roc_auc_score
+    from sklearn.metrics import roc_auc_score       # deferred: scikit-learn is heavy, and only testing needs it
 
     s = scores.numpy()
     truth = np.asarray(truth)
@@ -168,7 +168,7 @@ def ranking_metrics(scores: torch.Tensor, truth: np.ndarray) -> dict:
 # --- the trained matcher -----------------------------------------------------------------------
 
 @dataclass
-class SiameseMatcher:
+class SiameseMatcher(TrainedResult):
     config: SiameseConfig
     state: dict[str, np.ndarray]          # the network's weights
     gallery: np.ndarray                   # (windows, dim) float32 unit vectors of the database
@@ -201,35 +201,25 @@ class SiameseMatcher:
         order = np.argsort(-s, kind="stable")[:k]
         return [(self.names[i], float(s[i])) for i in order]
 
-    def checkpoint(self) -> Checkpoint:
+    def parts(self) -> tuple[dict, dict]:
         tensors = {f"net.{k}": v for k, v in self.state.items()}
         tensors["gallery.embeddings"] = self.gallery
         tensors["gallery.items"] = self.gallery_item
-        extra = {"names": self.names, "stats": self.stats, "losses": self.losses}
-        if self.training is not None:
-            tensors, extra = self.training.add_to(tensors, extra)
-        return Checkpoint(NAME, to_dict(self.config), tensors, extra)
-
-    def save(self, folder: str | Path, force: bool = False) -> Path:
-        """Write model.safetensors, config.json and run.json into ``folder``."""
-        return save_run(folder, self.checkpoint(), self.stats, force=force)
+        return tensors, {"names": self.names}
 
     @classmethod
-    def from_checkpoint(cls, ckpt: Checkpoint, config_cls=SiameseConfig) -> "SiameseMatcher":
-        t, training = TrainingState.split(ckpt.tensors, ckpt.extra)
+    def rebuilt(cls, config, t, extra, training) -> "SiameseMatcher":
         state = {k[4:]: v for k, v in t.items() if k.startswith("net.")}
-        config, gallery, items, names = (from_dict(config_cls, ckpt.config), t["gallery.embeddings"],
-                                         t["gallery.items"], list(ckpt.extra["names"]))
+        gallery, items, names = t["gallery.embeddings"], t["gallery.items"], list(extra["names"])
         # Scoring takes each window's item as an index into the names and its vector at the net's width.
         if gallery.shape[1:] != (config.dim,) or items.shape != gallery.shape[:1] or items.dtype.kind not in "iu" \
                 or not ((items >= 0) & (items < len(names))).all() or not all(isinstance(n, str) for n in names):
             raise ValueError("a database whose windows do not fit the item names or the network")
-        return cls(config, state, gallery, items, names, ckpt.extra.get("stats", {}),
-                   [tuple(x) for x in ckpt.extra.get("losses", [])], training=training)
+        return cls(config, state, gallery, items, names, *cls.history(extra), training=training)
 
     @classmethod
     def load(cls, folder: str | Path) -> "SiameseMatcher":
-        return load_result(folder, NAME, "a Siamese matcher")
+        return load_saved(cls, SiameseConfig, folder, NAME, "a Siamese matcher")
 
     def summary(self) -> str:
         s = self.stats
@@ -379,6 +369,44 @@ def check_resumable(matcher, config: SiameseConfig) -> TrainingState:
     return check_continuable(matcher, NAME, config, getattr(matcher, "training", None))
 
 
+class _Steps:
+    """The loop's steps: one Adam step on a batch of (clean, re-performed noisy) pairs."""
+
+    def __init__(self, net: TwinNet, pool: _Pool, config: SiameseConfig, rng, device, state, curve: list):
+        self.net, self.pool, self.config, self.rng, self.device, self.curve = net, pool, config, rng, device, curve
+        self.opt = torch.optim.Adam(net.parameters(), lr=config.lr)
+        self.sched = torch.optim.lr_scheduler.LambdaLR(self.opt, lambda s: _lr_factor(s, config.steps))
+        self.steps, self.loss = 0, Smoothed(0.05)
+        if state is not None:
+            restore(state, self.opt, scheduler=self.sched, rngs={"batches": rng})
+            self.steps, self.loss.value = state.step, state.get("smooth_loss")
+
+    def step(self, size: int) -> Chunk:
+        self.net.train()
+        anchors, positives = _draw_batch(self.pool, self.config, self.rng)
+        za, zp = self.net(anchors.to(self.device)), self.net(positives.to(self.device))
+        loss = _batch_loss(self.net, za, zp, self.config)
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt.step()
+        self.sched.step()
+        self.steps += 1
+        self.loss.add(float(loss.detach()))
+        if curve_point_due(self.steps, self.config.steps):
+            self.curve.append((self.steps, self.loss.value))
+        return Chunk(self.steps, self.loss.value)
+
+    def finished(self) -> bool:
+        return self.steps >= self.config.steps
+
+    def snapshot(self):
+        return None         # the matcher has no live view of its embedding
+
+    def state(self) -> TrainingState:
+        return capture(self.steps, self.opt, scheduler=self.sched, rngs={"batches": self.rng},
+                       values={"smooth_loss": self.loss.value})
+
+
 def train(config: SiameseConfig, corpus=None, resume: SiameseMatcher | None = None):
     """Build the database, train the twin network, evaluate it and the baseline on held-out
     queries; a generator of Progress returning a :class:`SiameseMatcher`. Send STOP to end
@@ -392,60 +420,24 @@ def train(config: SiameseConfig, corpus=None, resume: SiameseMatcher | None = No
     threads = set_threads(config.threads)
     rng = seed_everything(config.seed)
     t_start = time.perf_counter()
-
     db = yield from build_database_steps(config.source, config.items, config.item_beats, seed=0)
     train_items, test_items = split_items(len(db), config.holdout, config.seed)
     pool = yield from _prepare_pool(db, train_items, config, rng)
     t_data = time.perf_counter() - t_start
-
     net = TwinNet(config.dim, config.channels).to(device)
-    opt = torch.optim.Adam(net.parameters(), lr=config.lr)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _lr_factor(s, config.steps))
-    curve: list[tuple[int, float]] = list(resume.losses) if resume is not None else []
-    smooth, step = float("nan"), 0
     if state is not None:
         net.load_state_dict({k: torch.tensor(v) for k, v in resume.state.items()})
-        restore(state, opt, scheduler=sched, rngs={"batches": rng})
-        step, smooth = state.step, state.get("smooth_loss")
-    first_step, stopped = step, False
-    rate = Rate(config.steps, done=step)
-    every = max(1, config.steps // CURVE_POINTS)
+    steps = _Steps(net, pool, config, rng, device, state, list(resume.losses) if resume is not None else [])
     verb = "Continuing" if resume is not None else "Training"
-    yield Progress(step, config.steps, unit="steps", message=f"{verb} the twin network ({config.loss} loss)")
-    while step < config.steps:
-        net.train()
-        anchors, positives = _draw_batch(pool, config, rng)
-        za, zp = net(anchors.to(device)), net(positives.to(device))
-        loss = _batch_loss(net, za, zp, config)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        sched.step()
-        step += 1
-        value = float(loss.detach())
-        if not math.isfinite(value):
-            raise UserError(f"Training diverged (the loss became {value}).", "Lower the learning rate.")
-        smooth = value if smooth != smooth else 0.95 * smooth + 0.05 * value
-        if step % every == 0 or step == config.steps:
-            curve.append((step, smooth))
-        speed, eta = rate.update(step)
-        reply = yield Progress(step, config.steps, loss=smooth, items_per_second=speed, eta_seconds=eta,
-                               unit="steps")
-        if reply == STOP:
-            stopped = True
-            break
-    t_train = rate.elapsed
-    training = capture(step, opt, scheduler=sched, rngs={"batches": rng}, values={"smooth_loss": smooth})
-
+    run = yield from train_loop(steps, Progress(steps.steps, config.steps, unit="steps",
+                                                message=f"{verb} the twin network ({config.loss} loss)"))
+    training = steps.state()
     metrics, gallery, owners = yield from evaluate(net, db, test_items, config, device)
-    state = {k: v.detach().cpu().numpy().copy() for k, v in net.state_dict().items()}
-    stats = {"model": NAME, **metrics, "seconds": time.perf_counter() - t_start, "train_seconds": t_train,
-             "data_seconds": t_data, "final_loss": smooth, "steps_done": step, "stopped_early": stopped,
-             "device": device.type, "threads": threads if device.type == "cpu" else 0,
+    weights = {k: v.detach().cpu().numpy().copy() for k, v in net.state_dict().items()}
+    stats = {"model": NAME, **metrics, "seconds": time.perf_counter() - t_start, "train_seconds": run.seconds,
+             "data_seconds": t_data, "final_loss": steps.loss.value, "steps_done": run.done,
+             "stopped_early": run.stopped, "device": device.type, "threads": threads if device.type == "cpu" else 0,
              "items": len(db), "train_items": len(train_items), "test_items": len(test_items),
              "source": config.source, "database": str(db.folder) if db.folder else ""}
-    if resume is not None:
-        for key in ("seconds", "train_seconds"):
-            stats[key] += resume.stats.get(key, 0.0)
-        stats["resumed_at_step"] = first_step
-    return SiameseMatcher(config, state, gallery, owners, list(db.names), stats, curve, training=training)
+    continued(stats, resume, "resumed_at_step", run.start, ("seconds", "train_seconds"))
+    return SiameseMatcher(config, weights, gallery, owners, list(db.names), stats, steps.curve, training=training)

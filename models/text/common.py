@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.errors import CorpusError, UserError
+from models.errors import CorpusError
 from models.text.corpus import Corpus
 from models.core.events import drain
 from models.text.vocab import EncodedCorpus, Vocabulary, prepare_steps
@@ -28,12 +28,6 @@ def snapshot(matrix, n: int = MAP_WORDS) -> np.ndarray:
     if hasattr(rows, "detach"):
         rows = rows.detach().cpu().numpy()
     return np.array(rows, dtype=np.float32, copy=True)
-
-
-def check_finite(loss: float) -> None:
-    if not np.isfinite(loss):
-        raise UserError(f"Training diverged (the loss became {loss}).",
-                        "Lower the learning rate and train again.")
 
 
 def run_stats(name: str, seconds: float, words: int, loss: float, device: str, vocab: Vocabulary,

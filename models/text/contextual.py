@@ -19,6 +19,7 @@ import numpy as np
 from models.errors import UserError
 from models.text.corpus import tokenize
 from models.text.mlm import UNK, TrainedMLM, contextual_vectors, token_ids
+from models.vectors.projection import pca
 
 STATIC_NEIGHBOURS = 8
 
@@ -60,8 +61,6 @@ def _unit(x: np.ndarray) -> np.ndarray:
 
 
 def _pca2(x: np.ndarray) -> np.ndarray:
-    from models.projection import pca
-
     return pca(_unit(np.asarray(x, np.float32)))
 
 

@@ -20,7 +20,8 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as sla
 
 from models.core.device import seed_everything
-from models.core.events import STOP, Every, Progress, Rate
+from models.core.events import STOP, Progress, Rate
+from models.core.loop import Chunk, Pace, train_loop
 from models.core.params import param, validate
 from models.text.common import EVENT_SECONDS, MAP_WORDS, SNAPSHOT_SECONDS, prepare, run_stats, snapshot
 from models.text.cooccurrence import count_steps
@@ -149,26 +150,45 @@ def _spectral(config: CoocConfig, matrix, k: int, rng):
     return q * np.abs(lam) ** config.power, _residual(float(sym.multiply(sym).sum()), float(np.sum(lam ** 2)))
 
 
-def _nmf(config: CoocConfig, matrix, k: int, rng, labels, iterations: int):
-    norm2 = float(matrix.multiply(matrix).sum())
-    rate, event_due, snap_due = Rate(iterations), Every(EVENT_SECONDS), Every(SNAPSHOT_SECONDS)
-    steps = nmf_steps(matrix, k, iterations, rng)
-    reply, rel = None, float("nan")
-    try:
-        while True:
-            it, loss, W = steps.send(reply)
-            reply = None
-            rel = float(np.sqrt(max(loss, 0.0) / norm2)) if norm2 > 0 else 0.0
-            if event_due() or it == iterations:
-                speed, eta = rate.update(it)
-                snap = snapshot(W) if snap_due() else None
-                reply = yield Progress(it, iterations, loss=rel, items_per_second=speed, eta_seconds=eta,
-                                       unit="iterations", message="Non-negative factorisation",
-                                       snapshot=snap, labels=labels if snap is not None else None)
-    except StopIteration as done:
-        W, _, losses = done.value
-    return W, rel, [(i + 1, float(np.sqrt(max(v, 0.0) / norm2)) if norm2 > 0 else 0.0)
-                    for i, v in enumerate(losses)]
+class _Factorising:
+    """The loop's steps for NMF: one multiplicative update of :func:`nmf_steps` a call, its loss
+    reported relative to the matrix's norm."""
+
+    def __init__(self, matrix, k: int, iterations: int, rng, labels):
+        self.norm2 = float(matrix.multiply(matrix).sum())
+        self.updates, self.iterations, self.labels = nmf_steps(matrix, k, iterations, rng), iterations, labels
+        self.done, self.W = 0, None
+
+    def relative(self, loss: float) -> float:
+        return float(np.sqrt(max(loss, 0.0) / self.norm2)) if self.norm2 > 0 else 0.0
+
+    def step(self, size: int) -> Chunk:
+        self.done, loss, self.W = next(self.updates)
+        return Chunk(self.done, self.relative(loss), message="Non-negative factorisation")
+
+    def finished(self) -> bool:
+        return self.done >= self.iterations
+
+    def snapshot(self):
+        return snapshot(self.W), self.labels
+
+    def result(self, stopped: bool):
+        """(W, the last relative loss, the curve) once the loop has returned."""
+        if self.W is None:
+            next(self.updates)      # one update at least turns the random start into vectors
+        try:
+            self.updates.send(STOP if stopped else None)
+        except StopIteration as end:
+            W, _, losses = end.value
+        curve = [(i + 1, self.relative(v)) for i, v in enumerate(losses)]
+        return W, curve[-1][1] if curve else float("nan"), curve
+
+
+def _nmf(matrix, k: int, rng, labels, iterations: int):
+    steps = _Factorising(matrix, k, iterations, rng, labels)
+    run = yield from train_loop(steps, Progress(0, iterations, unit="iterations", message="Non-negative factorisation"),
+                                Pace(event_seconds=EVENT_SECONDS, snapshot_seconds=SNAPSHOT_SECONDS))
+    return steps.result(run.stopped)
 
 
 def train(config: CoocConfig, corpus: Corpus):
@@ -183,7 +203,7 @@ def train(config: CoocConfig, corpus: Corpus):
     k = min(config.dim, len(vocab) - 1)
     if config.method == "nmf":
         # After a Stop while counting, one update still turns the random start into vectors.
-        vectors, loss, losses = yield from _nmf(config, matrix, k, rng, labels, 1 if stopped else config.iterations)
+        vectors, loss, losses = yield from _nmf(matrix, k, rng, labels, 1 if stopped else config.iterations)
         stopped = stopped or len(losses) < config.iterations
     else:
         vectors, loss = yield from _spectral(config, matrix, k, rng)

@@ -6,15 +6,17 @@ from pathlib import Path
 
 import numpy as np
 
-from models.core.checkpoint import VECTORS, Checkpoint, CheckpointError, save_run
-from models.core.params import from_dict, to_dict
+from models.core.checkpoint import VECTORS, Checkpoint
+from models.core.params import from_dict
+from models.core.result import TrainedResult
 from models.text.vocab import Vocabulary
-from models.vectors import WordVectors
+from models.vectors.formats import write_vectors
+from models.vectors.store import WordVectors
 
 
 
 @dataclass
-class TrainedEmbedding:
+class TrainedEmbedding(TrainedResult):
     model: str                         # registry name, e.g. "sgns"
     config: object                     # the model's config dataclass
     vocab: Vocabulary
@@ -29,24 +31,21 @@ class TrainedEmbedding:
             self._vectors = WordVectors(self.vocab.words, self.tensors["input"])
         return self._vectors
 
-    def checkpoint(self) -> Checkpoint:
-        return Checkpoint(self.model, to_dict(self.config), self.tensors,
-                          {"vocab": self.vocab.to_json(), "stats": self.stats, "losses": self.losses,
-                           "state": self.state})
+    def parts(self) -> tuple[dict, dict]:
+        # ``state`` is JSON: the full softmax's resume tensors are among ``tensors`` already
+        return self.tensors, {"vocab": self.vocab.to_json(), "state": self.state}
 
-    def save(self, folder: str | Path, force: bool = False) -> Path:
-        """Write model.safetensors, config.json, vectors.txt and run.json into ``folder``."""
-        return save_run(folder, self.checkpoint(), self.stats,
-                        copies=lambda f: self.vectors.save_word2vec_text(f / VECTORS), force=force)
+    def copies(self, folder: Path) -> None:
+        write_vectors(self.vectors, folder / VECTORS, "word2vec")
 
     @classmethod
     def from_checkpoint(cls, ckpt: Checkpoint, config_cls) -> "TrainedEmbedding":
-        extra = ckpt.extra
+        # Every tensor is kept as it is, those of the full softmax's resume state too: the word
+        # models keep where training stood in ``state``, not as a TrainingState.
         config = from_dict(config_cls, ckpt.config)
         _check_matrices(ckpt, getattr(config, "dim", None))
-        return cls(ckpt.model, config, Vocabulary.from_json(extra["vocab"]),
-                   dict(ckpt.tensors), extra.get("stats", {}), [tuple(x) for x in extra.get("losses", [])],
-                   extra.get("state", {}))
+        return cls(ckpt.model, config, Vocabulary.from_json(ckpt.extra["vocab"]), dict(ckpt.tensors),
+                   *cls.history(ckpt.extra), ckpt.extra.get("state", {}))
 
 
 # The matrices of a word model: one row per word (or per n-gram bucket), as wide as the config says.
@@ -65,14 +64,3 @@ def _check_matrices(ckpt: Checkpoint, dim: int | None) -> None:
             raise ValueError(f"'{name}' holds {t.ndim}-D {t.dtype} values, not the float32 matrix the model saves")
         if dim is not None and (t.shape[1] > dim if ckpt.model == "cooc" else t.shape[1] != dim):
             raise ValueError(f"'{name}' is {t.shape[1]} numbers wide where the config says {dim}")
-
-
-def load_embedding(folder: str | Path) -> TrainedEmbedding:
-    """The word model saved in ``folder`` (any result with word vectors: the masked LM's too)."""
-    from models.loading import load_result
-
-    result = load_result(folder)
-    if not hasattr(result, "vectors"):
-        raise CheckpointError(f"{folder} holds a '{result.model}' model, which has no word vectors.",
-                              "Open it from the view that uses it (separation or matching).")
-    return result

@@ -23,18 +23,18 @@ import numba
 import numpy as np
 
 from models.core.device import seed_everything, set_threads
-from models.core.events import STOP, Every, Progress, paced
+from models.core.loop import Pace, continued, train_loop
 from models.core.params import param, validate
 from models.errors import UnknownWordError
-from models.text.common import MAP_WORDS, SNAPSHOT_SECONDS, check_finite, run_stats, snapshot
+from models.text.common import MAP_WORDS, SNAPSHOT_SECONDS, run_stats, snapshot
 from models.text.corpus import Corpus
 from models.text.embedding import TrainedEmbedding
-from models.text.resume import ResumeState, corpus_to_train, epoch_seed, sentence_run
+from models.text.resume import corpus_to_train, epoch_seed, sentence_sweep, sweep_state
 from models.text.sampling import keep_probabilities
 from models.text.sgns_kernel import (draw, kept, negative_sampling_step, next_random, noise_sampler, prefetch_rows,
                                      sentence_state)
 from models.text.word2vec import CHUNK_SECONDS, LR_FLOOR
-from models.vectors import WordVectors
+from models.vectors.store import WordVectors
 
 FIRST_CHUNK = 500         # sentences in the first call, before CHUNK_SECONDS has been measured
 
@@ -303,43 +303,16 @@ def train(config: FastTextConfig, corpus: Corpus, resume: FastTextEmbedding | No
     kernel = _Kernel(vocab.words, data, config, keep_probabilities(vocab.counts, config.sample),
                      noise_sampler(vocab.counts), threads, W, C)
     labels = tuple(vocab.words[:MAP_WORDS])
-    n_sent, n_tok = data.n_sentences, data.n_tokens
-    total, epoch, s, start, curve, rate, last_loss = sentence_run(config.epochs, data, state, losses)
-    done, snap_due = start, Every(SNAPSHOT_SECONDS)
-    chunk = max(1, min(n_sent, FIRST_CHUNK))
+    sweep = sentence_sweep(config.epochs, data, state, losses,
+                           lambda epoch, s0, s1: kernel.run(s0, s1, epoch * data.n_tokens, sweep.total,
+                                                            epoch_seed(config.seed, epoch)),
+                           lambda: (_top_vectors(kernel), labels))
     verb = "Continuing" if resume is not None else "Training"
-    stopped |= (yield Progress(done, total, epoch + 1, config.epochs, last_loss,
-                               message=f"{verb} FastText on {threads} thread(s)",
-                               snapshot=_top_vectors(kernel), labels=labels)) == STOP
-    while epoch < config.epochs and not stopped:
-        seed = epoch_seed(config.seed, epoch)
-        while s < n_sent:
-            s1 = min(n_sent, s + chunk)
-            t0 = rate.elapsed
-            sent_loss, sent_pairs = kernel.run(s, s1, epoch * n_tok, total, seed)
-            took = rate.elapsed - t0
-            chunk = paced(chunk, took, CHUNK_SECONDS, 1, n_sent)
-            pairs = int(sent_pairs.sum())
-            if pairs:
-                last_loss = float(sent_loss.sum()) / pairs
-                check_finite(last_loss)
-            curve.add(epoch * n_tok, s, sent_loss, sent_pairs)
-            done, s = epoch * n_tok + int(data.starts[s1]), s1
-            speed, eta = rate.update(done)
-            snap = _top_vectors(kernel) if snap_due() else None
-            reply = yield Progress(done, total, epoch + 1, config.epochs, last_loss, speed, eta,
-                                   snapshot=snap, labels=labels if snap is not None else None)
-            if reply == STOP:
-                stopped = True
-                break
-        if s >= n_sent:
-            epoch, s = epoch + 1, 0
-    seconds = rate.elapsed
-    stats = run_stats("fasttext", seconds, done - start, last_loss, "cpu", vocab, data, corpus,
-                      epoch < config.epochs, threads=threads, epochs_done=epoch, buckets=config.buckets)
-    stats["words_done"] = done          # where the run stands, counted from its start, not this call's
-    if resume is not None:
-        stats["seconds"] += resume.stats.get("seconds", 0.0)
-        stats["resumed_at_words"] = start
-    state_out = ResumeState(epoch, s, curve.bin_loss, curve.bin_pairs, n_sent, n_tok)
-    return FastTextEmbedding("fasttext", config, vocab, kernel.tensors(), stats, curve.points, state_out.to_json())
+    pace = Pace(CHUNK_SECONDS, FIRST_CHUNK, 1, data.n_sentences, snapshot_seconds=SNAPSHOT_SECONDS)
+    run = yield from train_loop(sweep, sweep.first(f"{verb} FastText on {threads} thread(s)", "words"), pace, stopped)
+    stats = run_stats("fasttext", run.seconds, run.done - run.start, run.loss, "cpu", vocab, data, corpus,
+                      not sweep.finished(), threads=threads, epochs_done=sweep.epoch, buckets=config.buckets)
+    stats["words_done"] = run.done          # where the run stands, counted from its start, not this call's
+    continued(stats, resume, "resumed_at_words", run.start)
+    return FastTextEmbedding("fasttext", config, vocab, kernel.tensors(), stats, sweep.curve.points,
+                             sweep_state(sweep, data).to_json())

@@ -16,6 +16,7 @@ stopped and resumed gives the same weights and curve as one straight through.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -23,13 +24,14 @@ import numba
 import numpy as np
 
 from models.core.device import seed_everything, set_threads
-from models.core.events import STOP, Every, Progress, Rate, paced
+from models.core.events import Progress
+from models.core.loop import LossCurve, Pace, Sweep, continued, train_loop
 from models.core.params import param, validate
-from models.text.common import MAP_WORDS, SNAPSHOT_SECONDS, check_finite, prepare, run_stats, snapshot
+from models.text.common import MAP_WORDS, SNAPSHOT_SECONDS, prepare, run_stats, snapshot
 from models.text.cooccurrence import count_steps
 from models.text.corpus import Corpus
 from models.text.embedding import TrainedEmbedding
-from models.text.resume import LossCurve, ResumeState, corpus_to_train, not_the_corpus
+from models.text.resume import ResumeState, corpus_to_train, not_the_corpus
 
 CHUNK_SECONDS = 0.15    # work between two yields: Stop and progress take effect this often
 FIRST_CHUNK = 20_000    # entries in the first call, before CHUNK_SECONDS has been measured
@@ -188,62 +190,43 @@ def train(config: GloVeConfig, corpus: Corpus, resume: TrainedEmbedding | None =
     epochs), continued from where it ended."""
     validate(config)
     threads = set_threads(config.threads)
-    clock = Rate(1)
+    t0 = time.perf_counter()
     vocab, data, state, losses, stopped = yield from corpus_to_train(config, "glove", corpus, resume, GloVeState)
     labels = tuple(vocab.words[:MAP_WORDS])
     rng = seed_everything(config.seed)
     params = _Params(len(vocab), config.dim, rng) if resume is None else _Params.from_tensors(resume.tensors)
     order_seed = config.seed if resume is None else state.order_seed
-    nnz, warning = state.corpus_entries, ""
-    if not stopped:
-        counts, stopped = yield from count_steps(data, len(vocab), config.window, harmonic=True)
-    if not stopped:
-        if nnz and counts.nnz != nnz:
-            raise not_the_corpus(corpus, resume, f"{counts.nnz:,} co-occurring pairs", f"{nnz:,}")
-        nnz = counts.nnz
-        entries = _entries(counts, config, order_seed)
-        warning = weight_warning(entries[3], config.x_max)
-    total = config.epochs * nnz
-    epoch, a = state.epoch, state.entry
-    start = done = epoch * nnz + a
-    curve = LossCurve(nnz, losses, state.bin_loss, state.bin_pairs)
-    rate, snap_due = Rate(total, done=start), Every(SNAPSHOT_SECONDS)
-    chunk = max(1, min(nnz, FIRST_CHUNK))
-    last_loss = losses[-1][1] if losses else float("nan")
+    entries, nnz, stopped = yield from _entries_of(config, data, len(vocab), corpus, resume, state, order_seed, stopped)
+    warning = weight_warning(entries[3], config.x_max) if entries is not None else ""
+    sweep = Sweep(config.epochs, nnz, lambda epoch, a, b: (params.step(entries, a, b, config.lr, threads), None),
+                  lambda: (_map_vectors(params), labels), LossCurve(nnz, losses, state.bin_loss, state.bin_pairs),
+                  state.epoch, state.entry, message=warning)
     verb = "Continuing" if resume is not None else "Training"
-    stopped |= (yield Progress(done, total, epoch + 1, config.epochs, last_loss, unit="pairs",
-                               message=f"{verb} GloVe on {threads} thread(s)" + (f". {warning}" if warning else ""),
-                               snapshot=_map_vectors(params),
-                               labels=labels)) == STOP
-    while epoch < config.epochs and not stopped:
-        while a < nnz:
-            b = min(nnz, a + chunk)
-            t0 = rate.elapsed
-            loss = params.step(entries, a, b, config.lr, threads)
-            took = rate.elapsed - t0
-            chunk = paced(chunk, took, CHUNK_SECONDS, MIN_CHUNK, nnz)
-            last_loss = float(loss.sum()) / (b - a)
-            check_finite(last_loss)
-            curve.add(epoch * nnz, a, loss)
-            done, a = epoch * nnz + b, b
-            speed, eta = rate.update(done)
-            snap = _map_vectors(params) if snap_due() else None
-            reply = yield Progress(done, total, epoch + 1, config.epochs, last_loss, speed, eta, unit="pairs",
-                                   message=warning, snapshot=snap, labels=labels if snap is not None else None)
-            if reply == STOP:
-                stopped = True
-                break
-        if a >= nnz:
-            epoch, a = epoch + 1, 0
-    stats = run_stats("glove", clock.elapsed, data.n_tokens, last_loss, "cpu", vocab, data, corpus,
-                      epoch < config.epochs, threads=threads, epochs_done=epoch, pairs_done=done, nonzeros=nnz,
-                      pairs_per_second=(done - start) / rate.elapsed if rate.elapsed > 0 else 0.0)
-    if resume is not None:
-        stats["seconds"] += resume.stats.get("seconds", 0.0)
-        stats["resumed_at_pairs"] = start
-    state_out = GloVeState(epoch, 0, curve.bin_loss, curve.bin_pairs, data.n_sentences, data.n_tokens,
-                           entry=a, corpus_entries=nnz, order_seed=order_seed)
-    return TrainedEmbedding("glove", config, vocab, params.tensors(), stats, curve.points, state_out.to_json())
+    first = sweep.first(f"{verb} GloVe on {threads} thread(s)" + (f". {warning}" if warning else ""), "pairs")
+    run = yield from train_loop(sweep, first, Pace(CHUNK_SECONDS, FIRST_CHUNK, MIN_CHUNK, nnz,
+                                                   snapshot_seconds=SNAPSHOT_SECONDS), stopped)
+    stats = run_stats("glove", time.perf_counter() - t0, data.n_tokens, run.loss, "cpu", vocab, data, corpus,
+                      not sweep.finished(), threads=threads, epochs_done=sweep.epoch, pairs_done=run.done,
+                      nonzeros=nnz, pairs_per_second=run.per_second)
+    continued(stats, resume, "resumed_at_pairs", run.start)
+    state_out = GloVeState(sweep.epoch, 0, sweep.curve.bin_loss, sweep.curve.bin_pairs, data.n_sentences,
+                           data.n_tokens, entry=sweep.at, corpus_entries=nnz, order_seed=order_seed)
+    return TrainedEmbedding("glove", config, vocab, params.tensors(), stats, sweep.curve.points, state_out.to_json())
+
+
+def _entries_of(config: GloVeConfig, data, n_words: int, corpus, resume, state: GloVeState, order_seed: int,
+                stopped: bool):
+    """A generator stage giving (entries or None, their number, stopped): the co-occurrences
+    counted and shuffled, unless a STOP came first; a resumed run's must be as many as before."""
+    nnz = state.corpus_entries
+    if stopped:
+        return None, nnz, True
+    counts, stopped = yield from count_steps(data, n_words, config.window, harmonic=True)
+    if stopped:
+        return None, nnz, True
+    if nnz and counts.nnz != nnz:
+        raise not_the_corpus(corpus, resume, f"{counts.nnz:,} co-occurring pairs", f"{nnz:,}")
+    return _entries(counts, config, order_seed), counts.nnz, False
 
 
 def pair_counts(config: GloVeConfig, corpus: Corpus):

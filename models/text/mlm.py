@@ -16,7 +16,6 @@ weights and curve as one straight through.
 """
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,16 +26,19 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from models.core.checkpoint import Checkpoint, load_module, save_run
+from models.core.checkpoint import load_module
 from models.core.device import resolve_device, seed_everything, set_threads
-from models.core.events import STOP, Every, Progress, Rate
-from models.core.params import from_dict, param, to_dict, validate
-from models.core.resume_torch import TrainingState, capture, check_continuable, restore
+from models.core.events import Progress
+from models.core.loop import Chunk, Smoothed, continued, curve_point_due, train_loop
+from models.core.params import param, validate
+from models.core.result import TrainedResult, TrainingState
+from models.core.resume_torch import capture, check_continuable, restore
+from models.core.rebuild import load_saved
 from models.errors import CorpusError, UnknownWordError, UserError
-from models.loading import load_result
 from models.text.corpus import Corpus, tokenize
 from models.text.resume import not_the_corpus
 from models.text.vocab import Vocabulary, build_vocab
+from models.vectors.store import WordVectors
 
 NAME = "mlm"
 PAD, UNK, MASK = 0, 1, 2
@@ -44,7 +46,6 @@ SPECIALS = ("[PAD]", "[UNK]", "[MASK]")
 IGNORE = -100                 # label of positions the loss skips (torch's cross_entropy default)
 MAP_WORDS = 1000
 HELD_OUT = 2000               # sequences kept aside for the masked-token accuracy
-CURVE_POINTS = 200            # points of the saved loss curve in a run (one every steps // this)
 
 CONTEXT_SENTENCES = ("I like the new chicken place on third street", "I played chicken at dark night")
 """The module's example: "chicken" the food and "chicken" the game of nerve."""
@@ -160,7 +161,7 @@ def encode_sequences(sentences, index: dict[str, int], max_len: int) -> np.ndarr
 # --- the trained model -------------------------------------------------------------------------
 
 @dataclass
-class TrainedMLM:
+class TrainedMLM(TrainedResult):
     config: MLMConfig
     vocab: Vocabulary                     # words only; ids are shifted by len(SPECIALS)
     state: dict[str, np.ndarray]
@@ -183,29 +184,18 @@ class TrainedMLM:
     @property
     def vectors(self):
         """The input embeddings as context-free word vectors, for the neighbour and map views."""
-        from models.vectors import WordVectors
-
         return WordVectors(list(self.vocab.words), self.state["tok.weight"][len(SPECIALS):])
 
-    def checkpoint(self) -> Checkpoint:
-        tensors, extra = self.state, {"vocab": self.vocab.to_json(), "stats": self.stats, "losses": self.losses}
-        if self.training is not None:
-            tensors, extra = self.training.add_to(tensors, extra)
-        return Checkpoint(NAME, to_dict(self.config), tensors, extra)
-
-    def save(self, folder: str | Path, force: bool = False) -> Path:
-        return save_run(folder, self.checkpoint(), self.stats, force=force)
+    def parts(self) -> tuple[dict, dict]:
+        return self.state, {"vocab": self.vocab.to_json()}
 
     @classmethod
-    def from_checkpoint(cls, ckpt: Checkpoint, config_cls=MLMConfig) -> "TrainedMLM":
-        state, training = TrainingState.split(ckpt.tensors, ckpt.extra)
-        return cls(from_dict(config_cls, ckpt.config), Vocabulary.from_json(ckpt.extra["vocab"]),
-                   state, ckpt.extra.get("stats", {}),
-                   [tuple(x) for x in ckpt.extra.get("losses", [])], training=training)
+    def rebuilt(cls, config, tensors, extra, training) -> "TrainedMLM":
+        return cls(config, Vocabulary.from_json(extra["vocab"]), tensors, *cls.history(extra), training=training)
 
     @classmethod
     def load(cls, folder: str | Path) -> "TrainedMLM":
-        return load_result(folder, NAME, "a masked language model")
+        return load_saved(cls, MLMConfig, folder, NAME, "a masked language model")
 
     def summary(self) -> str:
         s = self.stats
@@ -304,6 +294,61 @@ def _sequences(config: MLMConfig, corpus: Corpus, resume: TrainedMLM | None, sta
     return vocab, index, seqs
 
 
+class _Steps:
+    """The loop's steps: one AdamW step on a batch of masked sequences drawn at random."""
+
+    def __init__(self, net: MLMNet, data: torch.Tensor, config: MLMConfig, labels: tuple[str, ...],
+                 state: TrainingState | None, curve: list):
+        self.net, self.data, self.config, self.labels, self.curve = net, data, config, labels, curve
+        self.vocab_size = net.out_bias.shape[0]
+        self.opt = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=0.01)
+        self.sched = torch.optim.lr_scheduler.LambdaLR(self.opt, lambda s: _lr_factor(s, config.steps))
+        self.gen = torch.Generator(device=data.device).manual_seed(config.seed)
+        self.steps = 0
+        self.loss, self.accuracy = Smoothed(0.02), Smoothed(0.02)
+        if state is not None:
+            restore(state, self.opt, scheduler=self.sched, generators={"batches": self.gen})
+            self.steps = state.step
+            self.loss.value, self.accuracy.value = state.get("smooth_loss"), state.get("smooth_acc")
+
+    def _batch(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Masked inputs and labels of a batch with at least one chosen token."""
+        while True:
+            rows = torch.randint(len(self.data), (self.config.batch,), generator=self.gen, device=self.data.device)
+            inputs, labels = mask_tokens(self.data[rows], self.vocab_size, self.config.mask_prob, self.gen)
+            if bool((labels != IGNORE).any()):
+                return inputs, labels
+
+    def step(self, size: int) -> Chunk:
+        inputs, labels = self._batch()
+        chosen = labels != IGNORE
+        logits = self.net.logits(self.net(inputs)[chosen])
+        loss = F.cross_entropy(logits, labels[chosen])
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.net.parameters(), 1.0)
+        self.opt.step()
+        self.sched.step()
+        self.steps += 1
+        self.loss.add(float(loss.detach()))
+        self.accuracy.add(float((logits.detach().argmax(-1) == labels[chosen]).float().mean()))
+        if curve_point_due(self.steps, self.config.steps):
+            self.curve.append((self.steps, self.loss.value))
+        return Chunk(self.steps, self.loss.value, message=f"masked accuracy {self.accuracy.value:.3f}")
+
+    def finished(self) -> bool:
+        return self.steps >= self.config.steps
+
+    def snapshot(self):
+        rows = self.net.tok.weight[len(SPECIALS):len(SPECIALS) + MAP_WORDS]
+        return rows.detach().cpu().numpy().copy(), self.labels
+
+    def state(self, seqs: np.ndarray) -> TrainingState:
+        return capture(self.steps, self.opt, scheduler=self.sched, generators={"batches": self.gen},
+                       values={"smooth_loss": self.loss.value, "smooth_acc": self.accuracy.value,
+                               "sequences": len(seqs), "tokens": int((seqs != PAD).sum())})
+
+
 def train(config: MLMConfig, corpus: Corpus, resume: TrainedMLM | None = None):
     """Train the masked language model on ``corpus``; a generator of Progress that returns a
     :class:`TrainedMLM`. Send STOP to finish early and keep the model so far.
@@ -318,86 +363,36 @@ def train(config: MLMConfig, corpus: Corpus, resume: TrainedMLM | None = None):
     threads = set_threads(config.threads)
     rng = seed_everything(config.seed)
     t_start = time.perf_counter()
-
     yield Progress(0, 0, message="Building the vocabulary" if resume is None else "Reading the corpus")
     vocab, index, seqs = _sequences(config, corpus, resume, state)
     order = rng.permutation(len(seqs))
     n_test = min(HELD_OUT, max(1, len(seqs) // 20))
     test = torch.from_numpy(seqs[order[:n_test]]).to(device)
-    data = torch.from_numpy(seqs[order[n_test:]]).to(device)
-    V = len(vocab) + len(SPECIALS)
-
-    net = MLMNet(V, config).to(device)
-    opt = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=0.01)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _lr_factor(s, config.steps))
-    gen = torch.Generator(device=device).manual_seed(config.seed)
-    curve: list[tuple[int, float]] = list(resume.losses) if resume is not None else []
-    smooth_loss = smooth_acc = float("nan")
-    step = 0
+    net = MLMNet(len(vocab) + len(SPECIALS), config).to(device)
     if state is not None:
         net.load_state_dict({k: torch.tensor(v) for k, v in resume.state.items()})
-        restore(state, opt, scheduler=sched, generators={"batches": gen})
-        step = state.step
-        smooth_loss, smooth_acc = state.get("smooth_loss"), state.get("smooth_acc")
-    first_step, stopped = step, False
-    labels_map = tuple(vocab.words[:MAP_WORDS])
-    rate, snap_due = Rate(config.steps, done=step), Every(1.0)     # in steps, the unit of the events
-    every = max(1, config.steps // CURVE_POINTS)
+    steps = _Steps(net, torch.from_numpy(seqs[order[n_test:]]).to(device), config, tuple(vocab.words[:MAP_WORDS]),
+                   state, list(resume.losses) if resume is not None else [])
     where = f"{threads} thread(s)" if device.type == "cpu" else str(device)
     verb = "Continuing" if resume is not None else "Training"
-    yield Progress(step, config.steps, unit="steps", message=f"{verb} the masked language model on {where}")
     net.train()
-    while step < config.steps:
-        rows = torch.randint(len(data), (config.batch,), generator=gen, device=device)
-        inputs, labels = mask_tokens(data[rows], V, config.mask_prob, gen)
-        chosen = labels != IGNORE
-        if not bool(chosen.any()):
-            continue
-        logits = net.logits(net(inputs)[chosen])
-        loss = F.cross_entropy(logits, labels[chosen])
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
-        opt.step()
-        sched.step()
-        step += 1
-        value = float(loss.detach())
-        if not math.isfinite(value):
-            raise UserError(f"Training diverged (the loss became {value}).", "Lower the learning rate.")
-        acc = float((logits.detach().argmax(-1) == labels[chosen]).float().mean())
-        smooth_loss = value if smooth_loss != smooth_loss else 0.98 * smooth_loss + 0.02 * value
-        smooth_acc = acc if smooth_acc != smooth_acc else 0.98 * smooth_acc + 0.02 * acc
-        if step % every == 0 or step == config.steps:
-            curve.append((step, smooth_loss))
-        speed, eta = rate.update(step)
-        snap = (net.tok.weight[len(SPECIALS):len(SPECIALS) + MAP_WORDS].detach().cpu().numpy().copy()
-                if snap_due() else None)
-        reply = yield Progress(step, config.steps, loss=smooth_loss, items_per_second=speed,
-                               eta_seconds=eta, unit="steps", snapshot=snap,
-                               labels=labels_map if snap is not None else None,
-                               message=f"masked accuracy {smooth_acc:.3f}")
-        if reply == STOP:
-            stopped = True
-            break
-    training = capture(step, opt, scheduler=sched, generators={"batches": gen},
-                       values={"smooth_loss": smooth_loss, "smooth_acc": smooth_acc, "sequences": len(seqs),
-                               "tokens": int((seqs != PAD).sum())})
-
-    yield Progress(step, config.steps, unit="steps", message="Measuring the masked-token accuracy")
-    held_out, unigram = masked_accuracy(net, test, V, config)
+    run = yield from train_loop(steps, Progress(steps.steps, config.steps, unit="steps",
+                                                message=f"{verb} the masked language model on {where}"))
+    training = steps.state(seqs)
+    yield Progress(run.done, config.steps, unit="steps", message="Measuring the masked-token accuracy")
+    held_out, unigram = masked_accuracy(net, test, len(vocab) + len(SPECIALS), config)
     net.eval()
     weights = {k: v.detach().cpu().numpy().copy() for k, v in net.state_dict().items()}
-    seconds = time.perf_counter() - t_start
-    new_steps = step - first_step
-    stats = {"model": NAME, "seconds": seconds, "train_seconds": rate.elapsed,
-             "sequences_per_second": new_steps * config.batch / max(rate.elapsed, 1e-9),
-             "final_loss": smooth_loss, "train_masked_accuracy": smooth_acc, "masked_accuracy": held_out,
-             "most_frequent_word_accuracy": unigram,
-             "held_out_sequences": int(len(test)), "steps_done": step, "stopped_early": stopped,
-             "device": device.type, "threads": threads if device.type == "cpu" else 0,
-             "vocab_size": len(vocab), "sequences": int(len(data)), "corpus": str(corpus.path)}
-    if resume is not None:
-        for key in ("seconds", "train_seconds"):
-            stats[key] += resume.stats.get(key, 0.0)
-        stats["resumed_at_step"] = first_step
-    return TrainedMLM(config, vocab, weights, stats, curve, training=training)
+    stats = {"model": NAME, "seconds": time.perf_counter() - t_start, "masked_accuracy": held_out,
+             "most_frequent_word_accuracy": unigram, "held_out_sequences": int(len(test)),
+             "device": device.type, "threads": threads if device.type == "cpu" else 0, "vocab_size": len(vocab),
+             "corpus": str(corpus.path), **_run_stats(run, steps)}
+    continued(stats, resume, "resumed_at_step", run.start, ("seconds", "train_seconds"))
+    return TrainedMLM(config, vocab, weights, stats, steps.curve, training=training)
+
+
+def _run_stats(run, steps: _Steps) -> dict:
+    return {"train_seconds": run.seconds, "final_loss": steps.loss.value, "steps_done": run.done,
+            "sequences_per_second": (run.done - run.start) * steps.config.batch / max(run.seconds, 1e-9),
+            "train_masked_accuracy": steps.accuracy.value, "stopped_early": run.stopped,
+            "sequences": int(len(steps.data))}

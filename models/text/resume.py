@@ -1,10 +1,9 @@
 """Stopping a text trainer and going on later: where it stood, and a loss curve that comes out the
 same however the run was cut.
 
-A trainer yields after chunks whose size follows the machine's speed, so a curve with one point
-per chunk would differ from run to run. The saved curve instead has one point per fixed block of
-units (sentences, or GloVe's co-occurrence entries; :data:`POINTS_PER_EPOCH` blocks an epoch),
-summed from the kernel's per-unit loss.
+The saved curve has one point per fixed block of units (sentences, or GloVe's co-occurrence
+entries; :data:`~models.core.loop.POINTS_PER_EPOCH` blocks an epoch), summed from the kernel's
+per-unit loss (see :class:`models.core.loop.LossCurve`).
 
 Everything random is a function of the seed and the place in the run (:func:`epoch_seed`, and the
 kernels' per-sentence streams), never of what ran before in this process, so a resumed run draws
@@ -16,11 +15,10 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from models.core.events import Rate, stage
+from models.core.events import stage
+from models.core.loop import LossCurve, Sweep
 from models.errors import CorpusError, UserError
 from models.text.vocab import encode_steps, prepare_steps
-
-POINTS_PER_EPOCH = 100
 
 
 @dataclass
@@ -101,46 +99,18 @@ def corpus_to_train(config, name: str, corpus, resume, state_cls: type[ResumeSta
     return resume.vocab, data, state, list(resume.losses), stopped
 
 
-def sentence_run(epochs: int, data, state: "ResumeState", losses: list):
-    """Where a sentence-by-sentence run over ``data`` (an EncodedCorpus) stands as it starts or
-    resumes at ``state``: ``(total, epoch, sentence, done, curve, rate, last_loss)``, ``total`` and
-    ``done`` in tokens of the whole run, ``curve`` the LossCurve going on from ``losses``."""
-    total = epochs * data.n_tokens
-    done = state.epoch * data.n_tokens + int(data.starts[state.sentence])
+def sentence_sweep(epochs: int, data, state: "ResumeState", losses: list, train, snapshot,
+                   diverged=None) -> Sweep:
+    """The :class:`~models.core.loop.Sweep` of a sentence-by-sentence run over ``data`` (an
+    EncodedCorpus) as it starts or resumes at ``state``, counted in words, its loss curve going on
+    from ``losses``. ``train(epoch, s0, s1)`` trains sentences [s0, s1) with the random stream of
+    ``epoch``."""
     curve = LossCurve(data.n_sentences, losses, state.bin_loss, state.bin_pairs, starts=data.starts)
-    last_loss = losses[-1][1] if losses else float("nan")
-    return total, state.epoch, state.sentence, done, curve, Rate(total, done=done), last_loss
+    return Sweep(epochs, data.n_sentences, train, snapshot, curve, state.epoch, state.sentence, starts=data.starts,
+                 diverged=diverged)
 
 
-class LossCurve:
-    """Mean loss per fixed block of an epoch's ``n`` units, as (x at the block's end, loss).
-
-    x counts words when ``starts`` (a corpus's sentence offsets) is given, units otherwise."""
-
-    def __init__(self, n: int, points=(), bin_loss: float = 0.0, bin_pairs: int = 0, starts: np.ndarray | None = None):
-        self.n, self.starts = n, starts
-        self.block = max(1, -(-n // POINTS_PER_EPOCH))
-        self.points: list[tuple[int, float]] = list(points)
-        self.bin_loss, self.bin_pairs = float(bin_loss), int(bin_pairs)
-
-    def _x(self, end: int) -> int:
-        return int(self.starts[end]) if self.starts is not None else end
-
-    def add(self, x_before: int, s0: int, loss: np.ndarray, pairs: np.ndarray | None = None) -> None:
-        """Book units s0, s0+1, ... of an epoch that began at ``x_before``: ``loss`` per unit, and
-        the pairs it is a sum over (None: one each)."""
-        n = self.n
-        s1 = s0 + len(loss)
-        ends = list(range((s0 // self.block + 1) * self.block - 1, s1, self.block))
-        if s1 == n and (not ends or ends[-1] != n - 1):
-            ends.append(n - 1)                   # the epoch's last, shorter block
-        i0 = 0
-        for e in ends:
-            i1 = e - s0 + 1
-            self.bin_loss += float(loss[i0:i1].sum())
-            self.bin_pairs += int(pairs[i0:i1].sum()) if pairs is not None else i1 - i0
-            if self.bin_pairs:
-                self.points.append((x_before + self._x(e + 1), self.bin_loss / self.bin_pairs))
-            self.bin_loss, self.bin_pairs, i0 = 0.0, 0, i1
-        self.bin_loss += float(loss[i0:].sum())
-        self.bin_pairs += int(pairs[i0:].sum()) if pairs is not None else len(loss) - i0
+def sweep_state(sweep: Sweep, data, state_cls: type[ResumeState] = ResumeState, **more) -> ResumeState:
+    """Where ``sweep`` stands, to be saved with the model."""
+    return state_cls(sweep.epoch, sweep.at, sweep.curve.bin_loss, sweep.curve.bin_pairs, data.n_sentences,
+                     data.n_tokens, **more)

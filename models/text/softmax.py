@@ -25,10 +25,12 @@ import numpy as np
 import torch
 
 from models.core.device import resolve_device, seed_everything, set_threads
-from models.core.events import STOP, Every, Progress, Rate
+from models.core.events import Progress
+from models.core.loop import Chunk, Pace, continued, train_loop
 from models.core.params import param, validate
-from models.core.resume_torch import EXTRA_KEY, TrainingState, capture, check_continuable, restore
-from models.text.common import EVENT_SECONDS, MAP_WORDS, SNAPSHOT_SECONDS, check_finite, prepare, run_stats, snapshot
+from models.core.result import TrainingState
+from models.core.resume_torch import capture, check_continuable, restore
+from models.text.common import EVENT_SECONDS, MAP_WORDS, SNAPSHOT_SECONDS, prepare, run_stats, snapshot
 from models.text.corpus import Corpus
 from models.text.embedding import TrainedEmbedding
 from models.text.resume import not_the_corpus
@@ -121,7 +123,7 @@ class _Model:
 
 def training_state(model: TrainedEmbedding) -> TrainingState | None:
     """Where ``model``'s training stood: its ``state`` with the tensors saved under the prefix."""
-    return TrainingState.split(model.tensors, {EXTRA_KEY: model.state})[1]
+    return TrainingState.split(model.tensors, {TrainingState.EXTRA_KEY: model.state})[1]
 
 
 def check_resumable(model, config: SoftmaxConfig) -> TrainingState:
@@ -142,6 +144,37 @@ def _data(config: SoftmaxConfig, corpus: Corpus, resume: TrainedEmbedding | None
     return resume.vocab, data
 
 
+class _Steps:
+    """The loop's steps: a batch of pairs drawn at random, one Adam step on it."""
+
+    def __init__(self, model: _Model, data, keep, config: SoftmaxConfig, rng, device, labels, state, losses):
+        self.model, self.data, self.keep, self.config, self.rng, self.device = model, data, keep, config, rng, device
+        # Pairs are drawn from anywhere in the corpus: the whole of it in memory (a corpus in the
+        # cache is read here), 12 bytes a token, small beside what a full softmax over its vocabulary costs.
+        self.ids, self.starts = np.asarray(data.ids), np.asarray(data.starts)
+        self.labels, self.losses, self.seconds = labels, losses, 0.0     # seconds: in the steps themselves
+        self.steps = self.first_step = state.step if state is not None else 0
+        self.pairs = state.get("pairs", 0) if state is not None else 0
+
+    def step(self, size: int) -> Chunk:
+        cfg = self.config
+        centres, contexts = _draw_pairs(self.ids, self.starts, self.keep, cfg.window, cfg.batch,
+                                        int(self.rng.integers(2**31)))
+        t0 = time.perf_counter()
+        loss = self.model.step(torch.from_numpy(centres).to(self.device), torch.from_numpy(contexts).to(self.device))
+        self.seconds += time.perf_counter() - t0
+        self.steps += 1
+        self.pairs += cfg.batch
+        self.losses.append((self.pairs, loss))
+        return Chunk(self.pairs, loss)
+
+    def finished(self) -> bool:
+        return self.steps >= self.config.steps
+
+    def snapshot(self):
+        return snapshot(self.model.W), self.labels
+
+
 def train(config: SoftmaxConfig, corpus: Corpus, resume: TrainedEmbedding | None = None):
     """Train full-softmax skip-gram; a generator of Progress returning a TrainedEmbedding.
 
@@ -154,55 +187,31 @@ def train(config: SoftmaxConfig, corpus: Corpus, resume: TrainedEmbedding | None
     rng = seed_everything(config.seed)
     yield Progress(0, 0, message="Building the vocabulary" if resume is None else "Reading the corpus")
     vocab, data = _data(config, corpus, resume, state)
-    keep = keep_probabilities(vocab.counts, config.sample)
-    # Pairs are drawn from anywhere in the corpus: the whole of it in memory (a corpus in the cache
-    # is read here), 12 bytes a token, small beside what a full softmax over its vocabulary costs.
-    ids, starts = np.asarray(data.ids), np.asarray(data.starts)
     model = _Model(len(vocab), config.dim, config.lr, device, rng)
     if state is not None:
         model.W.copy_(torch.tensor(resume.tensors["input"]))
         model.C.copy_(torch.tensor(resume.tensors["output"]))
         restore(state, model.opt, rngs={"pairs": rng})
-    labels = tuple(vocab.words[:MAP_WORDS])
-    step = first_step = state.step if state is not None else 0
-    pairs = first_pairs = state.get("pairs", 0) if state is not None else 0
-    total = first_pairs + (config.steps - first_step) * config.batch
-    rate, event_due, snap_due = Rate(total, done=first_pairs), Every(EVENT_SECONDS), Every(SNAPSHOT_SECONDS)
-    losses: list[tuple[int, float]] = list(resume.losses) if resume is not None else []
-    stopped, step_seconds = False, 0.0
-    last_loss = losses[-1][1] if losses else float("nan")
+    steps = _Steps(model, data, keep_probabilities(vocab.counts, config.sample), config, rng, device,
+                   tuple(vocab.words[:MAP_WORDS]), state, list(resume.losses) if resume is not None else [])
+    total = steps.pairs + (config.steps - steps.steps) * config.batch
     verb = "Continuing" if resume is not None else "Training"
-    yield Progress(pairs, total, unit="pairs", message=f"{verb} full-softmax skip-gram over {len(vocab):,} words",
-                   snapshot=snapshot(model.W), labels=labels)
-    while step < config.steps and not stopped:
-        centres, contexts = _draw_pairs(ids, starts, keep, config.window, config.batch,
-                                        int(rng.integers(2**31)))
-        t0 = time.perf_counter()
-        last_loss = model.step(torch.from_numpy(centres).to(device), torch.from_numpy(contexts).to(device))
-        step_seconds += time.perf_counter() - t0
-        step += 1
-        pairs += config.batch
-        check_finite(last_loss)
-        losses.append((pairs, last_loss))
-        if event_due() or step == config.steps:
-            speed, eta = rate.update(pairs)
-            snap = snapshot(model.W) if snap_due() else None
-            reply = yield Progress(pairs, total, loss=last_loss, items_per_second=speed,
-                                   eta_seconds=eta, unit="pairs", snapshot=snap,
-                                   labels=labels if snap is not None else None)
-            stopped = reply == STOP
-    seconds, new_pairs = rate.elapsed, pairs - first_pairs
-    stats = run_stats("softmax", seconds, new_pairs, last_loss, device.type, vocab, data, corpus, stopped,
-                      threads=threads if device.type == "cpu" else 0, steps_done=step, batch=config.batch,
-                      ms_per_step=1000 * step_seconds / max(step - first_step, 1),
-                      pairs_per_second=new_pairs / seconds if seconds > 0 else 0.0,
-                      note="words_per_second counts (centre, context) pairs here")
-    stats["words_done"] = pairs
-    if resume is not None:
-        stats["seconds"] += resume.stats.get("seconds", 0.0)
-        stats["resumed_at_step"] = first_step
-    where = capture(step, model.opt, rngs={"pairs": rng},
-                    values={"pairs": pairs, "corpus_sentences": data.n_sentences, "corpus_tokens": data.n_tokens})
-    tensors = {"input": model.W.cpu().numpy(), "output": model.C.cpu().numpy()}
-    tensors, extra = where.add_to(tensors, {})
-    return TrainedEmbedding("softmax", config, vocab, tensors, stats, losses, extra[EXTRA_KEY])
+    first = Progress(steps.pairs, total, unit="pairs", snapshot=snapshot(model.W), labels=steps.labels,
+                     message=f"{verb} full-softmax skip-gram over {len(vocab):,} words")
+    run = yield from train_loop(steps, first, Pace(event_seconds=EVENT_SECONDS, snapshot_seconds=SNAPSHOT_SECONDS),
+                                loss=steps.losses[-1][1] if steps.losses else None)
+    return _result(config, run, steps, vocab, data, corpus, device, threads, resume)
+
+
+def _result(config: SoftmaxConfig, run, steps: _Steps, vocab, data, corpus, device, threads: int, resume):
+    new_pairs = run.done - run.start
+    stats = run_stats("softmax", run.seconds, new_pairs, run.loss, device.type, vocab, data, corpus, run.stopped,
+                      threads=threads if device.type == "cpu" else 0, steps_done=steps.steps, batch=config.batch,
+                      ms_per_step=1000 * steps.seconds / max(steps.steps - steps.first_step, 1),
+                      pairs_per_second=run.per_second, note="words_per_second counts (centre, context) pairs here")
+    stats["words_done"] = run.done
+    continued(stats, resume, "resumed_at_step", steps.first_step)
+    where = capture(steps.steps, steps.model.opt, rngs={"pairs": steps.rng},
+                    values={"pairs": run.done, "corpus_sentences": data.n_sentences, "corpus_tokens": data.n_tokens})
+    tensors, extra = where.add_to({"input": steps.model.W.cpu().numpy(), "output": steps.model.C.cpu().numpy()}, {})
+    return TrainedEmbedding("softmax", config, vocab, tensors, stats, steps.losses, extra[TrainingState.EXTRA_KEY])

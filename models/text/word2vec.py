@@ -14,8 +14,6 @@ The loss reported is the mean negative-sampling loss per positive pair,
 """
 from __future__ import annotations
 
-import math
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,12 +22,12 @@ import numpy as np
 import torch
 
 from models.core.device import resolve_device, seed_everything, set_threads
-from models.core.events import STOP, Every, Progress, paced
+from models.core.loop import Pace, continued, train_loop
 from models.core.params import param, validate
 from models.text.common import MAP_WORDS, SNAPSHOT_SECONDS, snapshot
 from models.text.corpus import Corpus
 from models.text.embedding import TrainedEmbedding
-from models.text.resume import ResumeState, corpus_to_train, epoch_seed, sentence_run
+from models.text.resume import corpus_to_train, epoch_seed, sentence_sweep, sweep_state
 from models.text.sampling import keep_probabilities, noise_table
 from models.text.sgns_kernel import draw, kept, negative_sampling_step, next_random, noise_sampler, sentence_state
 from models.text.vocab import EncodedCorpus
@@ -312,6 +310,33 @@ def _start(config: SGNSConfig, name: str, corpus: Corpus, resume: TrainedEmbeddi
     return vocab, data, resume.tensors["input"].copy(), resume.tensors["output"].copy(), state, losses, stopped
 
 
+class _Training:
+    """Skip-gram's or CBOW's part of the loop: a kernel over sentence chunks, the pairs trained, and
+    the last weights of a map snapshot, which are kept if the loss turns infinite."""
+
+    def __init__(self, kernel, config: SGNSConfig, data: EncodedCorpus, state, losses, labels, pairs_done: int):
+        self.kernel, self.seed, self.labels, self.pairs_done = kernel, config.seed, labels, pairs_done
+        self.sweep = sentence_sweep(config.epochs, data, state, losses, self.train, self.snapshot, self.diverged)
+        self.good, self.good_at, self.diverged_at = None, 0, None     # the opening event's snapshot sets them
+
+    def train(self, epoch: int, s0: int, s1: int):
+        loss, pairs = self.kernel.run(s0, s1, epoch * self.sweep.per_epoch, self.sweep.total,
+                                      epoch_seed(self.seed, epoch))
+        self.pairs_done += int(pairs.sum())
+        return loss, pairs
+
+    def snapshot(self):
+        self.good, self.good_at = _copy(self.kernel.weights()), self.sweep.done
+        return snapshot(self.kernel.W), self.labels
+
+    def diverged(self, at: int) -> bool:
+        self.diverged_at = at
+        return True
+
+    def weights(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.good if self.diverged_at is not None else self.kernel.weights()
+
+
 def train(config: SGNSConfig, corpus: Corpus, resume: TrainedEmbedding | None = None):
     """Train skip-gram (SGNSConfig) or CBOW (CBOWConfig) on ``corpus``; a generator of
     :class:`Progress` that returns a :class:`TrainedEmbedding`. Send STOP to finish early.
@@ -324,79 +349,40 @@ def train(config: SGNSConfig, corpus: Corpus, resume: TrainedEmbedding | None = 
     name = "cbow" if cbow else "sgns"
     device = resolve_device(config.device)
     threads = set_threads(config.threads)        # numba's thread count is per calling thread
-
     vocab, data, W, C, state, losses, stopped = yield from _start(config, name, corpus, resume)
     keep = keep_probabilities(vocab.counts, config.sample)
     if device.type == "cpu":
         kernel = _CpuKernel(W, C, data, keep, vocab.counts, config, cbow, threads)
     else:
         kernel = _TorchKernel(W, C, data, keep, vocab.counts, config, cbow, device)
-
-    labels = tuple(vocab.words[:MAP_WORDS])
-    n_sent, n_tok = data.n_sentences, data.n_tokens
-    total, epoch, s, start, curve, rate, last_loss = sentence_run(config.epochs, data, state, losses)
-    done, snap_due = start, Every(SNAPSHOT_SECONDS)
     # (centre, context) pairs trained: the unit the full softmax's cost is stated in, to compare the two
-    pairs_done = resume.stats.get("pairs_done", 0) if resume is not None else 0
-    chunk = max(1, min(n_sent, FIRST_CHUNK))   # sentences per call, tuned to CHUNK_SECONDS below
-    # A copy of the weights, refreshed with each map snapshot: what is kept if training diverges.
-    good, good_at, diverged = _copy(kernel.weights()), done, None
+    steps = _Training(kernel, config, data, state, losses, tuple(vocab.words[:MAP_WORDS]),
+                      resume.stats.get("pairs_done", 0) if resume is not None else 0)
     where = f"{threads} thread(s)" if device.type == "cpu" else str(device)
-    verb = "Continuing" if resume is not None else "Training"
-    stopped |= (yield Progress(done, total, epoch + 1, config.epochs, last_loss,
-                               message=f"{verb} {name} on {where}",
-                               snapshot=snapshot(kernel.W), labels=labels)) == STOP
-    while epoch < config.epochs and not stopped:
-        seed = epoch_seed(config.seed, epoch)
-        while s < n_sent:
-            s1 = min(n_sent, s + chunk)
-            t0 = time.perf_counter()
-            sent_loss, sent_pairs = kernel.run(s, s1, epoch * n_tok, total, seed)
-            took = time.perf_counter() - t0
-            chunk = paced(chunk, took, CHUNK_SECONDS, 1, n_sent)
-            pairs = int(sent_pairs.sum())
-            pairs_done += pairs
-            if pairs and not math.isfinite(float(sent_loss.sum())):
-                diverged = epoch * n_tok + int(data.starts[s1])
-                stopped = True
-                break
-            curve.add(epoch * n_tok, s, sent_loss, sent_pairs)
-            done = epoch * n_tok + int(data.starts[s1])
-            s = s1
-            if pairs:
-                last_loss = float(sent_loss.sum()) / pairs
-            speed, eta = rate.update(done)
-            snap = None
-            if snap_due():
-                snap = snapshot(kernel.W)
-                good, good_at = _copy(kernel.weights()), done
-            reply = yield Progress(done, total, epoch + 1, config.epochs, last_loss, speed, eta,
-                                   snapshot=snap, labels=labels if snap is not None else None)
-            if reply == STOP:
-                stopped = True
-                break
-        if s >= n_sent:
-            epoch, s = epoch + 1, 0
-
-    W, C = good if diverged is not None else kernel.weights()
-    seconds = rate.elapsed
-    stats = {"model": name, "seconds": seconds + (resume.stats.get("seconds", 0.0) if resume else 0.0),
-             "words_per_second": (done - start) / seconds if seconds > 0 else 0.0,
-             "final_loss": last_loss, "device": device.type, "threads": threads if device.type == "cpu" else 0,
-             "epochs_done": epoch, "words_done": done, "pairs_done": pairs_done, "stopped_early": epoch < config.epochs,
-             "vocab_size": len(vocab), "corpus_tokens": n_tok, "corpus": str(corpus.path)}
-    if resume is not None:
-        stats["resumed_at_words"] = start
-    if diverged is not None:
-        stats["diverged"] = (f"The loss became infinite or NaN after {diverged:,} words; training stopped "
-                             f"and kept the last finite weights, from {good_at:,} words. "
-                             "Lower the learning rate and train again.")
-        # the kept weights are from an earlier point than the position reached: not resumable
-        state_out = None
-    else:
-        state_out = ResumeState(epoch, s, curve.bin_loss, curve.bin_pairs, n_sent, n_tok)
+    first = steps.sweep.first(f"{'Continuing' if resume is not None else 'Training'} {name} on {where}", "words")
+    pace = Pace(CHUNK_SECONDS, FIRST_CHUNK, 1, data.n_sentences, snapshot_seconds=SNAPSHOT_SECONDS)
+    run = yield from train_loop(steps.sweep, first, pace, stopped)
+    W, C = steps.weights()
+    stats = _stats(name, run, steps, device, threads, vocab, data, corpus)
+    continued(stats, resume, "resumed_at_words", run.start)
+    # the weights kept after a divergence are from an earlier point than the one reached: not resumable
+    state_out = sweep_state(steps.sweep, data).to_json() if steps.diverged_at is None else {}
     return TrainedEmbedding(name, config, vocab, {"input": np.ascontiguousarray(W), "output": np.ascontiguousarray(C)},
-                            stats, curve.points, state_out.to_json() if state_out else {})
+                            stats, steps.sweep.curve.points, state_out)
+
+
+def _stats(name: str, run, steps: _Training, device, threads: int, vocab, data, corpus) -> dict:
+    sweep = steps.sweep
+    stats = {"model": name, "seconds": run.seconds, "words_per_second": run.per_second,
+             "final_loss": run.loss, "device": device.type, "threads": threads if device.type == "cpu" else 0,
+             "epochs_done": sweep.epoch, "words_done": run.done, "pairs_done": steps.pairs_done,
+             "stopped_early": not sweep.finished(), "vocab_size": len(vocab), "corpus_tokens": data.n_tokens,
+             "corpus": str(corpus.path)}
+    if steps.diverged_at is not None:
+        stats["diverged"] = (f"The loss became infinite or NaN after {steps.diverged_at:,} words; training "
+                             f"stopped and kept the last finite weights, from {steps.good_at:,} words. "
+                             "Lower the learning rate and train again.")
+    return stats
 
 
 def warm_up():

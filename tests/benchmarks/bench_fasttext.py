@@ -5,7 +5,7 @@
 Both train on the same tokenised sentences (the first ``--lines`` lines of the bundled corpus) with
 the same settings: dim 100, window 5, 5 negatives, n-grams of 3 to 6 characters, 200,000 buckets,
 min count 5, subsampling 1e-4, learning rate 0.05, the same epochs and threads. Both are scored by
-the same code (models.evaluation): questions-words analogies and WordSim353 Spearman.
+the same code (models.vectors.evaluation): questions-words analogies and WordSim353 Spearman.
 
 Held-out words: a set of inflected words (a stem plus -s, -ed or -ing, both common in the corpus)
 is chosen and every sentence containing one of them is removed before training, so neither system
@@ -34,10 +34,10 @@ import numpy as np  # noqa: E402
 from gensim.models import FastText  # noqa: E402
 
 from models.core.events import drain  # noqa: E402
-from models.evaluation import DEFAULT_PAIRS, evaluate_analogies, evaluate_word_pairs  # noqa: E402
+from models.vectors.evaluation import DEFAULT_PAIRS, evaluate_analogies, evaluate_word_pairs  # noqa: E402
 from models.text import fasttext  # noqa: E402
 from models.text.corpus import DEFAULT_CORPUS, Corpus, read_corpus  # noqa: E402
-from models.vectors import WordVectors  # noqa: E402
+from models.vectors.store import WordVectors  # noqa: E402
 
 SUFFIXES = ("s", "ed", "ing")
 

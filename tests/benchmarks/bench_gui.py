@@ -126,7 +126,9 @@ def frame_figures(window, n: int) -> None:
 
 def main() -> int:
     from explorer.main_window import MainWindow
+    from explorer.tuning import tune_window
 
+    tune_window()                   # the window's start-up settings, as the app makes them
     app = QApplication(sys.argv)
     if "--frames-only" in sys.argv:
         window = MainWindow(corpus_path=None, warm_up=False)

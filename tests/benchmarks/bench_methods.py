@@ -7,7 +7,7 @@ GloVe, PPMI + truncated SVD, PPMI + eigendecomposition, PPMI + NMF, skip-gram an
 the same tokenised sentences (the first ``--lines`` lines of the bundled corpus, or all of it with
 ``--whole``) with the same vocabulary (min count 5, the 20,000 most frequent words) and 100
 dimensions; every other setting, epochs included unless a flag sets them, is the method's default. Each is timed from sentences to vectors (vocabulary and counting included)
-and scored by the same code (models.evaluation): questions-words analogies (semantic, syntactic,
+and scored by the same code (models.vectors.evaluation): questions-words analogies (semantic, syntactic,
 all), WordSim353 and SimLex-999 Spearman. Prints a table of quality against training time, with
 each method's time as a ratio to the fastest.
 """
@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from models.comparison import score_steps  # noqa: E402
+from models.vectors.comparison import score_steps  # noqa: E402
 from models.core.events import drain  # noqa: E402
 from models.text import cooc, glove, word2vec  # noqa: E402
 from models.text.corpus import DEFAULT_CORPUS, Corpus, read_corpus  # noqa: E402

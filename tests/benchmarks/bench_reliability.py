@@ -52,7 +52,9 @@ def drill_cycles(tmp: Path, cycles: int = 50) -> None:
 
     from explorer import workers
     from explorer.main_window import MainWindow
+    from explorer.tuning import tune_window
 
+    tune_window()                   # the window's start-up settings, as the app makes them
     app = QApplication.instance() or QApplication([])
 
     def wait(signal, timeout_s=60.0):

@@ -4,7 +4,7 @@
     .venv/bin/python tests/benchmarks/bench_vectors_load.py [--rows 400000] [--dim 300] [--dir DIR]
 
 Builds a random ROWS x DIM file in word2vec text and binary (generated, reused from DIR on a later
-run), then loads each with ``models.vector_formats.read_vectors`` and with gensim's
+run), then loads each with ``models.vectors.formats.read_vectors`` and with gensim's
 ``KeyedVectors.load_word2vec_format``, each in a fresh child process so that peak memory
 (VmHWM after, less the resident size just before loading) belongs to that load alone. Prints seconds,
 peak memory next to the size of the float32 matrix, and the ratios gensim / ours.
@@ -44,7 +44,7 @@ def _current_mb() -> float:
 def child(loader: str, kind: str, path: str) -> None:
     """Load once and print one JSON line: seconds, peak memory above the pre-load size, a checksum."""
     if loader == "ours":
-        from models.vector_formats import read_vectors
+        from models.vectors.formats import read_vectors
 
         def load():
             v = read_vectors(path, "word2vec" if kind == "text" else "word2vec-binary")
@@ -67,8 +67,8 @@ def child(loader: str, kind: str, path: str) -> None:
 def build(folder: Path, rows: int, dim: int) -> dict[str, Path]:
     import numpy as np
 
-    from models.vector_formats import write_vectors
-    from models.vectors import WordVectors
+    from models.vectors.formats import write_vectors
+    from models.vectors.store import WordVectors
 
     paths = {"text": folder / f"bench_{rows}x{dim}.txt", "binary": folder / f"bench_{rows}x{dim}.bin"}
     if all(p.exists() for p in paths.values()):

@@ -2,8 +2,12 @@ import pytest
 
 from explorer import workers
 from explorer.main_window import MainWindow
+from explorer.tuning import tune_window
 
 from tests.models.planted import GROUP_A, GROUP_B, planted_corpus  # noqa: F401 (shared by the GUI tests)
+
+# The windows here are made directly, not through explorer.app: give them the start-up's settings.
+tune_window()
 
 
 @pytest.fixture(autouse=True)

@@ -39,7 +39,7 @@ def close_during_training(corpus: Path, delay: float) -> dict:
 def kill_during_save(folder: Path, delay: float) -> bool:
     """Kill a process that keeps re-saving a model into ``folder`` after ``delay`` seconds; True
     when the folder still loads afterwards."""
-    from models.text.embedding import load_embedding
+    from models.loading import load_embedding
 
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     with subprocess.Popen([sys.executable, "-m", "tests.explorer.reliability", "save", str(folder)], cwd=ROOT,

@@ -4,8 +4,8 @@ import pytest
 from PySide6.QtCore import Qt
 
 from explorer.views.analogy import FAILURE
-from models.evaluation import analogy, evaluate_analogies
-from models.projection import pca
+from models.vectors.evaluation import analogy, evaluate_analogies
+from models.vectors.projection import pca
 from models.text.embedding import TrainedEmbedding
 from models.text.vocab import Vocabulary
 from models.text.word2vec import SGNSConfig

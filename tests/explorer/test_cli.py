@@ -69,7 +69,7 @@ def test_out_of_range_parameter_is_refused_before_training(tmp_path, capsys):
 def test_ctrl_c_saves_the_model_so_far_and_resume_finishes_it_as_the_straight_run_would(tmp_path, capsys):
     import signal
 
-    from models.text.embedding import load_embedding
+    from models.loading import load_embedding
 
     corpus = planted_corpus(tmp_path / "c.txt", lines=800)
     common = ["--corpus", str(corpus), "--min-count", "1", "--threads", "1", "--seed", "5", "--epochs", "300"]
@@ -100,7 +100,7 @@ def test_ctrl_c_saves_the_model_so_far_and_resume_finishes_it_as_the_straight_ru
 
 @pytest.mark.parametrize("model, fixed", [("fasttext", ["--buckets", "999"]), ("glove", ["--window", "3"])])
 def test_resume_continues_fasttext_and_glove_for_more_epochs_keeping_their_settings(tmp_path, capsys, model, fixed):
-    from models.text.embedding import load_embedding
+    from models.loading import load_embedding
 
     corpus = planted_corpus(tmp_path / "c.txt", lines=400)
     common = ["--corpus", str(corpus), "--min-count", "1", "--threads", "1", "--seed", "5"]

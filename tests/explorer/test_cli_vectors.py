@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 
 from explorer.cli import main
-from models.evaluation import evaluate_analogies
+from models.vectors.evaluation import evaluate_analogies
 from models.text.embedding import TrainedEmbedding
 from models.text.vocab import Vocabulary
 from models.text.word2vec import SGNSConfig
-from models.vector_formats import read_vectors, write_vectors
-from models.vectors import WordVectors
+from models.vectors.formats import read_vectors, write_vectors
+from models.vectors.store import WordVectors
 
 ROYALS = {"man": [1, 0, 0], "woman": [0, 1, 0], "king": [1, 0, 1], "queen": [0, 1, 1],
           "apple": [-1, -1, 0.2], "car": [0.2, -0.5, -1], "paris": [0.3, 0.2, -0.4], "france": [0.1, 0.6, 0.2]}

@@ -43,8 +43,8 @@ def test_a_rotated_copy_aligns_back_onto_the_first_map(qtbot, view):
     words = [f"w{i}" for i in range(300)]
     m = rng.normal(size=(300, 16))
     q, _ = np.linalg.qr(rng.normal(size=(16, 16)))
-    add(qtbot, view.window, embedding(words, m))
-    add(qtbot, view.window, embedding(words, m @ q))
+    add(qtbot, view.window(), embedding(words, m))
+    add(qtbot, view.window(), embedding(words, m @ q))
     assert [e.name for e in view.session] == ["1 · sgns", "2 · sgns"]
     assert (view.a_box.currentIndex(), view.b_box.currentIndex()) == (0, 1)
     a, b = view.map_a.coords, view.map_b.coords
@@ -56,8 +56,8 @@ def test_a_rotated_copy_aligns_back_onto_the_first_map(qtbot, view):
 def test_selecting_in_one_map_highlights_the_word_in_both(qtbot, view):
     rng = np.random.default_rng(1)
     words = [f"w{i}" for i in range(100)]
-    add(qtbot, view.window, embedding(words, rng.normal(size=(100, 8))))
-    add(qtbot, view.window, embedding(words, rng.normal(size=(100, 8))))
+    add(qtbot, view.window(), embedding(words, rng.normal(size=(100, 8))))
+    add(qtbot, view.window(), embedding(words, rng.normal(size=(100, 8))))
     view.map_b.word_clicked.emit("w7")
     for side in (view.map_a, view.map_b):
         assert side.marked["w7"] == SELECTED
@@ -76,8 +76,8 @@ def test_neighbour_overlap_on_a_hand_made_case(qtbot, view):
     swapped = home.copy()
     swapped[[0, 11]] = swapped[[11, 0]]
     noise = 0.01 * rng.normal(size=(22, 8))
-    add(qtbot, view.window, embedding(words, home + noise))
-    add(qtbot, view.window, embedding(words, swapped + noise))
+    add(qtbot, view.window(), embedding(words, home + noise))
+    add(qtbot, view.window(), embedding(words, swapped + noise))
     assert view.mean_overlap() == pytest.approx(20 * 0.9 / 22)
     view.select("w0")
     assert view.selected_overlap() == 0.0
@@ -159,10 +159,10 @@ def test_hidden_maps_are_drawn_when_the_tab_is_shown_or_a_word_is_selected(qtbot
 def test_an_earlier_model_of_the_session_is_made_current_again_from_the_table(qtbot, view):
     rng = np.random.default_rng(0)
     first, second = (embedding(FAMILY + THINGS, rng.normal(size=(24, 8))) for _ in range(2))
-    add(qtbot, view.window, first)
-    add(qtbot, view.window, second)
-    assert view.window.model is second and not view.current_button.isEnabled()
+    add(qtbot, view.window(), first)
+    add(qtbot, view.window(), second)
+    assert view.window().model is second and not view.current_button.isEnabled()
     view.table.selectRow(0)
-    with qtbot.waitSignal(view.window.projection_done, timeout=30_000):
+    with qtbot.waitSignal(view.window().projection_done, timeout=30_000):
         view.current_button.click()
-    assert view.window.model is first and len(view.session) == 2
+    assert view.window().model is first and len(view.session) == 2

@@ -31,7 +31,7 @@ def view(qtbot):
     v = w.views["Contextual"]
     w.tabs.setCurrentWidget(v)
     with qtbot.waitSignal(v.compared, timeout=10_000):
-        w.trained.emit(tiny_mlm())
+        w.app.trained.emit(tiny_mlm())
     yield v
     workers.shutdown(3000)
 
@@ -79,13 +79,13 @@ def test_a_word_missing_from_the_vocabulary_or_every_sentence_is_named(qtbot, vi
     assert "'zanzibar' is not in the masked language model's vocabulary" in view.status.text()
     assert compare(qtbot, view, "soup", "i like chicken") is None
     assert "'soup' occurs in none of the sentences" in view.status.text()
-    assert view.window._dialog is None
+    assert view.window()._dialog is None
 
 
 def test_the_static_vector_of_the_loaded_word2vec_model_is_shown_on_its_own_map(qtbot, view):
     assert "No word2vec-style model" in view.static_note.text()
-    with qtbot.waitSignal(view.window.projection_done, timeout=30_000):
-        view.window.set_model(known_embedding())
+    with qtbot.waitSignal(view.window().projection_done, timeout=30_000):
+        view.window().set_model(known_embedding())
     r = compare(qtbot, view, "chicago", "i like chicago", "chicago at night")
     assert r.static is not None and r.static.words[:2] == ["chicago", "illinois"]
     assert len(view.static_word.data) == 1 and len(view.static_points.data) == len(r.static.words) - 1

@@ -4,7 +4,7 @@ import pytest
 from PySide6.QtCore import QPointF, Qt
 
 from explorer.views.heatmap import read_csv_matrix
-from models.similarity import cluster_order, cosine_matrix
+from models.vectors.similarity import cluster_order, cosine_matrix
 from tests.explorer.conftest import window_showing
 from tests.explorer.test_map import known_embedding
 

@@ -10,7 +10,7 @@ import signal
 
 import pytest
 
-from models import evaluation
+from models.vectors import evaluation
 from models.audio import wav
 from models.core import session
 from models.text import corpus

@@ -28,7 +28,7 @@ def view(qtbot, matcher):
     v = w.views["Matching"]
     w.tabs.setCurrentWidget(v)
     with qtbot.waitSignals([v.ready, v.matched], timeout=30_000):
-        w.trained.emit(matcher)
+        w.app.trained.emit(matcher)
     yield v
     v.player.stop()
     workers.shutdown(3000)
@@ -67,7 +67,7 @@ def test_an_exact_excerpt_ranks_its_source_first_and_is_marked_on_the_map(qtbot,
 
 
 def test_umap_on_demand_runs_in_the_worker_and_keeps_every_item_and_the_query(qtbot, view, monkeypatch):
-    from models import projection
+    from models.vectors import projection
 
     def fake_umap(x, method):
         # numba's first compile of UMAP takes half a minute; the view's part is what is tested here
@@ -110,7 +110,7 @@ def test_a_missing_wav_or_model_folder_is_said_in_the_view(qtbot, view, tmp_path
     job = view.open_model(tmp_path)
     with qtbot.waitSignal(job.ended, timeout=10_000):
         pass
-    assert "No model found" in view.window.statusBar().currentMessage()
+    assert "No model found" in view.window().statusBar().currentMessage()
 
 
 def test_opening_a_saved_matcher_folder_fills_the_view(qtbot, view, matcher, tmp_path):

@@ -70,9 +70,9 @@ def test_a_dc_model_is_taken_up_with_the_demo_test_mixtures_to_choose(window):
 
 def test_a_model_just_trained_separates_the_first_test_mixture_without_a_press_of_separate(qtbot, window):
     view = window.views["Separation"]
-    window.train_progress.emit(live_frame(np.random.default_rng(0), 1.0))
+    window.app.train_progress.emit(live_frame(np.random.default_rng(0), 1.0))
     with qtbot.waitSignal(view.separated, timeout=30_000) as shown:
-        window.trained.emit(tiny_model())
+        window.app.trained.emit(tiny_model())
     assert shown.args[0].name == "demo test mixture 1" and view.mixture.image.image is not None
     assert not view.live and "live" not in view.caption.text()
     qtbot.waitUntil(view.separate_button.isEnabled, timeout=10_000)
@@ -258,10 +258,10 @@ def live_frame(rng, spread, step=10):
 def test_live_training_events_draw_the_bins_of_both_speakers(window):
     view = window.views["Separation"]
     rng = np.random.default_rng(0)
-    window.train_progress.emit(live_frame(rng, 1.0))
+    window.app.train_progress.emit(live_frame(rng, 1.0))
     assert [c.data["x"].size for c in view.clouds] == [30, 20] and "live" in view.caption.text()
     snap = rng.normal(size=(50, 4)).astype(np.float32)
-    window.train_progress.emit(Progress(11, 100, unit="words", snapshot=snap, labels=tuple("ab" * 25)))
+    window.app.train_progress.emit(Progress(11, 100, unit="words", snapshot=snap, labels=tuple("ab" * 25)))
     assert "batch 10" in view.caption.text()          # a text model's snapshot is not for this view
 
 
@@ -311,7 +311,7 @@ def test_the_live_scatter_keeps_the_clouds_in_view_however_their_spread_changes(
                  snapshot=(scale * rng.normal(size=(50, 4))).astype(np.float32))
         for k, scale in enumerate((1.0, 0.01, 0.01, 100.0, 1.0))])
     for ev in frames:
-        window.train_progress.emit(ev)
+        window.app.train_progress.emit(ev)
         (x0, x1), (y0, y1) = view.scatter_box.viewRange()
         points = np.vstack([np.column_stack(c.getData()) for c in view.clouds])
         low, high = points.min(0), points.max(0)

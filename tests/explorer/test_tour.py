@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from explorer import tour
 from explorer.vector_files import OpenedVectors
-from models.similarity import MODULE_WORDS
+from models.vectors.similarity import MODULE_WORDS
 from models.text.glove import weighting
 from models.text.mlm import CONTEXT_SENTENCES
 from tests.explorer.test_matching_view import TINY as SIAMESE

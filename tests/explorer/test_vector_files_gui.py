@@ -7,9 +7,9 @@ from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from explorer.vector_files import EXPORT_FORMATS, OpenedVectors, projector_name
-from models.vector_formats import read_vectors, write_vectors
-from models.vectors import WordVectors
+from explorer.vector_files import EXPORT_FORMATS, OPEN_FILTER, OpenedVectors, format_for_filter, projector_name
+from models.vectors.formats import FORMATS, read_vectors, write_vectors
+from models.vectors.store import WordVectors
 from tests.explorer.test_map import known_embedding
 
 
@@ -59,6 +59,13 @@ def test_a_bad_file_names_its_line_and_keeps_the_previous_model(qtbot, window, t
 def _write(path, vectors, fmt="auto"):
     write_vectors(vectors, path, fmt)
     return path
+
+
+def test_the_file_dialogs_offer_every_format_from_its_record():
+    vector_files = OPEN_FILTER.split(";;")[0]
+    for f in FORMATS:
+        assert format_for_filter(f.dialog_filter) == f.name       # the save dialog's entry names it
+        assert all(f"*{e}" in vector_files for e in f.extensions)  # the open dialog shows its files
 
 
 @pytest.mark.parametrize("fmt", [fmt for _, fmt, _ in EXPORT_FORMATS])

@@ -13,8 +13,8 @@ from models.core.events import drain
 from models.core.session import SavedModel, Session, SessionError, save_session
 from models.text.embedding import TrainedEmbedding
 from models.text.presets import WORD_GROUPS
-from models.vector_formats import write_vectors
-from models.vectors import WordVectors
+from models.vectors.formats import write_vectors
+from models.vectors.store import WordVectors
 from tests.explorer.conftest import GROUP_A, GROUP_B, set_params
 from tests.explorer.test_map import known_embedding
 from tests.faults import ADVICE, FAULTS, temp_files
@@ -103,7 +103,7 @@ def test_a_saved_session_opens_in_a_fresh_window_as_it_was_left(qtbot, window, t
     with qtbot.waitSignal(w2.projection_done, timeout=5000):
         w2.project("pca", w2.map.count_box.value())     # kept: shown again without a job
     assert "projection" not in w2.jobs
-    w2.show_layout("axes", w2.layouts["axes"])
+    w2.app.show_layout("axes", w2.layouts["axes"])
     np.testing.assert_array_equal(w2.map.coords, window.layouts["axes"].coords)
     assert w2.map.plot.getPlotItem().getAxis("bottom").labelText.startswith("cosine with")
     # Selections and the tab.

@@ -19,8 +19,8 @@ import numpy as np
 import soundfile
 
 from models.text.corpus import DEFAULT_CORPUS
-from models.vector_formats import write_vectors
-from models.vectors import WordVectors
+from models.vectors.formats import write_vectors
+from models.vectors.store import WordVectors
 
 FORMATS = ("corpus", "word2vec", "word2vec-binary", "glove", "vec", "tsv", "npy", "wav", "flac", "ogg", "model",
            "session")

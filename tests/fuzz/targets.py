@@ -53,6 +53,7 @@ def prepare() -> None:
 
     import explorer.vector_files  # noqa: F401
     import explorer.window_session  # noqa: F401
+    from explorer.tuning import tune_window
     import models.audio.explore  # noqa: F401
     import models.core.session  # noqa: F401
     import models.registry
@@ -61,6 +62,7 @@ def prepare() -> None:
 
     models.registry.all_models()        # every trainer module, as a model folder may name any of them
 
+    tune_window()                       # the readers run as they do in the app
     torch.set_num_threads(1)
     with open("/proc/self/status") as f:
         size_kb = next(int(line.split()[1]) for line in f if line.startswith("VmSize:"))
@@ -159,7 +161,7 @@ def _read_as_window(path: Path, fmt: str):
 
 
 def _read_as_cli(path: Path, fmt: str):
-    from models.vector_formats import open_vectors_steps
+    from models.loading import open_vectors_steps
 
     app_fmt = _APP_FORMAT.get(fmt, fmt)
     return drain(open_vectors_steps(path, app_fmt)), app_fmt
@@ -191,7 +193,7 @@ def _verify_vectors(loaded, path: Path, fmt: str) -> list[str]:
 
 def _shape_in_file(path: Path, read_as: str) -> tuple[int, int]:
     """(rows, dimensions) as the file states or counts them, worked out apart from the reader."""
-    from models.vector_formats import tsv_paths
+    from models.vectors.formats.tsv import tsv_paths
 
     if read_as == "npy":
         return np.load(path, mmap_mode="r", allow_pickle=False).shape
@@ -208,7 +210,8 @@ def _shape_in_file(path: Path, read_as: str) -> tuple[int, int]:
 
 
 def _word_source(path: Path, read_as: str) -> bytes:
-    from models.vector_formats import npy_vocab_path, tsv_paths
+    from models.vectors.formats.npy import npy_vocab_path
+    from models.vectors.formats.tsv import tsv_paths
 
     if read_as == "npy":
         return npy_vocab_path(path).read_bytes()
@@ -300,7 +303,7 @@ def _header(path: Path) -> dict:
 
 
 def _open_model(path: Path, fmt: str):
-    from models.text.embedding import load_embedding
+    from models.loading import load_embedding
 
     return load_embedding(path.parent)
 

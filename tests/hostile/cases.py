@@ -450,7 +450,7 @@ def _eval_with(flag: str, make):
 
 
 def _big_benchmark(s: Stage) -> Path:
-    from models import evaluation
+    from models.vectors import evaluation
 
     return _sparse(s, "huge-questions.txt", evaluation.MAX_BENCHMARK_BYTES + 1)
 

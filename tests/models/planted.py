@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from models.core.events import STOP, Progress
+from models.loading import load_embedding
 from models.text.corpus import read_corpus
-from models.text.embedding import load_embedding
 
 GROUP_A = [f"animal{i}" for i in range(12)]
 GROUP_B = [f"number{i}" for i in range(12)]

@@ -5,10 +5,12 @@ import pytest
 
 from models.core.checkpoint import CheckpointError, load_checkpoint
 from models.errors import UnknownWordError, VectorFileError
-from models.text.embedding import TrainedEmbedding, load_embedding
+from models.loading import load_embedding
+from models.text.embedding import TrainedEmbedding
 from models.text.vocab import Vocabulary
 from models.text.word2vec import SGNSConfig
-from models.vectors import WordVectors
+from models.vectors.formats import read_vectors
+from models.vectors.store import WordVectors
 
 
 def _embedding(rng, n=20, dim=8):
@@ -28,7 +30,7 @@ def test_saved_model_loads_back_identically(tmp_path):
     for k in emb.tensors:
         np.testing.assert_array_equal(back.tensors[k], emb.tensors[k])
     assert back.losses == emb.losses and back.stats == emb.stats
-    text = WordVectors.load_word2vec_text(tmp_path / "m" / "vectors.txt")
+    text = read_vectors(tmp_path / "m" / "vectors.txt", "word2vec")
     np.testing.assert_allclose(text.matrix, emb.tensors["input"], rtol=1e-5, atol=1e-6)
     assert sorted(p.name for p in (tmp_path / "m").iterdir()) == ["config.json", "model.safetensors",
                                                                    "run.json", "vectors.txt"]
@@ -80,7 +82,7 @@ def test_malformed_word2vec_text_names_the_file_and_line(tmp_path, content, phra
     path = tmp_path / "v.txt"
     path.write_text(content)
     with pytest.raises(VectorFileError) as info:
-        WordVectors.load_word2vec_text(path)
+        read_vectors(path, "word2vec")
     assert phrase in str(info.value) and str(path) in str(info.value)
 
 

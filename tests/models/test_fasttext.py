@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from models.errors import UnknownWordError
+from models.loading import load_embedding
 from models.text import fasttext
-from models.text.embedding import load_embedding
 from tests.models.planted import (GROUP_A, GROUP_B, assert_events_are_snapshots, assert_groups_separate,
                                   assert_round_trip, assert_run_stats, read_planted, run)
 

@@ -14,8 +14,8 @@ from models.core.reading import read_bounded
 from models.errors import CorpusError, UserError, VectorFileError
 from models.printable import printable
 from models.text import corpus
-from models.vector_formats import read_vectors, write_vectors
-from models.vectors import WordVectors
+from models.vectors.formats import read_vectors, write_vectors
+from models.vectors.store import WordVectors
 from tests.faults import denied_rename, full_disk, temp_files
 from tests.hostile.cases import HOSTILE_WORDS
 

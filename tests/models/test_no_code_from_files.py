@@ -10,8 +10,8 @@ import torch
 
 from models.core.checkpoint import CheckpointError, load_checkpoint
 from models.errors import UserError
-from models.text.embedding import load_embedding
-from models.vector_formats import read_vectors
+from models.loading import load_embedding
+from models.vectors.formats import read_vectors
 
 
 class _Payload:

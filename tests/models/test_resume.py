@@ -3,11 +3,11 @@ import numpy as np
 import pytest
 
 from models.core.events import STOP, drain
+from models.core.loop import POINTS_PER_EPOCH
 from models.errors import CorpusError, UserError
+from models.loading import load_embedding
 from models.text import word2vec
 from models.text.corpus import read_corpus
-from models.text.embedding import load_embedding
-from models.text.resume import POINTS_PER_EPOCH
 from models.text.word2vec import CBOWConfig, SGNSConfig
 from tests.explorer.conftest import planted_corpus
 

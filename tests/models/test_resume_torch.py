@@ -11,7 +11,8 @@ from models.audio import deep_clustering as dc
 from models.audio import demo
 from models.core.checkpoint import load_checkpoint
 from models.core.events import STOP, drain
-from models.core.resume_torch import TrainingState, capture, numpy_state, restore, set_numpy_state
+from models.core.result import TrainingState
+from models.core.resume_torch import capture, numpy_state, restore, set_numpy_state
 from models.errors import CorpusError, UserError
 from models.registry import can_continue, check_resumable, get, result_from_checkpoint
 from models.siamese import model as siamese

@@ -13,9 +13,10 @@ import torch
 from models.audio.deep_clustering import DeepClusteringConfig, DeepClusteringModel, _build_net
 from models.core.checkpoint import CheckpointError, load_checkpoint
 from models.core.session import SavedModel, Session, SessionError, read_session, save_session
+from models.loading import load_embedding
 from models.registry import result_from_checkpoint
 from models.siamese.model import SiameseConfig, SiameseMatcher, TwinNet
-from models.text.embedding import TrainedEmbedding, load_embedding
+from models.text.embedding import TrainedEmbedding
 from models.text.fasttext import FastTextConfig, FastTextEmbedding
 from models.text.mlm import SPECIALS, MLMConfig, MLMNet, TrainedMLM
 from models.text.vocab import Vocabulary

@@ -51,7 +51,7 @@ def test_the_batched_torch_kernel_learns_the_same_groups(corpus, cbow):
     for epoch in range(3):
         loss, pairs = kernel.run(0, data.n_sentences, epoch * data.n_tokens, 3 * data.n_tokens, 100 + epoch)
         assert pairs.sum() > 0 and np.isfinite(loss.sum())
-    from models.vectors import WordVectors
+    from models.vectors.store import WordVectors
 
     assert group_gap(WordVectors(vocab.words, kernel.weights()[0])) > 0.3
 

@@ -8,7 +8,7 @@ import numpy as np
 from scipy.cluster.hierarchy import leaves_list, linkage, optimal_leaf_ordering
 from scipy.spatial.distance import squareform
 
-from models.vectors import WordVectors
+from models.vectors.store import WordVectors
 
 MODULE_WORDS = ("illinois", "chicago", "champaign", "indiana", "indianapolis", "bloomington")
 

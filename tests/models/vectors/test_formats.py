@@ -8,11 +8,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import models.vector_formats as vf
+import models.vectors.formats as vf
 from models.core.events import Progress
 from models.errors import VectorFileError
-from models.vector_formats import read_vectors, read_vectors_steps, sniff_format, write_vectors
-from models.vectors import WordVectors
+from models.vectors.formats import read_vectors, read_vectors_steps, reading, sniff_format, write_vectors
+from models.vectors.formats.record import VectorFormat
+from models.vectors.store import WordVectors
 
 NAMES = {"word2vec": "v.txt", "fasttext": "v.vec", "glove": "g.txt", "word2vec-binary": "v.bin",
          "tsv": "vectors.tsv", "npy": "v.npy"}
@@ -43,7 +44,7 @@ def test_files_spanning_many_blocks_read_the_same(tmp_path, monkeypatch, fmt):
     v = _vectors(np.random.default_rng(1), n=300, dim=9)
     path = tmp_path / NAMES[fmt]
     write_vectors(v, path, fmt)
-    monkeypatch.setattr(vf, "BLOCK_BYTES", 101)    # boundaries fall inside words, numbers and floats
+    monkeypatch.setattr(reading, "BLOCK_BYTES", 101)    # boundaries fall inside words, numbers and floats
     back = read_vectors(path, fmt)
     assert back.words == v.words
     np.testing.assert_array_equal(back.matrix, v.matrix)
@@ -52,7 +53,7 @@ def test_files_spanning_many_blocks_read_the_same(tmp_path, monkeypatch, fmt):
 def test_reading_reports_progress_in_rows_and_returns_the_vectors(tmp_path, monkeypatch):
     v = _vectors(np.random.default_rng(2), n=200, dim=4)
     write_vectors(v, tmp_path / "v.txt", "word2vec")
-    monkeypatch.setattr(vf, "BLOCK_BYTES", 512)
+    monkeypatch.setattr(reading, "BLOCK_BYTES", 512)
     gen, events = read_vectors_steps(tmp_path / "v.txt"), []
     while True:
         try:
@@ -316,3 +317,35 @@ def test_no_temporary_files_or_handles_are_left_by_a_failed_read(tmp_path):
             read_vectors(tmp_path / "v.txt")
     if fds is not None:
         assert len(os.listdir("/proc/self/fd")) <= fds
+
+
+def _toy_format():
+    """A format of its own, made as a format module makes one: ``#toy`` then ``word,v1,v2,...`` rows."""
+    def read(path):
+        lines = path.read_text().splitlines()[1:]
+        yield Progress(step=len(lines), total_steps=len(lines), unit="rows")
+        rows = [line.split(",") for line in lines]
+        return WordVectors([r[0] for r in rows], np.array([[float(x) for x in r[1:]] for r in rows]))
+
+    def write(vectors, path):
+        rows = [",".join([w, *map(repr, row.tolist())]) for w, row in zip(vectors.words, vectors.matrix)]
+        path.write_text("\n".join(["#toy", *rows]) + "\n")
+        yield Progress(step=len(rows), total_steps=len(rows), unit="rows")
+        return [path]
+
+    return VectorFormat("toy", "Toy rows", (".toy",), read, write, aliases=("plaything",), forbidden=r"[,\s]",
+                        sniff=lambda head: head.startswith(b"#toy"))
+
+
+def test_a_format_added_to_the_list_is_written_read_and_recognised_by_name_and_content(tmp_path, monkeypatch):
+    monkeypatch.setattr(vf, "FORMATS", (*vf.FORMATS, _toy_format()))
+    v = _vectors(np.random.default_rng(9))
+    assert write_vectors(v, tmp_path / "a.toy") == [tmp_path / "a.toy"]       # its name ending chooses it
+    assert (tmp_path / "a.toy").read_text().startswith("#toy\n")
+    (tmp_path / "a.dat").write_bytes((tmp_path / "a.toy").read_bytes())
+    assert sniff_format(tmp_path / "a.dat") == "toy"                           # its sniff recognises it
+    back = read_vectors(tmp_path / "a.dat", "plaything")                       # and its alias names it
+    assert back.words == v.words
+    np.testing.assert_array_equal(back.matrix, v.matrix)
+    with pytest.raises(VectorFileError, match="cannot be written as toy"):
+        write_vectors(WordVectors(["a,b"], np.ones((1, 2))), tmp_path / "b.toy")

@@ -1,11 +1,10 @@
 """A word-vector store: lookup, unit-normalised matrix, nearest neighbours.
 
 Reading and writing files (word2vec text and binary, GloVe, fastText, projector TSV, .npy) is in
-:mod:`models.vector_formats`; analogies and benchmarks are in :mod:`models.evaluation`.
+:mod:`models.vectors.formats`, which builds on this module; analogies and benchmarks are in
+:mod:`models.vectors.evaluation`.
 """
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 
@@ -79,15 +78,3 @@ class WordVectors:
             return self.index[word]
         except KeyError:
             raise UnknownWordError(word) from None
-
-    # --- files: every format lives in models.vector_formats -----------------------------------
-    def save_word2vec_text(self, path: str | Path) -> None:
-        from models.vector_formats import write_vectors
-
-        write_vectors(self, path, "word2vec")
-
-    @classmethod
-    def load_word2vec_text(cls, path: str | Path) -> "WordVectors":
-        from models.vector_formats import read_vectors
-
-        return read_vectors(path, "word2vec")

@@ -21,9 +21,9 @@ import numpy as np
 from models.core.events import Progress, drain
 from models.core.reading import read_bounded
 from models.errors import UserError
-from models.vectors import WordVectors
+from models.vectors.store import WordVectors
 
-BENCHMARKS = Path(__file__).resolve().parents[1] / "assets" / "benchmarks"
+BENCHMARKS = Path(__file__).resolve().parents[2] / "assets" / "benchmarks"
 DEFAULT_ANALOGIES = BENCHMARKS / "questions-words.txt"
 DEFAULT_PAIRS = (BENCHMARKS / "wordsim353.tsv", BENCHMARKS / "simlex999.txt")
 METHODS = ("3cosadd", "3cosmul")
@@ -327,7 +327,7 @@ def evaluate_word_pairs(vectors: WordVectors, path: str | Path, case_insensitive
                         restrict: int | None = DEFAULT_RESTRICT) -> PairScore:
     """Spearman's rho between the file's human scores and the cosine similarities of the pairs both
     of whose words are known; the others are counted as missing (coverage)."""
-    from scipy.stats import spearmanr
+    from scipy.stats import spearmanr       # deferred: half a second to import, for word pairs only
 
     rows = read_word_pairs(path)
     lookup, _ = _lookup(vectors, restrict, case_insensitive)

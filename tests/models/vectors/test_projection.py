@@ -1,7 +1,7 @@
 """UMAP on the project's cached kernels gives umap-learn's own graph and a layout that keeps clusters apart."""
 import numpy as np
 
-from models import projection
+from models.vectors import projection
 from models.core.events import drain
 
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from models import projection
+from models.vectors import projection
 from models.core.events import Progress
-from models.evaluation import DEFAULT_ANALOGIES, DEFAULT_PAIRS, evaluate_analogies_steps, evaluate_word_pairs
-from models.vectors import WordVectors
+from models.vectors.evaluation import DEFAULT_ANALOGIES, DEFAULT_PAIRS, evaluate_analogies_steps, evaluate_word_pairs
+from models.vectors.store import WordVectors
 
 OVERLAP_K = 10
 _BLOCK = 2048          # rows of one similarity block: bounds memory for many shared words

@@ -5,10 +5,10 @@ import pytest
 
 from models.core.events import Progress
 from models.errors import UnknownWordError, UserError
-from models.evaluation import (DEFAULT_ANALOGIES, DEFAULT_PAIRS, EPSILON, BenchmarkFileError, analogy,
+from models.vectors.evaluation import (DEFAULT_ANALOGIES, DEFAULT_PAIRS, EPSILON, BenchmarkFileError, analogy,
                                evaluate_analogies, evaluate_analogies_steps, evaluate_word_pairs,
                                read_analogy_questions, read_word_pairs)
-from models.vectors import WordVectors
+from models.vectors.store import WordVectors
 
 
 def _royals() -> WordVectors:

@@ -15,7 +15,9 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
+import numba
 import numpy as np
+import scipy.sparse
 
 from models.core.events import Every
 from models.errors import UserError
@@ -75,7 +77,7 @@ def _pca_steps(x: np.ndarray, seed: int):
 
 
 def _tsne_steps(x: np.ndarray, seed: int, perplexity: float = 30.0, iterations: int = 750, chunk: int = 25):
-    from openTSNE import TSNEEmbedding, affinity
+    from openTSNE import TSNEEmbedding, affinity     # deferred: heavy, and only a t-SNE map needs it
 
     n = x.shape[0]
     if n < 5:
@@ -110,7 +112,7 @@ def _knn(x: np.ndarray, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     20,000 rows, NN-descent beyond."""
     n = x.shape[0]
     if n > 20_000:
-        from umap.umap_ import nearest_neighbors
+        from umap.umap_ import nearest_neighbors     # deferred: umap takes seconds to import
 
         idx, dist, _ = nearest_neighbors(x, k, "cosine", {}, False, np.random.RandomState(seed))
         return idx, dist
@@ -132,7 +134,7 @@ def _umap_kernels():
     numba's on-disk cache. umap compiles them anew in every process: 6-7 s on this machine's two
     cores, nearly all of it holding the GIL, so the window stalled up to 0.3 s at a time while the
     start-up warm-up ran. Cached, a later process loads them in a fraction of that."""
-    import numba
+    # deferred: umap takes seconds to import, and only a UMAP map needs it
     from umap.layouts import _optimize_layout_euclidean_single_epoch
     from umap.umap_ import compute_membership_strengths, smooth_knn_dist
 
@@ -147,8 +149,6 @@ def _umap_kernels():
 def _fuzzy_graph(knn_idx: np.ndarray, knn_dist: np.ndarray, k: int):
     """umap's fuzzy simplicial set of the k-neighbour graph (umap.umap_.fuzzy_simplicial_set
     with its defaults: local connectivity 1, fuzzy union), on the cached kernels."""
-    import scipy.sparse
-
     smooth, strengths, _ = _umap_kernels()
     knn_dist = np.ascontiguousarray(knn_dist, dtype=np.float32)
     sigmas, rhos = smooth(knn_dist, float(k), 64, 1.0, 1.0)
@@ -163,7 +163,7 @@ def _fuzzy_graph(knn_idx: np.ndarray, knn_dist: np.ndarray, k: int):
 
 
 def _umap_steps(x: np.ndarray, seed: int, n_neighbors: int = 15, min_dist: float = 0.1, epochs: int | None = None):
-    from umap.umap_ import find_ab_params, make_epochs_per_sample
+    from umap.umap_ import find_ab_params, make_epochs_per_sample     # deferred: umap takes seconds to import
 
     n = x.shape[0]
     if n < 4:
