@@ -61,7 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
         mp = models.add_parser(spec.name, help=spec.label, description=spec.description)
         if spec.uses_corpus:
             mp.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS,
-                            help="plain-text or .gz file, one sentence or document per line (default: bundled corpus)")
+                            help="plain-text or .gz file, one sentence or document per line, or a folder of .txt and "
+                                 ".txt.gz files (default: bundled corpus)")
         mp.add_argument("--out", type=Path, required=True, help="folder for the model, vectors and run.json")
         mp.add_argument("--force", action="store_true",
                         help="replace --out even if it holds files that are not a model's")

@@ -116,6 +116,9 @@ class TrainingPanel(QWidget):
         self.corpus_edit = QLineEdit(readOnly=True)
         browse = QPushButton("Open…")
         browse.clicked.connect(self._browse)
+        browse_folder = QPushButton("Folder…")
+        browse_folder.setToolTip("A folder of .txt and .txt.gz files, read in the order of their names")
+        browse_folder.clicked.connect(self._browse_folder)
         self.corpus_info = QLabel(wordWrap=True)
         self.form = ConfigForm()
         scroll = QScrollArea(widgetResizable=True)
@@ -150,6 +153,7 @@ class TrainingPanel(QWidget):
         corpus_row = QHBoxLayout()
         corpus_row.addWidget(self.corpus_edit, 1)
         corpus_row.addWidget(browse)
+        corpus_row.addWidget(browse_folder)
         buttons = QHBoxLayout()
         buttons.addWidget(self.train_button)
         buttons.addWidget(self.continue_button)
@@ -187,6 +191,11 @@ class TrainingPanel(QWidget):
     def _browse(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open a corpus", "",
                                               "Text (*.txt *.gz *.text *.csv);;All files (*)")
+        if path:
+            self.corpus_chosen.emit(path)
+
+    def _browse_folder(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Open a folder of text files as the corpus", "")
         if path:
             self.corpus_chosen.emit(path)
 

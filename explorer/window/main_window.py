@@ -239,10 +239,19 @@ class MainWindow(QMainWindow):
     def open_corpus(self, path: str) -> None:
         self.panel.set_can_train(False)
         self.panel.set_corpus(path, "Loading…")
-        self.app.jobs.run("corpus", read_corpus_steps, path,
-                    on_progress=lambda ev: self.panel.set_corpus(path, f"Loading… {ev.fraction:.0%}"),
-                    on_done=self._corpus_ready)
-        self.app.jobs["corpus"].failed.connect(lambda err: self.panel.set_corpus(path, err.message))
+        job = self.app.jobs.run("corpus", read_corpus_steps, path,
+                                on_progress=lambda ev: self.panel.set_corpus(path, f"Loading… {ev.fraction:.0%}"),
+                                on_done=self._corpus_ready)
+        job.failed.connect(lambda err: self.panel.set_corpus(path, err.message))
+        job.cancelled.connect(lambda: self._corpus_stopped(path))
+        self.panel.stop_button.setEnabled(True)         # Stop abandons the loading
+        job.ended.connect(lambda: self.panel.stop_button.setEnabled("train" in self.app.jobs))
+
+    def _corpus_stopped(self, path: str) -> None:
+        self.panel.set_corpus(str(self.corpus.path) if self.corpus else path,
+                              "Loading stopped." if self.corpus is None else
+                              f"Loading {path} stopped; this corpus is still the one trained on.")
+        self.panel.set_can_train(self.corpus is not None and "train" not in self.app.jobs)
 
     def offer_corpus(self, path: str) -> QMessageBox:
         """Ask before opening ``path`` as the corpus, showing which file it is: a session file names
@@ -259,7 +268,7 @@ class MainWindow(QMainWindow):
         return box
 
     def _corpus_ready(self, corpus: Corpus) -> None:
-        info = f"{corpus.token_ids.ids.size:,} words in {len(corpus.sentences):,} lines."
+        info = f"{corpus.n_tokens:,} words in {corpus.n_sentences:,} lines."
         if corpus.notes:
             info += " " + " ".join(corpus.notes)
         self.panel.set_corpus(str(corpus.path), info)
@@ -293,6 +302,9 @@ class MainWindow(QMainWindow):
             self.train(spec, config)
 
     def stop_training(self) -> None:
+        if "train" not in self.app.jobs:
+            self.app.jobs.cancel("corpus")
+            return
         self.app.jobs.stop("train")
         self.panel.show_status("Stopping… the model trained so far is kept.")
 

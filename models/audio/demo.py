@@ -27,11 +27,11 @@ from safetensors import SafetensorError
 from safetensors.numpy import load_file, save_file
 
 from models.audio import speech
+from models.core.cache import CACHE_ENV, cache_dir  # noqa: F401 - demo.CACHE_ENV is what callers name
 from models.core.events import Progress, Rate
 from models.errors import UserError
 from models.text.corpus import DEFAULT_CORPUS
 
-CACHE_ENV = "EMBEDDING_EXPLORER_CACHE"
 FORMAT = 1
 LEVEL_RMS = 0.05          # every utterance is brought to this RMS before the relative level is set
 PEAK = 0.9                # mixtures louder than this are scaled down, sources with them
@@ -45,13 +45,6 @@ TEST_VOICES = (("m7", 40, 165), ("f5", 60, 170), ("m5", 55, 155), ("klatt4", 70,
 
 _CLEAN = re.compile(r"^[A-Za-z][A-Za-z ,.;:'?!-]+$")
 
-
-def cache_dir() -> Path:
-    """``$EMBEDDING_EXPLORER_CACHE``, else the user's cache folder (XDG on Linux)."""
-    if os.environ.get(CACHE_ENV):
-        return Path(os.environ[CACHE_ENV]).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "embedding-explorer"
 
 
 @dataclass(frozen=True)

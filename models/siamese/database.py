@@ -8,7 +8,6 @@ moves the cache (tests point it at a temporary folder).
 from __future__ import annotations
 
 import json
-import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ import soundfile as sf
 from safetensors import SafetensorError
 from safetensors.numpy import load_file, save
 
+from models.core.cache import cache_dir
 from models.core.writing import atomic_write_bytes, atomic_write_text
 from models.core.events import Progress, Rate, drain
 from models.errors import UserError
@@ -30,11 +30,7 @@ SOURCES = ("bach", "random")
 
 
 def cache_root() -> Path:
-    env = os.environ.get("EMBEDDING_EXPLORER_CACHE")
-    if env:
-        return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "embedding-explorer"
+    return cache_dir()
 
 
 @dataclass

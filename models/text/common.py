@@ -6,7 +6,8 @@ import numpy as np
 
 from models.errors import CorpusError
 from models.text.corpus import Corpus
-from models.text.vocab import EncodedCorpus, Vocabulary, build_vocab, encode
+from models.core.events import drain
+from models.text.vocab import EncodedCorpus, Vocabulary, prepare_steps
 
 MAP_WORDS = 1000          # rows of the live-map snapshot: the most frequent words
 SNAPSHOT_SECONDS = 1.0    # the live map redraws about once a second
@@ -14,8 +15,7 @@ EVENT_SECONDS = 0.1       # at most about ten progress events a second
 
 
 def prepare(corpus: Corpus, min_count: int, max_vocab: int) -> tuple[Vocabulary, EncodedCorpus]:
-    vocab = build_vocab(corpus, min_count, max_vocab, source=corpus.path.name)
-    data = encode(corpus, vocab)
+    vocab, data = drain(prepare_steps(corpus, min_count, max_vocab, source=corpus.path.name))
     if data.n_tokens == 0:
         raise CorpusError(f"{corpus.path.name} has no sentence of two or more known words.",
                           "Use a larger corpus or lower the minimum count.")

@@ -12,19 +12,22 @@ import numpy as np
 import scipy.sparse as sp
 
 from models.core.events import STOP, Progress, Rate
+from models.text.token_file import sentence_chunks
 from models.text.vocab import EncodedCorpus
 
 CHUNK_TOKENS = 1_000_000   # tokens per kernel call: bounds the triple arrays and the time between yields
 
 
 @numba.njit(cache=True, nogil=True)
-def _forward_pairs(ids, starts, s0, s1, window, harmonic, rows, cols, vals):
-    """Every pair of positions p < q <= p + window in sentences [s0, s1), as (ids[p], ids[q])
-    with weight 1/(q - p) (harmonic) or 1. Returns how many triples were written."""
+def _forward_pairs(ids, starts, window, harmonic, rows, cols, vals):
+    """Every pair of positions p < q <= p + window in the sentences of a window of the corpus
+    (EncodedCorpus.window), as (ids[p], ids[q]) with weight 1/(q - p) (harmonic) or 1. Returns
+    how many triples were written."""
     m = 0
-    for s in range(s0, s1):
-        end = starts[s + 1]
-        for p in range(starts[s], end):
+    base = starts[0]
+    for s in range(starts.size - 1):
+        end = starts[s + 1] - base
+        for p in range(starts[s] - base, end):
             for q in range(p + 1, min(end, p + window + 1)):
                 rows[m] = ids[p]
                 cols[m] = ids[q]
@@ -35,18 +38,12 @@ def _forward_pairs(ids, starts, s0, s1, window, harmonic, rows, cols, vals):
 
 def forward_counts(data: EncodedCorpus, n_words: int, window: int, harmonic: bool, s0: int, s1: int):
     """Counts of (left word, right word) in sentences [s0, s1), as CSR."""
-    cap = int(data.starts[s1] - data.starts[s0]) * window
+    ids, starts = data.window(s0, s1)
+    cap = ids.size * window
     rows, cols = np.empty(cap, dtype=np.int32), np.empty(cap, dtype=np.int32)
     vals = np.empty(cap, dtype=np.float64)
-    m = _forward_pairs(data.ids, data.starts, s0, s1, window, harmonic, rows, cols, vals)
+    m = _forward_pairs(ids, starts, window, harmonic, rows, cols, vals)
     return sp.coo_matrix((vals[:m], (rows[:m], cols[:m])), shape=(n_words, n_words)).tocsr()
-
-
-def _chunk_ends(starts: np.ndarray, tokens: int) -> list[int]:
-    """Sentence indices that cut the corpus into pieces of about ``tokens`` tokens."""
-    cuts = np.searchsorted(starts, np.arange(tokens, starts[-1], tokens))
-    ends = sorted(set(int(c) for c in cuts if 0 < c < len(starts) - 1))
-    return ends + [len(starts) - 1]
 
 
 def count_steps(data: EncodedCorpus, n_words: int, window: int, harmonic: bool = True):
@@ -58,11 +55,10 @@ def count_steps(data: EncodedCorpus, n_words: int, window: int, harmonic: bool =
     total = data.n_tokens
     rate = Rate(total)
     upper = sp.csr_matrix((n_words, n_words), dtype=np.float64)
-    s, stopped = 0, False
-    for end in _chunk_ends(data.starts, CHUNK_TOKENS):
+    stopped = False
+    for s, end in sentence_chunks(data.starts, CHUNK_TOKENS):
         upper = upper + forward_counts(data, n_words, window, harmonic, s, end)
-        s = end
-        done = int(data.starts[s])
+        done = int(data.starts[end])
         speed, eta = rate.update(done)
         reply = yield Progress(done, total, items_per_second=speed, eta_seconds=eta,
                                message="Counting co-occurrences")

@@ -115,10 +115,11 @@ def _train_chunk(W, C, ptr, idx, ids, starts, s0, s1, keep, sampler, window, neg
 
     ``n_threads`` threads each take a contiguous share of the sentences (Hogwild: no locks).
     As in :func:`models.text.word2vec._train_chunk`, sentence s trains at the learning rate of its
-    place in the whole run, lr * max(LR_FLOOR, 1 - (tok_before + starts[s]) / total), and draws
+    place in the whole run, lr * max(LR_FLOOR, 1 - (tok_before + starts[s - s0]) / total), and draws
     from :func:`~models.text.sgns_kernel.sentence_state`: with one thread, cutting the run into
     calls (or stopping and resuming it) changes nothing. Sentence s's loss sum and pair count land
-    in ``loss_out[s - s0]`` and ``pairs_out[s - s0]``.
+    in ``loss_out[s - s0]`` and ``pairs_out[s - s0]``. ``ids`` and ``starts`` are the sentences'
+    window of the corpus, as the word2vec kernel takes them.
 
     The input vector of a centre word is the sum of its rows (its own and its n-grams') over the
     number of n-grams (or 1). Every (centre, context) pair is one SGD step, as in fastText and gensim: the
@@ -131,6 +132,7 @@ def _train_chunk(W, C, ptr, idx, ids, starts, s0, s1, keep, sampler, window, neg
     """
     dim = W.shape[1]
     span = s1 - s0
+    base = starts[0]
     for t in numba.prange(n_threads):
         a = s0 + span * t // n_threads
         b = s0 + span * (t + 1) // n_threads
@@ -139,12 +141,12 @@ def _train_chunk(W, C, ptr, idx, ids, starts, s0, s1, keep, sampler, window, neg
         grad = np.empty(dim, dtype=np.float32)
         sent = np.empty(1024, dtype=np.int32)
         for s in range(a, b):
-            rate = np.float32(lr * max(LR_FLOOR, 1.0 - (tok_before + starts[s]) / total))
+            rate = np.float32(lr * max(LR_FLOOR, 1.0 - (tok_before + starts[s - s0]) / total))
             state = sentence_state(seed, s)
             loss_sum = 0.0
             pairs = 0
             n = 0
-            for i in range(starts[s], starts[s + 1]):       # subsampling of frequent words
+            for i in range(starts[s - s0] - base, starts[s - s0 + 1] - base):       # subsampling of frequent words
                 w = ids[i]
                 state = next_random(state)
                 if kept(state, keep[w]) and n < sent.shape[0]:
@@ -252,7 +254,8 @@ class _Kernel:
         """Train sentences [s0, s1); their loss sums and pair counts, one entry per sentence."""
         loss, pairs = np.zeros(s1 - s0), np.zeros(s1 - s0, dtype=np.int64)
         cfg = self.config
-        _train_chunk(self.W, self.C, self.ptr, self.idx, self.data.ids, self.data.starts, s0, s1, self.keep,
+        ids, starts = self.data.window(s0, s1)
+        _train_chunk(self.W, self.C, self.ptr, self.idx, ids, starts, s0, s1, self.keep,
                      self.sampler, cfg.window, cfg.negative, cfg.lr, tok_before, total, np.uint64(seed),
                      max(1, min(self.threads, s1 - s0)), loss, pairs)
         return loss, pairs

@@ -278,7 +278,7 @@ def check_resumable(model, config: MLMConfig) -> TrainingState:
 def _sequences(config: MLMConfig, corpus: Corpus, resume: TrainedMLM | None, state):
     """(vocabulary, word index, encoded sequences): counted afresh, or the model's on the same corpus."""
     if resume is None:
-        vocab = build_vocab(corpus.sentences, config.min_count, config.max_vocab, source=corpus.path.name)
+        vocab = build_vocab(corpus, config.min_count, config.max_vocab, source=corpus.path.name)
     else:
         vocab = resume.vocab
     index = {w: i + len(SPECIALS) for i, w in enumerate(vocab.words)}

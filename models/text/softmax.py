@@ -149,13 +149,16 @@ class _Steps:
 
     def __init__(self, model: _Model, data, keep, config: SoftmaxConfig, rng, device, labels, state, losses):
         self.model, self.data, self.keep, self.config, self.rng, self.device = model, data, keep, config, rng, device
+        # Pairs are drawn from anywhere in the corpus: the whole of it in memory (a corpus in the
+        # cache is read here), 12 bytes a token, small beside what a full softmax over its vocabulary costs.
+        self.ids, self.starts = np.asarray(data.ids), np.asarray(data.starts)
         self.labels, self.losses, self.seconds = labels, losses, 0.0     # seconds: in the steps themselves
         self.steps = self.first_step = state.step if state is not None else 0
         self.pairs = state.get("pairs", 0) if state is not None else 0
 
     def step(self, size: int) -> Chunk:
         cfg = self.config
-        centres, contexts = _draw_pairs(self.data.ids, self.data.starts, self.keep, cfg.window, cfg.batch,
+        centres, contexts = _draw_pairs(self.ids, self.starts, self.keep, cfg.window, cfg.batch,
                                         int(self.rng.integers(2**31)))
         t0 = time.perf_counter()
         loss = self.model.step(torch.from_numpy(centres).to(self.device), torch.from_numpy(contexts).to(self.device))

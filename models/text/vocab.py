@@ -1,15 +1,27 @@
-"""Vocabulary: word counts, minimum count, maximum size, and the corpus encoded as integer ids."""
+"""Vocabulary: word counts, minimum count, maximum size, and the corpus encoded as integer ids.
+
+A corpus is encoded a chunk of sentences at a time into a :class:`~models.text.token_file.TokenSink`:
+in memory for a corpus held in memory, else into files beside its token files in the corpus cache,
+where a second training with the same settings finds them.
+"""
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import operator
 from dataclasses import dataclass
+from pathlib import Path
 
 import numba
 import numpy as np
 
-from models.core.events import Progress
+from models.core.events import Progress, drain
+from models.core.writing import staged
 from models.errors import CorpusError, UnknownWordError
 from models.text.corpus import Corpus, TokenIds
+from models.text.token_file import DiskArray, TokenSink, sentence_chunks, sentence_window
+
+ENCODE_TOKENS = 4_000_000       # tokens encoded between two progress events
 
 
 @dataclass
@@ -53,7 +65,7 @@ def build_vocab(sentences, min_count: int = 5, max_size: int = 0, source: str = 
 
 def encode(sentences, vocab: Vocabulary) -> "EncodedCorpus":
     """``sentences`` (a Corpus or a list of token lists) as vocabulary ids."""
-    return encode_ids(_token_ids(sentences), vocab)
+    return drain(encode_steps(sentences, vocab))
 
 
 def prepare_steps(sentences, min_count: int = 5, max_size: int = 0, source: str = "the corpus"):
@@ -66,21 +78,32 @@ def prepare_steps(sentences, min_count: int = 5, max_size: int = 0, source: str 
     tokens = _token_ids(sentences)
     yield Progress(0, 2, unit="stages", message="Counting words")
     vocab, ranked = _count(tokens, min_count, max_size, source)
-    yield Progress(1, 2, unit="stages", message="Encoding the corpus")
     to_vocab = np.full(len(tokens.types), -1, dtype=np.int32)
     to_vocab[ranked] = np.arange(len(ranked), dtype=np.int32)
-    kept[min_count, max_size] = vocab, _encode(tokens, to_vocab)
+    data = yield from _encode_steps(tokens, to_vocab, _cache(sentences, f"{min_count}-{max_size}"))
+    kept[min_count, max_size] = vocab, data
     return kept[min_count, max_size]
 
 
 def encode_steps(sentences, vocab: Vocabulary):
     """Encode a corpus with a given vocabulary, yielding progress; returns an EncodedCorpus."""
-    yield Progress(0, 1, unit="stages", message="Encoding the corpus")
-    return encode(sentences, vocab)
+    tokens = _token_ids(sentences)
+    index = vocab.index
+    to_vocab = np.array([index.get(w, -1) for w in tokens.types], dtype=np.int32)
+    words = hashlib.sha256("\n".join(vocab.words).encode("utf-8")).hexdigest()[:16]
+    return (yield from _encode_steps(tokens, to_vocab, _cache(sentences, f"vocab-{words}")))
 
 
 def _token_ids(sentences) -> TokenIds:
     return sentences.token_ids if isinstance(sentences, Corpus) else TokenIds.from_sentences(sentences)
+
+
+def _cache(sentences, name: str) -> tuple[Path, Path] | None:
+    """Where the encoding called ``name`` of a corpus whose tokens are on disk is kept."""
+    folder = sentences.cache if isinstance(sentences, Corpus) else None
+    if folder is None or not folder.is_dir():
+        return None
+    return folder / f"encoded-{name}.i32", folder / f"encoded-{name}.starts.i64"
 
 
 # Counting and encoding run in a worker while the window paints, and the window's thread needs the
@@ -95,7 +118,7 @@ def count_vocab(tokens: TokenIds, min_count: int = 5, max_size: int = 0, source:
 
 def _count(tokens: TokenIds, min_count: int, max_size: int, source: str) -> tuple[Vocabulary, np.ndarray]:
     """The vocabulary, and the type id of each of its words."""
-    counts = _count_ids(tokens.ids, len(tokens.types))
+    counts = tokens.type_counts()
     kept = np.flatnonzero(counts >= min_count)
     size = min(kept.size, max_size or kept.size)
     if size < 2:
@@ -120,22 +143,29 @@ def _count(tokens: TokenIds, min_count: int, max_size: int, source: str) -> tupl
     return Vocabulary(list(operator.itemgetter(*order.tolist())(names)), kept_counts[order]), ranked
 
 
-@numba.njit(cache=True, nogil=True)
-def _count_ids(ids, n_types):
-    counts = np.zeros(n_types, dtype=np.int64)
-    for t in ids:
-        counts[t] += 1
-    return counts
+def _encode_steps(tokens: TokenIds, to_vocab: np.ndarray, paths: tuple[Path, Path] | None = None):
+    """``tokens`` mapped by ``to_vocab`` a chunk of sentences at a time, into memory, or into the
+    files ``paths`` (found there when a run before made them)."""
+    if paths is not None and (found := _open_encoded(paths)) is not None:
+        return found
+    total = int(tokens.starts[-1])
+    with (staged() if paths is not None else contextlib.nullcontext()) as out, (
+            TokenSink(out, *paths, spill=0) if paths is not None else TokenSink()) as sink:
+        for s0, s1 in sentence_chunks(tokens.starts, ENCODE_TOKENS):
+            ids, offsets = sentence_window(tokens.ids, tokens.starts, s0, s1)
+            kept, kept_starts = _encode_kernel(ids, offsets - offsets[0], to_vocab)
+            sink.add(kept, np.diff(kept_starts))
+            yield Progress(int(offsets[-1]), total, unit="words", message="Encoding the corpus")
+        arrays = sink.finish()
+    return EncodedCorpus(*arrays) if arrays is not None else _open_encoded(paths)
 
 
-def encode_ids(tokens: TokenIds, vocab: Vocabulary) -> "EncodedCorpus":
-    """Out-of-vocabulary words dropped, then sentences of fewer than two words."""
-    index = vocab.index
-    return _encode(tokens, np.array([index.get(w, -1) for w in tokens.types], dtype=np.int32))
-
-
-def _encode(tokens: TokenIds, to_vocab: np.ndarray) -> "EncodedCorpus":
-    return EncodedCorpus(*_encode_kernel(tokens.ids, tokens.starts, to_vocab))
+def _open_encoded(paths: tuple[Path, Path]) -> "EncodedCorpus | None":
+    try:
+        ids, starts = DiskArray(paths[0], np.int32), DiskArray(paths[1], np.int64)
+    except OSError:
+        return None
+    return EncodedCorpus(ids, starts) if len(starts) and int(starts[-1]) == ids.size else None
 
 
 @numba.njit(cache=True, nogil=True)
@@ -162,13 +192,18 @@ def _encode_kernel(ids, starts, to_vocab):
 
 @dataclass
 class EncodedCorpus:
-    """Sentences as one flat int32 id array plus start offsets; out-of-vocabulary words dropped."""
+    """Sentences as one flat int32 id array plus start offsets; out-of-vocabulary words dropped.
+    For a large corpus both are DiskArrays: read them a window of sentences at a time."""
     ids: np.ndarray       # int32 (n_tokens,)
     starts: np.ndarray    # int64 (n_sentences + 1,): sentence i is ids[starts[i]:starts[i+1]]
 
     @property
     def n_tokens(self) -> int:
         return int(self.ids.shape[0])
+
+    def window(self, s0: int, s1: int) -> tuple[np.ndarray, np.ndarray]:
+        """Sentences [s0, s1): see models.text.token_file.sentence_window."""
+        return sentence_window(self.ids, self.starts, s0, s1)
 
     @property
     def n_sentences(self) -> int:

@@ -68,15 +68,18 @@ class CBOWConfig(SGNSConfig):
 def _train_chunk(W, C, ids, starts, s0, s1, keep, sampler, window, negative, cbow, lr, tok_before, total,
                  seed, n_threads, loss_out, pairs_out):
     """Train on sentences [s0, s1) with ``n_threads`` threads, each on a contiguous share of them.
+``ids`` and ``starts`` are those sentences' window of the corpus (EncodedCorpus.window): sentence
+s's offsets are ``starts[s - s0]``, ``starts[s - s0 + 1]``, counted from the corpus's start.
 
     Sentence s trains at the learning rate of its place in the whole run,
-    lr * max(LR_FLOOR, 1 - (tok_before + starts[s]) / total), and draws its random numbers from
+    lr * max(LR_FLOOR, 1 - (tok_before + starts[s - s0]) / total), and draws its random numbers from
     :func:`~models.text.sgns_kernel.sentence_state`: with one thread, cutting the run into calls
     changes nothing.
     Sentence s's loss sum and pair count land in ``loss_out[s - s0]`` and ``pairs_out[s - s0]``.
     """
     dim = W.shape[1]
     span = s1 - s0
+    base = starts[0]
     for t in numba.prange(n_threads):
         a = s0 + span * t // n_threads
         b = s0 + span * (t + 1) // n_threads
@@ -84,12 +87,12 @@ def _train_chunk(W, C, ids, starts, s0, s1, keep, sampler, window, negative, cbo
         neu1e = np.empty(dim, dtype=np.float32)
         sent = np.empty(1024, dtype=np.int32)
         for s in range(a, b):
-            rate = np.float32(lr * max(LR_FLOOR, 1.0 - (tok_before + starts[s]) / total))
+            rate = np.float32(lr * max(LR_FLOOR, 1.0 - (tok_before + starts[s - s0]) / total))
             state = sentence_state(seed, s)
             loss_sum = 0.0
             pairs = 0
             n = 0
-            for i in range(starts[s], starts[s + 1]):       # subsampling of frequent words
+            for i in range(starts[s - s0] - base, starts[s - s0 + 1] - base):       # subsampling of frequent words
                 w = ids[i]
                 state = next_random(state)
                 if kept(state, keep[w]):
@@ -149,7 +152,8 @@ class _CpuKernel:
     def run(self, s0: int, s1: int, tok_before: int, total: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
         """Train sentences [s0, s1); their loss sums and pair counts, one entry per sentence."""
         loss, pairs = np.zeros(s1 - s0), np.zeros(s1 - s0, dtype=np.int64)
-        _train_chunk(self.W, self.C, self.data.ids, self.data.starts, s0, s1, self.keep, self.sampler,
+        ids, starts = self.data.window(s0, s1)
+        _train_chunk(self.W, self.C, ids, starts, s0, s1, self.keep, self.sampler,
                      self.cfg.window, self.cfg.negative, self.cbow, self.cfg.lr, tok_before, total,
                      np.uint64(seed), max(1, min(self.threads, s1 - s0)), loss, pairs)
         return loss, pairs
@@ -162,18 +166,20 @@ class _CpuKernel:
 
 @numba.njit(cache=True)
 def _draw_examples(ids, starts, s0, s1, keep, window, seed):
-    """(centre, context window) examples of sentences [s0, s1) after subsampling and window
-    shrinking: ``ctx`` has 2*window slots per centre, -1 where empty."""
+    """(centre, context window) examples of sentences [s0, s1) (their window of the corpus, as
+    :func:`_train_chunk` takes it) after subsampling and window shrinking: ``ctx`` has 2*window
+    slots per centre, -1 where empty."""
     np.random.seed(seed)
-    n_max = starts[s1] - starts[s0]
+    base = starts[0]
+    n_max = starts[s1 - s0] - base
     centers = np.empty(n_max, dtype=np.int64)
     ctx = np.full((n_max, 2 * window), -1, dtype=np.int64)
     where = np.empty(n_max, dtype=np.int64)       # token offset of each example, for the lr decay
     sent = np.empty(1024, dtype=np.int64)
     m = 0
-    for s in range(s0, s1):
+    for s in range(s1 - s0):
         n = 0
-        for i in range(starts[s], starts[s + 1]):
+        for i in range(starts[s] - base, starts[s + 1] - base):
             if keep[ids[i]] >= 1.0 or np.random.random() < keep[ids[i]]:
                 sent[n] = ids[i]
                 n += 1
@@ -186,7 +192,7 @@ def _draw_examples(ids, starts, s0, s1, keep, window, seed):
                     c += 1
             if c:
                 centers[m] = sent[pos]
-                where[m] = starts[s] - starts[s0]
+                where[m] = starts[s] - base
                 m += 1
     return centers[:m], ctx[:m], where[:m]
 
@@ -222,7 +228,8 @@ class _TorchKernel:
         are booked on its last sentence."""
         cfg = self.cfg
         rng = np.random.default_rng((seed, s0))
-        centers, ctx, where = _draw_examples(self.data.ids, self.data.starts, s0, s1, self.keep, cfg.window,
+        ids, starts = self.data.window(s0, s1)
+        centers, ctx, where = _draw_examples(ids, starts, s0, s1, self.keep, cfg.window,
                                              int(rng.integers(2**31)))
         self.gen.manual_seed(int(rng.integers(2**62)))
         first = tok_before + int(self.data.starts[s0])
@@ -294,7 +301,11 @@ def _start(config: SGNSConfig, name: str, corpus: Corpus, resume: TrainedEmbeddi
     if resume is None:
         # Uniform in [-1/dim, 1/dim), as gensim starts (word2vec.c's range is half as wide): over
         # five seeds on the bundled corpus that gave skip-gram WordSim353 +0.005 and analogy +0.003.
-        W = ((rng.random((len(vocab), config.dim), dtype=np.float32) * 2 - 1) / config.dim).astype(np.float32)
+        # In place: the same float32 arithmetic without three temporaries as large as the matrix.
+        W = rng.random((len(vocab), config.dim), dtype=np.float32)
+        W *= 2
+        W -= 1
+        W /= config.dim
         return vocab, data, W, np.zeros_like(W), state, losses, stopped
     return vocab, data, resume.tensors["input"].copy(), resume.tensors["output"].copy(), state, losses, stopped
 

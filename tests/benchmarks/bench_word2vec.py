@@ -28,7 +28,7 @@ from gensim.test.utils import datapath  # noqa: E402
 
 from models.core.events import drain  # noqa: E402
 from models.text import word2vec  # noqa: E402
-from models.text.corpus import DEFAULT_CORPUS, read_corpus  # noqa: E402
+from models.text.corpus import DEFAULT_CORPUS, Corpus, read_corpus  # noqa: E402
 
 
 def quality(words: list[str], matrix: np.ndarray) -> tuple[float, float]:
@@ -94,7 +94,8 @@ def main() -> int:
     args = parser.parse_args()
     logging.disable(logging.WARNING)
 
-    corpus = read_corpus(DEFAULT_CORPUS)
+    # Sentences held as lists of words, as gensim takes them: both sides read the same lists.
+    corpus = Corpus(DEFAULT_CORPUS, list(read_corpus(DEFAULT_CORPUS).sentences))
     print(f"corpus: {corpus.n_tokens:,} tokens; {args.epochs} epochs; {args.threads} threads")
     # Compile the numba kernel first, so its one-off cost (cached on disk afterwards) is not timed.
     drain(word2vec.train(word2vec.SGNSConfig(dim=8, epochs=1, max_vocab=50), corpus))

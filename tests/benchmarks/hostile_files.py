@@ -6,8 +6,7 @@ The command runs as a user would run it (``python -m explorer ...``; sessions th
 ``python -m tests.hostile.session_opener``), with a wall-clock limit, and is judged as the tests judge
 it (one ``error:`` line naming the file, exit code 2, no traceback, results escaped, nothing written
 outside --out, nothing half-replaced), plus its peak memory, which must stay under 2 GiB. The
-``big`` cases make their files at the real ceilings: a gzip bomb inflating past 1 GiB, a line past
-16 MiB, ten hours of audio. Prints a table per rule: cases tried, failures, slowest, most memory;
+``big`` cases make their files at the real ceilings: a line past 16 MiB, ten hours of audio. Prints a table per rule: cases tried, failures, slowest, most memory;
 then every failure. Exit code 1 if there was any.
 """
 from __future__ import annotations

@@ -26,7 +26,6 @@ def stage(tmp_path_factory):
 
 @pytest.fixture
 def small_ceilings(monkeypatch):
-    monkeypatch.setattr(corpus, "MAX_TEXT_BYTES", 1 << 20)
     monkeypatch.setattr(corpus, "MAX_LINE_BYTES", 64 << 10)
     monkeypatch.setattr(wav, "MAX_SECONDS", 3)
     monkeypatch.setattr(wav, "MAX_MIXTURE_SECONDS", 3)
