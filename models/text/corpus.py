@@ -53,6 +53,9 @@ SUFFIXES = (".txt", ".txt.gz")
 NEWLINE = b"\n"
 FORMAT = 1                      # of the token files in the cache: a change here makes them be read again
 KEEP_CACHED = 4                 # corpora whose token files are kept; the least recently read go first
+# A corpus that would fill the disk (a text bomb inflating without end, a corpus larger than the
+# disk) stops while this much is still free, so the rest of the system keeps working.
+DISK_RESERVE = 1 << 30
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 DEFAULT_CORPUS = ASSETS / "corpus" / "default.txt.gz"
@@ -371,11 +374,15 @@ def _guarded(path: Path, pieces):
 
 
 def _write(sink: TokenSink, ids, lengths, folder: Path | None) -> None:
+    hint = f"Free some disk space, or set {CACHE_ENV} to a folder with room."
     try:
         sink.add(ids, lengths)
+        if sink.on_disk and shutil.disk_usage(folder).free < DISK_RESERVE:
+            raise CorpusError(f"The corpus's token file in {folder} would leave less than "
+                              f"{DISK_RESERVE >> 30} GiB free on its disk; reading stopped at "
+                              f"{sink.n_tokens:,} tokens.", hint)
     except OSError as e:
-        raise CorpusError(f"Could not write the corpus's token file in {folder}: {e.strerror or e}.",
-                          f"Free some disk space, or set {CACHE_ENV} to a folder with room.") from e
+        raise CorpusError(f"Could not write the corpus's token file in {folder}: {e.strerror or e}.", hint) from e
 
 
 def _encoding(notes: list[str]) -> str:

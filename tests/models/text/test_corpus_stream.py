@@ -1,6 +1,7 @@
 """A corpus read as a stream: chunks, token files in the cache, folders, Stop, bounded memory."""
 import gzip
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -168,3 +169,15 @@ print(grew * 1024, corpus.n_tokens, data.n_tokens, type(data.ids).__name__)
     grew, n_tokens = int(out[0]), int(out[1])
     assert n_tokens > 9_000_000 and out[3] == "DiskArray"
     assert grew < (60 << 20) / 2, f"memory grew by {grew / 2**20:.0f} MB for 60 MB of text"
+
+
+def test_a_corpus_that_would_fill_the_disk_stops_with_the_tokens_read_and_leaves_no_token_file(
+        tmp_path, cache, monkeypatch):
+    monkeypatch.setattr(corpus_module, "_CHUNK", 4096)
+    path = tmp_path / "c.txt"
+    path.write_text(_text(2_000))
+    monkeypatch.setattr(corpus_module, "DISK_RESERVE", shutil.disk_usage(tmp_path).free + (1 << 40))
+    with pytest.raises(CorpusError) as e:
+        read_corpus(path)
+    assert "GiB free" in e.value.problem and "tokens" in e.value.problem and "EMBEDDING_EXPLORER_CACHE" in e.value.hint
+    assert not [p for p in cache.rglob("*") if p.is_file()]
