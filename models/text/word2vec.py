@@ -31,7 +31,8 @@ from models.text.corpus import Corpus
 from models.text.embedding import TrainedEmbedding
 from models.text.resume import ResumeState, corpus_to_train, epoch_seed, sentence_run
 from models.text.sampling import keep_probabilities, noise_table
-from models.text.sgns_kernel import draw, kept, negative_sampling_step, next_random, noise_sampler, sentence_state
+from models.text.sgns_kernel import (draw, kept, negative_sampling_step, next_random, noise_sampler, sentence_state,
+                                     shared_negatives_window)
 from models.text.vocab import EncodedCorpus
 
 CHUNK_SECONDS = 0.15      # work between two yields: Stop and progress take effect this often
@@ -85,6 +86,10 @@ def _train_chunk(W, C, ids, starts, s0, s1, keep, sampler, window, negative, cbo
         neu1 = np.empty(dim, dtype=np.float32)
         neu1e = np.empty(dim, dtype=np.float32)
         sent = np.empty(1024, dtype=np.int32)
+        inputs = np.empty(2 * window, dtype=np.int64)         # skip-gram's scratch
+        targets = np.empty(negative + 1, dtype=np.int64)
+        coef = np.empty((negative + 1, 2 * window), dtype=np.float32)
+        grads = np.empty((2 * window, dim), dtype=np.float32)
         for s in range(a, b):
             rate = np.float32(lr * max(LR_FLOOR, 1.0 - (tok_before + starts[s]) / total))
             state = sentence_state(seed, s)
@@ -128,16 +133,10 @@ def _train_chunk(W, C, ids, starts, s0, s1, keep, sampler, window, negative, cbo
                                 row[k] += neu1e[k]
                     pairs += 1
                 else:
-                    for j in range(lo, hi):
-                        if j == pos:
-                            continue
-                        row = W[sent[j]]
-                        neu1e[:] = 0.0
-                        state, loss = negative_sampling_step(row, C, center, negative, sampler, rate, neu1e, state)
-                        loss_sum += loss
-                        for k in range(dim):
-                            row[k] += neu1e[k]
-                        pairs += 1
+                    state, loss, n_pairs = shared_negatives_window(W, C, sent, lo, hi, pos, negative, sampler, rate,
+                                                                   inputs, targets, coef, grads, state)
+                    loss_sum += loss
+                    pairs += n_pairs
             loss_out[s - s0] = loss_sum
             pairs_out[s - s0] = pairs
 
