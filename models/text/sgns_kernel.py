@@ -13,6 +13,10 @@ Negatives are drawn with Walker's alias method (:func:`noise_sampler`, :func:`dr
 than word2vec.c's unigram table: the table is 10 million slots (40 MB), so each draw is a cache
 miss, five per pair; the alias table is 8 bytes per vocabulary word and stays in cache. The
 distribution drawn is the same (exactly, not to the table's rounding).
+
+Skip-gram trains a window at a time (:func:`shared_negatives_window`: one set of negatives per
+centre word, as a small matrix product); CBOW and FastText take one
+:func:`negative_sampling_step` per input vector.
 """
 from __future__ import annotations
 

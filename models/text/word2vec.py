@@ -9,6 +9,8 @@ Two kernels do the same arithmetic:
 
 Both apply the same rules: frequent-word subsampling, a window shrunk at random per word,
 negatives from the unigram^0.75 distribution, a learning rate decayed linearly to 1e-4 of its start.
+The CPU's skip-gram draws one set of negatives per centre word, shared by its context words
+(:func:`~models.text.sgns_kernel.shared_negatives_window`), where word2vec.c draws a set per pair.
 The loss reported is the mean negative-sampling loss per positive pair,
 -log s(u.v) - sum_k log s(-u.n_k), computed exactly (not a running sum that overflows).
 """
