@@ -13,6 +13,10 @@ Negatives are drawn with Walker's alias method (:func:`noise_sampler`, :func:`dr
 than word2vec.c's unigram table: the table is 10 million slots (40 MB), so each draw is a cache
 miss, five per pair; the alias table is 8 bytes per vocabulary word and stays in cache. The
 distribution drawn is the same (exactly, not to the table's rounding).
+
+Skip-gram trains a window at a time (:func:`shared_negatives_window`: one set of negatives per
+centre word, as a small matrix product); CBOW and FastText take one
+:func:`negative_sampling_step` per input vector.
 """
 from __future__ import annotations
 
@@ -193,6 +197,31 @@ def dot(u, v):
 
 
 @numba.njit(inline="always", fastmath=True)
+def dot2(u, v, w):
+    """u . v and u . w in one pass over u."""
+    f = np.float32(0.0)
+    h = np.float32(0.0)
+    for k in range(u.shape[0]):
+        f += u[k] * v[k]
+        h += u[k] * w[k]
+    return f, h
+
+
+@numba.njit(inline="always", fastmath=True)
+def add_scaled(y, a, x):
+    """y += a * x."""
+    for k in range(y.shape[0]):
+        y[k] += a * x[k]
+
+
+@numba.njit(inline="always", fastmath=True)
+def add_scaled2(y, a, x, b, z):
+    """y += a * x + b * z, in one pass over y."""
+    for k in range(y.shape[0]):
+        y[k] += a * x[k] + b * z[k]
+
+
+@numba.njit(inline="always", fastmath=True)
 def negative_sampling_step(u, C, positive, negative, sampler, lr, grad, state):
     """One positive pair (input vector ``u``, output row ``positive``) and ``negative`` noise rows
     drawn from ``sampler`` (:func:`noise_sampler`): updates those rows of C in place and adds the
@@ -216,3 +245,90 @@ def negative_sampling_step(u, C, positive, negative, sampler, lr, grad, state):
             grad[k] += g * row[k]
             row[k] += g * u[k]
     return state, loss_sum
+
+
+@numba.njit(inline="always", fastmath=True)
+def shared_negatives_window(W, C, sent, lo, hi, pos, negative, sampler, lr, inputs, targets, coef, grads, state):
+    """Skip-gram's step for the centre word ``sent[pos]`` and its context words ``sent[lo:hi]``
+    (``pos`` left out), with one set of ``negative`` noise words shared by all those context words,
+    as Ji et al. (2016, Intel's pWord2Vec) do. Each context word's input row of W is scored against
+    the same output rows of C (the centre word, then the noise words; a noise word equal to the
+    centre word is dropped): a small (1+K) x B product instead of B separate pairs.
+
+    Why it is faster than one pair at a time (word2vec.c's order) at the same arithmetic: the
+    output rows are scattered over C, far larger than the cache, and word2vec.c fetches 1+K of them
+    for every pair; here they are fetched once per centre word and stay in L1 while the B context
+    words (which the sliding window keeps in cache anyway) are scored against them. It also draws K
+    random numbers per centre word instead of K per pair.
+
+    Both sides' updates are computed from the values before the step (the gradients of the product),
+    then applied. Scratch: ``inputs`` (int, >= 2*window), ``targets`` (int, >= 1+K), ``coef``
+    (float32, >= (1+K) x 2*window), ``grads`` (float32, >= 2*window x dim). ``lr`` must be float32.
+    Returns the advanced random state, the loss summed over the pairs (float32) and the number of
+    positive pairs (context words)."""
+    dim = W.shape[1]
+    n_in = 0
+    for j in range(lo, hi):
+        if j != pos:
+            inputs[n_in] = sent[j]
+            n_in += 1
+    if n_in == 0:
+        return state, np.float32(0.0), 0
+    center = sent[pos]
+    targets[0] = center
+    n_out = 1
+    for _ in range(negative):
+        state = next_random(state)
+        t = draw_noise(state, sampler)
+        if t != center:
+            targets[n_out] = t
+            n_out += 1
+    # Rows are taken two at a time: one pass over the dimensions does the work of two, which
+    # halves the loop overheads and the loads and stores of the row being summed into.
+    loss_sum = np.float32(0.0)
+    for b in range(n_in):                     # the scores and their gradient steps
+        u = W[inputs[b]]
+        for o in range(0, n_out, 2):
+            if o + 1 < n_out:
+                f0, f1 = dot2(u, C[targets[o]], C[targets[o + 1]])
+                sig, loss = sigmoid_and_loss(f1, np.float32(0.0))
+                loss_sum += loss
+                coef[o + 1, b] = -sig * lr
+            else:
+                f0 = dot(u, C[targets[o]])
+            label = np.float32(1.0) if o == 0 else np.float32(0.0)
+            sig, loss = sigmoid_and_loss(f0, label)
+            loss_sum += loss
+            coef[o, b] = (label - sig) * lr
+    for b in range(n_in):                     # input gradients, from the output rows before the step
+        grad = grads[b]
+        grad[:] = np.float32(0.0)
+        for o in range(0, n_out, 2):
+            if o + 1 < n_out:
+                add_scaled2(grad, coef[o, b], C[targets[o]], coef[o + 1, b], C[targets[o + 1]])
+            else:
+                add_scaled(grad, coef[o, b], C[targets[o]])
+    for o in range(n_out):                    # output rows, from the input rows before the step
+        row = C[targets[o]]
+        for b in range(0, n_in, 2):
+            if b + 1 < n_in:
+                add_scaled2(row, coef[o, b], W[inputs[b]], coef[o, b + 1], W[inputs[b + 1]])
+            else:
+                add_scaled(row, coef[o, b], W[inputs[b]])
+    for b in range(n_in):
+        u = W[inputs[b]]
+        grad = grads[b]
+        for k in range(dim):
+            u[k] += grad[k]
+    if pos + 1 < hi:
+        # The next centre word's output rows, fetched while the caller moves on: its centre is
+        # known, and its noise words are the ones the random stream will give if the caller draws
+        # one number (its window) before calling again, as skip-gram's loop does. Peeking leaves
+        # the stream itself alone; a wrong guess costs only the wasted fetches.
+        ahead = next_random(state)
+        targets[0] = sent[pos + 1]
+        for d in range(1, negative + 1):
+            ahead = next_random(ahead)
+            targets[d] = draw_noise(ahead, sampler)
+        prefetch_rows(C, targets, 0, negative + 1)
+    return state, loss_sum, n_in

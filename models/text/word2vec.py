@@ -9,6 +9,8 @@ Two kernels do the same arithmetic:
 
 Both apply the same rules: frequent-word subsampling, a window shrunk at random per word,
 negatives from the unigram^0.75 distribution, a learning rate decayed linearly to 1e-4 of its start.
+The CPU's skip-gram draws one set of negatives per centre word, shared by its context words
+(:func:`~models.text.sgns_kernel.shared_negatives_window`), where word2vec.c draws a set per pair.
 The loss reported is the mean negative-sampling loss per positive pair,
 -log s(u.v) - sum_k log s(-u.n_k), computed exactly (not a running sum that overflows).
 """
@@ -29,7 +31,8 @@ from models.text.corpus import Corpus
 from models.text.embedding import TrainedEmbedding
 from models.text.resume import corpus_to_train, epoch_seed, sentence_sweep, sweep_state
 from models.text.sampling import keep_probabilities, noise_table
-from models.text.sgns_kernel import draw, kept, negative_sampling_step, next_random, noise_sampler, sentence_state
+from models.text.sgns_kernel import (draw, kept, negative_sampling_step, next_random, noise_sampler, sentence_state,
+                                     shared_negatives_window)
 from models.text.vocab import EncodedCorpus
 
 CHUNK_SECONDS = 0.15      # work between two yields: Stop and progress take effect this often
@@ -86,6 +89,10 @@ s's offsets are ``starts[s - s0]``, ``starts[s - s0 + 1]``, counted from the cor
         neu1 = np.empty(dim, dtype=np.float32)
         neu1e = np.empty(dim, dtype=np.float32)
         sent = np.empty(1024, dtype=np.int32)
+        inputs = np.empty(2 * window, dtype=np.int64)         # skip-gram's scratch
+        targets = np.empty(negative + 1, dtype=np.int64)
+        coef = np.empty((negative + 1, 2 * window), dtype=np.float32)
+        grads = np.empty((2 * window, dim), dtype=np.float32)
         for s in range(a, b):
             rate = np.float32(lr * max(LR_FLOOR, 1.0 - (tok_before + starts[s - s0]) / total))
             state = sentence_state(seed, s)
@@ -129,16 +136,10 @@ s's offsets are ``starts[s - s0]``, ``starts[s - s0 + 1]``, counted from the cor
                                 row[k] += neu1e[k]
                     pairs += 1
                 else:
-                    for j in range(lo, hi):
-                        if j == pos:
-                            continue
-                        row = W[sent[j]]
-                        neu1e[:] = 0.0
-                        state, loss = negative_sampling_step(row, C, center, negative, sampler, rate, neu1e, state)
-                        loss_sum += loss
-                        for k in range(dim):
-                            row[k] += neu1e[k]
-                        pairs += 1
+                    state, loss, n_pairs = shared_negatives_window(W, C, sent, lo, hi, pos, negative, sampler, rate,
+                                                                   inputs, targets, coef, grads, state)
+                    loss_sum += loss
+                    pairs += n_pairs
             loss_out[s - s0] = loss_sum
             pairs_out[s - s0] = pairs
 
