@@ -11,6 +11,7 @@ the caller says to replace it (``force``), and is checked before training starts
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,10 +20,9 @@ from typing import Callable
 import numpy as np
 from safetensors import SafetensorError
 from safetensors.numpy import load as np_load
-from safetensors.numpy import save as np_save
 
 from models.core.reading import read_bounded
-from models.core.writing import atomic_write_bytes, atomic_write_text, check_folder, replaced_folder, write_failure
+from models.core.writing import atomic_open, atomic_write_text, check_folder, replaced_folder, write_failure
 from models.errors import UserError
 from models.printable import one_line
 
@@ -82,11 +82,45 @@ def _as_numpy(t) -> np.ndarray:
     return np.ascontiguousarray(t)
 
 
-def checkpoint_bytes(ckpt: Checkpoint) -> bytes:
-    """The checkpoint as the bytes of a safetensors file: tensors, with model, config and extra in its header."""
+# safetensors' names for the NumPy types a checkpoint may hold
+_SAFETENSORS_TYPES = {np.dtype(t): name for t, name in (
+    (np.float64, "F64"), (np.float32, "F32"), (np.float16, "F16"), (np.int64, "I64"), (np.int32, "I32"),
+    (np.int16, "I16"), (np.int8, "I8"), (np.uint64, "U64"), (np.uint32, "U32"), (np.uint16, "U16"),
+    (np.uint8, "U8"), (np.bool_, "BOOL"))}
+
+
+def write_checkpoint(f, ckpt: Checkpoint) -> None:
+    """The checkpoint as a safetensors file, written to the binary file ``f`` a tensor at a time:
+    tensors, with model, config and extra in its header.
+
+    The format is an 8-byte little-endian header length, a JSON header (each tensor's type, shape and
+    byte range; the metadata), then the tensors' bytes back to back. The binding's ``save`` builds
+    the whole file in memory after a bytes copy of every tensor: twice the weights at the moment of
+    saving, the peak of a large vocabulary's training. Here each tensor goes from its own memory."""
     meta = {"format_version": str(FORMAT_VERSION), "model": ckpt.model,
             "config": json.dumps(ckpt.config), "extra": json.dumps(ckpt.extra)}
-    return np_save({k: _as_numpy(v) for k, v in ckpt.tensors.items()}, metadata=meta)
+    arrays = {name: _as_numpy(v) for name, v in sorted(ckpt.tensors.items())}
+    header, offset = {"__metadata__": meta}, 0
+    for name, a in arrays.items():
+        if a.dtype.newbyteorder("=") not in _SAFETENSORS_TYPES:
+            raise ValueError(f"tensor {name!r} is of type {a.dtype}, which a checkpoint cannot hold")
+        arrays[name] = a = np.require(a, dtype=a.dtype.newbyteorder("<"), requirements="C")
+        header[name] = {"dtype": _SAFETENSORS_TYPES[a.dtype.newbyteorder("=")], "shape": list(a.shape),
+                        "data_offsets": [offset, offset + a.nbytes]}
+        offset += a.nbytes
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)         # the tensors' bytes start 8-byte aligned, as the binding's do
+    f.write(len(text).to_bytes(8, "little"))
+    f.write(text)
+    for a in arrays.values():
+        f.write(a.reshape(-1).view(np.uint8))
+
+
+def checkpoint_bytes(ckpt: Checkpoint) -> bytes:
+    """The checkpoint as the bytes of a safetensors file (for a session's zip member)."""
+    buffer = io.BytesIO()
+    write_checkpoint(buffer, ckpt)
+    return buffer.getvalue()
 
 
 def checkpoint_from_bytes(blob: bytes, source: str) -> Checkpoint:
@@ -156,7 +190,8 @@ def save_run(folder: Path, ckpt: Checkpoint, stats: dict, copies: Callable[[Path
         atomic_write_text(new / RUN, json.dumps(stats, indent=2, sort_keys=True))
         atomic_write_text(new / CONFIG, json.dumps({"model": ckpt.model, "config": ckpt.config},
                                                    indent=2, sort_keys=True))
-        atomic_write_bytes(new / WEIGHTS, checkpoint_bytes(ckpt))
+        with atomic_open(new / WEIGHTS) as f:
+            write_checkpoint(f, ckpt)
     return folder
 
 

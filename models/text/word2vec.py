@@ -327,7 +327,15 @@ class _Training:
         return loss, pairs
 
     def snapshot(self):
-        self.good, self.good_at = _copy(self.kernel.weights()), self.sweep.done
+        # Into the same buffers each time: a fresh copy beside the old one cost two more weight
+        # matrices at every snapshot, the largest part of the peak memory on a large vocabulary.
+        weights = self.kernel.weights()
+        if self.good is None:
+            self.good = _copy(weights)
+        else:
+            for kept, w in zip(self.good, weights):
+                np.copyto(kept, w)
+        self.good_at = self.sweep.done
         return snapshot(self.kernel.W), self.labels
 
     def diverged(self, at: int) -> bool:

@@ -16,11 +16,14 @@ memory as ``/usr/bin/time`` reports it (the kernel's ru_maxrss):
 - ``gensim-lines``: Word2Vec over ``LineSentence`` (``--systems`` adds it).
 
 ``--checkout DIR`` also runs ``ours`` from another checkout (an older commit), as ``DIR-name``.
-Prints each run, then ours against gensim's corpus_file: time and peak memory ratios.
+Prints each run, then ours against gensim's corpus_file: time and peak memory ratios. Each run is
+also appended to ``--work``/results.jsonl; ``--plot FILE.png`` draws how our time and peak memory
+grow with the corpus from the runs kept there (log-scaled axes), and runs nothing.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -99,6 +102,38 @@ def run(system: str, corpus: Path, args, work: Path) -> dict:
                     "--threads", str(args.threads), "--seed", "1", "--out", str(out)], env, checkout)
 
 
+def plot(results: Path, out: Path) -> None:
+    """Seconds and peak memory of ``ours`` (empty cache) against tokens, from ``results``, as a PNG."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    import pyqtgraph as pg                       # deferred: only the plot needs Qt
+    import pyqtgraph.exporters
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([])
+    rows = [json.loads(line) for line in results.read_text().splitlines() if line.strip()]
+    latest = {r["tokens"]: r for r in rows if r["system"] == "ours"}        # the last run of each size
+    tokens = sorted(latest)
+    pg.setConfigOptions(background="w", foreground="k", antialias=True)
+    layout = pg.GraphicsLayoutWidget(size=(900, 360))
+    # Time on log-log axes (a straight line of slope 1 is linear growth); memory on a linear axis
+    # from zero, so a flat line reads as flat.
+    for col, (key, scale, label, log_y) in enumerate((("seconds", 1, "seconds (one epoch, from the text)", True),
+                                                      ("peak", 1e-6, "peak resident memory (MB)", False))):
+        values = [latest[n][key] * scale for n in tokens]
+        chart = layout.addPlot(row=0, col=col)
+        chart.setLogMode(x=True, y=log_y)
+        if not log_y:
+            chart.setYRange(0, 1.2 * max(values))
+        chart.showGrid(x=True, y=True, alpha=0.3)
+        chart.setLabel("bottom", "tokens")
+        chart.setLabel("left", label)
+        chart.plot(tokens, values, pen=pg.mkPen("#1f77b4", width=2), symbol="o", symbolBrush="#1f77b4")
+    layout.show()
+    app.processEvents()
+    pg.exporters.ImageExporter(layout.scene()).export(str(out))
+    print(f"wrote {out}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, nargs="+", default=[1, 10], help="copies of the bundled corpus")
@@ -108,8 +143,12 @@ def main() -> int:
     parser.add_argument("--checkout", type=Path, action="append", default=[],
                         help="also run ours from this checkout (another commit)")
     parser.add_argument("--work", type=Path, default=Path("/tmp/bench-corpus-memory"))
+    parser.add_argument("--plot", type=Path, help="draw the runs kept in the work folder into this PNG")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
+    if args.plot:
+        plot(args.work / "results.jsonl", args.plot)
+        return 0
     systems = args.systems + [f"ours@{c.resolve()}" for c in args.checkout]
     print(f"{'tokens':>8} {'system':14} {'seconds':>8} {'Mwords/s':>9} {'peak MB':>8}")
     for repeats in args.repeats:
@@ -117,6 +156,8 @@ def main() -> int:
         rows = {}
         for system in systems:
             r = rows[system] = run(system, corpus, args, args.work)
+            with open(args.work / "results.jsonl", "a") as kept:
+                kept.write(json.dumps({"tokens": tokens, "system": system, **r}) + "\n")
             print(f"{tokens / 1e6:7.1f}M {system[:14]:14} {r['seconds']:8.1f} {tokens / r['seconds'] / 1e6:9.3f} "
                   f"{r['peak'] / 1e6:8.0f}", flush=True)
         if "gensim" in rows:

@@ -175,3 +175,26 @@ def test_a_network_whose_weights_do_not_fit_is_never_built_for_real():
     net = load_module(lambda: torch.nn.Linear(2, 2), {"weight": np.eye(2, dtype=np.float32),
                                                        "bias": np.ones(2, np.float32)})
     assert torch.equal(net.weight, torch.eye(2)) and net.weight.device.type == "cpu"
+
+
+def test_a_checkpoint_written_a_tensor_at_a_time_reads_back_with_the_safetensors_binding(tmp_path):
+    from safetensors import safe_open
+    from safetensors.numpy import load_file
+
+    from models.core.checkpoint import Checkpoint, write_checkpoint
+
+    rng = np.random.default_rng(0)
+    tensors = {f"t{i}": rng.normal(size=shape).astype(dtype) for i, (dtype, shape) in enumerate(
+        [(np.float32, (7, 3)), (np.float64, (5,)), (np.float16, (2, 2, 2)), (np.int64, (1,)), (np.int32, (0,)),
+         (np.uint8, (9,)), (np.bool_, (4,)), (np.int8, (3,)), (np.uint64, (1,))])}
+    tensors["big_endian"] = np.arange(6, dtype=">f4").reshape(2, 3)
+    path = tmp_path / "m.safetensors"
+    with open(path, "wb") as f:
+        write_checkpoint(f, Checkpoint("sgns", {"dim": 3}, tensors, {"vocab": ["a"]}))
+    back = load_file(path)
+    assert set(back) == set(tensors)
+    for name, t in tensors.items():
+        assert back[name].dtype == t.dtype.newbyteorder("=") and back[name].shape == t.shape
+        np.testing.assert_array_equal(back[name], t)
+    with safe_open(path, "np") as f:
+        assert f.metadata()["model"] == "sgns" and json.loads(f.metadata()["config"]) == {"dim": 3}
