@@ -76,13 +76,9 @@ def _scores(unit: np.ndarray, a: np.ndarray, b: np.ndarray, c: np.ndarray, metho
 
 
 # --- the Google analogy questions -------------------------------------------------------------
-@dataclass(frozen=True)
-class SectionScore:
-    name: str
-    correct: int
-    answered: int
-    skipped: int                   # questions with a word outside the (restricted) vocabulary
-    failures: tuple[tuple[str, str, str, str, str], ...] = ()   # (a, b, c, expected, got)
+
+class _Rates:
+    """Accuracy and coverage, for anything that counts ``correct``, ``answered`` and ``skipped``."""
 
     @property
     def accuracy(self) -> float:
@@ -95,7 +91,16 @@ class SectionScore:
 
 
 @dataclass(frozen=True)
-class AnalogyReport:
+class SectionScore(_Rates):
+    name: str
+    correct: int
+    answered: int
+    skipped: int                   # questions with a word outside the (restricted) vocabulary
+    failures: tuple[tuple[str, str, str, str, str], ...] = ()   # (a, b, c, expected, got)
+
+
+@dataclass(frozen=True)
+class AnalogyReport(_Rates):
     path: str
     method: str
     sections: tuple[SectionScore, ...]
@@ -114,15 +119,6 @@ class AnalogyReport:
     @property
     def skipped(self) -> int:
         return self._sum("skipped")
-
-    @property
-    def accuracy(self) -> float:
-        return self.correct / self.answered if self.answered else float("nan")
-
-    @property
-    def coverage(self) -> float:
-        total = self.answered + self.skipped
-        return self.answered / total if total else float("nan")
 
     def group_accuracy(self, syntactic: bool) -> float:
         """Mikolov's split: sections named gram* are syntactic, the others semantic."""
