@@ -99,12 +99,9 @@ def write_checkpoint(f, ckpt: Checkpoint) -> None:
     saving, the peak of a large vocabulary's training. Here each tensor goes from its own memory."""
     meta = {"format_version": str(FORMAT_VERSION), "model": ckpt.model,
             "config": json.dumps(ckpt.config), "extra": json.dumps(ckpt.extra)}
-    arrays = {name: _as_numpy(v) for name, v in sorted(ckpt.tensors.items())}
+    arrays = {name: _little_endian(name, _as_numpy(v)) for name, v in sorted(ckpt.tensors.items())}
     header, offset = {"__metadata__": meta}, 0
     for name, a in arrays.items():
-        if a.dtype.newbyteorder("=") not in _SAFETENSORS_TYPES:
-            raise ValueError(f"tensor {name!r} is of type {a.dtype}, which a checkpoint cannot hold")
-        arrays[name] = a = np.require(a, dtype=a.dtype.newbyteorder("<"), requirements="C")
         header[name] = {"dtype": _SAFETENSORS_TYPES[a.dtype.newbyteorder("=")], "shape": list(a.shape),
                         "data_offsets": [offset, offset + a.nbytes]}
         offset += a.nbytes
@@ -114,6 +111,13 @@ def write_checkpoint(f, ckpt: Checkpoint) -> None:
     f.write(text)
     for a in arrays.values():
         f.write(a.reshape(-1).view(np.uint8))
+
+
+def _little_endian(name: str, a: np.ndarray) -> np.ndarray:
+    """``a`` as safetensors stores it (little-endian, C order): no copy for the usual arrays."""
+    if a.dtype.newbyteorder("=") not in _SAFETENSORS_TYPES:
+        raise ValueError(f"tensor {name!r} is of type {a.dtype}, which a checkpoint cannot hold")
+    return np.require(a, dtype=a.dtype.newbyteorder("<"), requirements="C")
 
 
 def checkpoint_bytes(ckpt: Checkpoint) -> bytes:
