@@ -29,8 +29,13 @@ def main(argv=None) -> int:
     ap.add_argument("--minutes", type=float, default=75.0)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", type=Path, default=dc.PRETRAINED)
+    ap.add_argument("--start", choices=("scratch", "pretrained"), default=SETTINGS["start"],
+                    help="pretrained: go on from the bundled model (its shape and STFT) for more minutes")
+    ap.add_argument("--lr", type=float, default=SETTINGS["lr"],
+                    help="Adam's rate for the first half of the run (then decayed tenfold)")
     args = ap.parse_args(argv)
-    config = replace(dc.DeepClusteringConfig(), **SETTINGS, minutes=args.minutes, threads=args.threads)
+    settings = dict(SETTINGS, start=args.start, lr=args.lr)
+    config = replace(dc.DeepClusteringConfig(), **settings, minutes=args.minutes, threads=args.threads)
     gen = dc.train(config)
     last = [0.0]
 

@@ -99,7 +99,8 @@ def run(system: str, corpus: Path, args, work: Path) -> dict:
         shutil.rmtree(work / "cache", ignore_errors=True)
     shutil.rmtree(out, ignore_errors=True)
     return measure([sys.executable, "-m", "explorer", "train", "sgns", "--corpus", str(corpus), "--epochs", "1",
-                    "--threads", str(args.threads), "--seed", "1", "--out", str(out)], env, checkout)
+                    "--window", "5", "--negative", "5", "--threads", str(args.threads), "--seed", "1",
+                    "--out", str(out)], env, checkout)
 
 
 def plot(results: Path, out: Path) -> None:

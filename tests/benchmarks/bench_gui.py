@@ -13,6 +13,9 @@
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python tests/benchmarks/bench_gui.py --frames-only
     QT_QPA_PLATFORM=offscreen .venv/bin/python tests/benchmarks/bench_gui.py --stall-runs 3
+
+4. ``--load-corpus PATH [--stop-after S]``: the event loop while the window opens a large corpus
+   (a file or a folder), as its Open button does; with ``--stop-after`` Stop is pressed S seconds in.
 """
 from __future__ import annotations
 
@@ -50,6 +53,35 @@ def umap_click_to_picture(window, words: int) -> float:
     return time.perf_counter() - t0
 
 
+class StallProbe:
+    """A 10 ms timer that records the gap between its ticks: how long the event loop was away."""
+
+    def __init__(self):
+        self.gaps, self.last = [], time.perf_counter()
+        self.timer = QTimer(interval=10)
+        self.timer.timeout.connect(self._tick)
+
+    def _tick(self):
+        now = time.perf_counter()
+        self.gaps.append((now - self.last, now))
+        self.last = now
+
+    def __enter__(self):
+        self.t0 = self.last = time.perf_counter()
+        self.timer.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.timer.stop()
+        self.seconds = time.perf_counter() - self.t0
+
+    def figures(self) -> tuple[float, float, list[tuple[float, float]]]:
+        """Longest gap and 99th percentile (ms), and (seconds in, ms) of every gap over 50 ms."""
+        lengths = [g for g, _ in self.gaps] or [0.0]
+        over = [(at - self.t0, g * 1000) for g, at in self.gaps if g > 0.050]
+        return max(lengths) * 1000, float(np.percentile(lengths, 99) * 1000), over
+
+
 def training_stalls(window, epochs: int) -> tuple[float, float, float, list[tuple[float, float]]]:
     """Longest gap, 99th percentile (ms), training seconds, and (seconds into training, ms) of every
     gap over 50 ms."""
@@ -57,22 +89,31 @@ def training_stalls(window, epochs: int) -> tuple[float, float, float, list[tupl
         QApplication.processEvents(QEventLoop.AllEvents, 50)
     window.panel.select_model("sgns")
     window.panel.form.set_value("epochs", epochs)
-    gaps, last = [], [time.perf_counter()]
+    with StallProbe() as probe:
+        window.panel.train_button.click()
+        wait_for(window.model_ready, 1800)
+    stall_max, stall_p99, over = probe.figures()
+    return stall_max, stall_p99, probe.seconds, over
 
-    def tick():
-        now = time.perf_counter()
-        gaps.append((now - last[0], now))
-        last[0] = now
-    timer = QTimer(interval=10)
-    timer.timeout.connect(tick)
-    timer.start()
-    t0 = time.perf_counter()
-    window.panel.train_button.click()
-    wait_for(window.model_ready, 1800)
-    timer.stop()
-    over = [(at - t0, g * 1000) for g, at in gaps if g > 0.050]
-    lengths = [g for g, _ in gaps]
-    return max(lengths) * 1000, float(np.percentile(lengths, 99) * 1000), time.perf_counter() - t0, over
+
+def loading_stalls(window, path: str, stop_after: float | None) -> str:
+    """Open ``path`` as the corpus as the Open button does, and report the event loop meanwhile;
+    with ``stop_after`` seconds, press Stop then and report how long until the window is idle."""
+    with StallProbe() as probe:
+        window.open_corpus(path)
+        if stop_after is None:
+            wait_for(window.corpus_loaded, 7200)
+        else:
+            QTimer.singleShot(int(stop_after * 1000), window.panel.stop_button.click)
+            while "corpus" in window.app.jobs:
+                QApplication.processEvents(QEventLoop.AllEvents, 50)
+    stall_max, stall_p99, over = probe.figures()
+    corpus = window.corpus
+    what = (f"{corpus.n_tokens:,} tokens loaded" if stop_after is None else
+            f"Stop pressed at {stop_after:.0f} s, idle again at {probe.seconds:.1f} s; corpus still "
+            f"{corpus.n_tokens:,} tokens")
+    return (f"loading {path}: {probe.seconds:.1f} s, {what}; longest stall {stall_max:.0f} ms, "
+            f"99th percentile {stall_p99:.0f} ms, {len(over)} tick(s) over 50 ms")
 
 
 def pan_zoom_frames(window, n_points: int, steps: int = 60, keep: bool = False) -> tuple[float, float]:
@@ -141,6 +182,12 @@ def main() -> int:
     window.resize(1400, 860)
     window.show()
     wait_for(window.corpus_loaded, 120)
+    if "--load-corpus" in sys.argv:
+        path = sys.argv[sys.argv.index("--load-corpus") + 1]
+        stop = float(sys.argv[sys.argv.index("--stop-after") + 1]) if "--stop-after" in sys.argv else None
+        print(loading_stalls(window, path, stop), flush=True)
+        window.close()
+        return 0
     runs = int(sys.argv[sys.argv.index("--stall-runs") + 1]) if "--stall-runs" in sys.argv else 1
     for run in range(runs):
         # The first run starts with the start-up warm-up in flight (it waits while a model trains);
