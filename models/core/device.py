@@ -30,8 +30,9 @@ def _torch():
 
 def no_gpu_possible() -> bool:
     """Whether this machine certainly has no GPU Torch could use: on Linux, CUDA needs the
-    /dev/nvidia* device nodes and ROCm /dev/kfd. Elsewhere only Torch can tell."""
-    return sys.platform.startswith("linux") and not glob.glob("/dev/nvidia*") and not os.path.exists("/dev/kfd")
+    /dev/nvidia* device nodes (under WSL, /dev/dxg) and ROCm /dev/kfd. Elsewhere only Torch can tell."""
+    return (sys.platform.startswith("linux") and not glob.glob("/dev/nvidia*")
+            and not any(os.path.exists(node) for node in ("/dev/dxg", "/dev/kfd")))
 
 
 def available_devices() -> list[str]:
