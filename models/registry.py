@@ -52,7 +52,8 @@ class ModelSpec:
     trainer: Callable | None = None
 
     def imported(self) -> ModuleType:
-        """The model's module, imported now if it was not yet: the one place a model module is."""
+        """The model's module, imported now if it was not yet: the one place the registry imports
+        a model module."""
         return importlib.import_module(self.module)
 
     @property
