@@ -21,9 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from explorer.cli.run import run_with_bar
-from models.audio import deep_clustering, wav
-from models.audio.deep_clustering import evaluate_with_oracles, load_model
-from models.audio.explore import SDR_SECONDS
+from models.audio import wav
 from models.printable import printable
 
 
@@ -37,10 +35,13 @@ def add_audio_commands(sub) -> None:
 
 
 def cmd_separate(args) -> int:
+    # deferred: Torch, which every other command of the command line can do without (200 MB)
+    from models.audio import deep_clustering, explore
+
     # The bundled model's folder is read when the command runs, so that another can stand in for it.
     args.model = args.model or deep_clustering.PRETRAINED
     wav.check_outputs([args.out / f"{args.mixture.stem}_source{k}.wav" for k in (1, 2)] + [args.out / "metrics.json"])
-    model = load_model(args.model)
+    model = deep_clustering.load_model(args.model)
     rate = model.sample_rate
     recordings = [wav.read_mono(p, rate, wav.MAX_MIXTURE_SECONDS) for p in [args.mixture, *(args.reference or [])]]
     for rec in recordings:
@@ -55,8 +56,8 @@ def cmd_separate(args) -> int:
         n = min(len(mixture), *(len(r) for r in refs))
         # the estimates written are the ones scored (separating the cut mixture again could
         # order them differently); SDR only where BSS Eval's cost allows
-        scores = evaluate_with_oracles(sources[:, :n], np.stack([r[:n] for r in refs]), mixture[:n],
-                                       model.config.stft(), with_sdr=n <= SDR_SECONDS * rate)
+        scores = deep_clustering.evaluate_with_oracles(sources[:, :n], np.stack([r[:n] for r in refs]), mixture[:n],
+                                                       model.config.stft(), with_sdr=n <= explore.SDR_SECONDS * rate)
         sources = sources[scores["permutation"]]          # source k goes with reference k
         report = _report(scores, args)
     outputs = {args.out / f"{args.mixture.stem}_source{k}.wav": wav.wav_bytes(source, rate)

@@ -52,25 +52,53 @@ def _add_config_flags(parser: argparse.ArgumentParser, config_cls) -> None:
         parser.add_argument(_flag(p.name), dest=f"cfg_{p.name}", **kwargs)
 
 
+class _ModelParser(argparse.ArgumentParser):
+    """``train MODEL``'s parser, filled in from the model's spec when it is the model named (to
+    parse or to show its help): building every model's flags would import every model module,
+    and with them Torch, about 200 MB that training a word model on the CPU never uses."""
+
+    def __init__(self, *args, spec=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.spec, self.filled = spec, False
+
+    def fill(self) -> None:
+        if self.filled:
+            return
+        self.filled, spec = True, self.spec
+        self.description = spec.description
+        if spec.uses_corpus:
+            self.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS,
+                              help="plain-text or .gz file, one sentence or document per line, or a folder of .txt "
+                                   "and .txt.gz files (default: bundled corpus)")
+        self.add_argument("--out", type=Path, required=True, help="folder for the model, vectors and run.json")
+        self.add_argument("--force", action="store_true",
+                          help="replace --out even if it holds files that are not a model's")
+        if spec.resumable:
+            self.add_argument("--resume", type=Path, metavar="DIR",
+                              help="continue the model saved in DIR (stopped early, or for more --epochs or "
+                                   "--steps); its settings are kept unless given here")
+        _add_config_flags(self, spec.config_cls)
+
+    def parse_known_args(self, args=None, namespace=None):
+        self.fill()
+        return super().parse_known_args(args, namespace)
+
+    def format_help(self) -> str:
+        self.fill()
+        return super().format_help()
+
+    def format_usage(self) -> str:
+        self.fill()
+        return super().format_usage()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="explorer", description="Embedding Explorer: train and explore embeddings.")
     sub = parser.add_subparsers(dest="command")
     train = sub.add_parser("train", help="train a model and save it into a folder")
-    models = train.add_subparsers(dest="model", required=True, metavar="MODEL")
+    models = train.add_subparsers(dest="model", required=True, metavar="MODEL", parser_class=_ModelParser)
     for spec in all_models():
-        mp = models.add_parser(spec.name, help=spec.label, description=spec.description)
-        if spec.uses_corpus:
-            mp.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS,
-                            help="plain-text or .gz file, one sentence or document per line, or a folder of .txt and "
-                                 ".txt.gz files (default: bundled corpus)")
-        mp.add_argument("--out", type=Path, required=True, help="folder for the model, vectors and run.json")
-        mp.add_argument("--force", action="store_true",
-                        help="replace --out even if it holds files that are not a model's")
-        if spec.resumable:
-            mp.add_argument("--resume", type=Path, metavar="DIR",
-                            help="continue the model saved in DIR (stopped early, or for more --epochs or "
-                                 "--steps); its settings are kept unless given here")
-        _add_config_flags(mp, spec.config_cls)
+        models.add_parser(spec.name, help=spec.label, spec=spec)
     nb = sub.add_parser("neighbours", help="print the nearest words of a word with cosine similarities")
     nb.add_argument("model", type=Path, help="model folder written by 'train'")
     nb.add_argument("word")

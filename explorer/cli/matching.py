@@ -14,9 +14,6 @@ from pathlib import Path
 
 from explorer.cli.run import at_least_one
 from models.printable import printable
-from models.siamese.audio import load_wav
-from models.siamese.model import load_matcher
-from models.text.mlm import CONTEXT_SENTENCES, load_mlm, word_similarity
 
 
 def add_matching_commands(sub) -> None:
@@ -35,9 +32,12 @@ def add_matching_commands(sub) -> None:
 
 
 def cmd_match(args) -> int:
+    # deferred: Torch, which every other command of the command line can do without (200 MB)
+    from models.siamese import audio, model
+
     at_least_one("-k", args.k)
-    matcher = load_matcher(args.model)
-    query = load_wav(args.query)
+    matcher = model.load_matcher(args.model)
+    query = audio.load_wav(args.query)
     if query.note:
         print(f"note: {printable(query.note)}", file=sys.stderr)
     for rank, (name, score) in enumerate(matcher.match(query.samples, args.k), start=1):
@@ -46,9 +46,11 @@ def cmd_match(args) -> int:
 
 
 def cmd_contextual(args) -> int:
+    from models.text import mlm         # deferred: Torch, as for cmd_match
+
     word, sentences = args.word[0], args.sentences + args.word[1:]
-    sentences = sentences or list(CONTEXT_SENTENCES)
-    sims = word_similarity(load_mlm(args.model), word, sentences)
+    sentences = sentences or list(mlm.CONTEXT_SENTENCES)
+    sims = mlm.word_similarity(mlm.load_mlm(args.model), word, sentences)
     print(json.dumps({"word": word.lower(), "sentences": sentences,
                       "similarity": [[round(float(x), 6) for x in row] for row in sims]}))
     return 0

@@ -74,7 +74,7 @@ class NegativesView(QWidget):
         """Train skip-gram in the training panel with its settings, stopping about once a second
         to score the centre word's pairs (the panel's Stop ends it, keeping the model)."""
         trainer = functools.partial(negatives.watch, centre=self.centre(), every=self.every)
-        spec = dataclasses.replace(registry.get("sgns"), train=trainer)
+        spec = dataclasses.replace(registry.get("sgns"), trainer=trainer)
         self.app.request_training(spec)
 
     def _progress(self, ev) -> None:

@@ -31,9 +31,9 @@ from models.text.corpus import Corpus
 from models.text.embedding import TrainedEmbedding
 from models.text.resume import corpus_to_train, epoch_seed, sentence_sweep, sweep_state
 from models.text.sampling import keep_probabilities
-from models.text.sgns_kernel import (draw, kept, negative_sampling_step, next_random, noise_sampler, prefetch_rows,
-                                     sentence_state)
-from models.text.word2vec import CHUNK_SECONDS, LR_FLOOR
+from models.text.sgns_kernel import (LR_FLOOR, draw, kept, negative_sampling_step, next_random, noise_sampler,
+                                     prefetch_rows, sentence_state)
+from models.text.word2vec import CHUNK_SECONDS
 from models.vectors.store import WordVectors
 
 FIRST_CHUNK = 500         # sentences in the first call, before CHUNK_SECONDS has been measured

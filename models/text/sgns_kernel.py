@@ -28,6 +28,8 @@ from numba.extending import intrinsic
 
 from models.text.sampling import noise_distribution
 
+LR_FLOOR = 1e-4     # the learning rate decays linearly to this fraction of its start
+
 # Sigmoid and loss from tables, as word2vec.c does: three transcendental functions per dot
 # product cost as much as the dot product itself. Scores beyond +-MAX_EXP saturate the sigmoid
 # (an error under 0.0025); the loss there is taken exactly (0, or -z when very wrong).

@@ -60,7 +60,8 @@ def prepare() -> None:
     import models.siamese.audio  # noqa: F401
     import models.text.corpus  # noqa: F401
 
-    models.registry.all_models()        # every trainer module, as a model folder may name any of them
+    for spec in models.registry.all_models():     # every trainer module, as a model folder may name any of them
+        spec.imported()
 
     tune_window()                       # the readers run as they do in the app
     torch.set_num_threads(1)

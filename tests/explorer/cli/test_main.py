@@ -5,6 +5,9 @@ import sys
 import pytest
 
 from explorer.cli.main import main
+from models.core.device import no_gpu_possible
+from models.registry import all_models
+from models.text import onehot
 from tests.explorer.conftest import GROUP_A, planted_corpus
 
 
@@ -30,6 +33,38 @@ def test_train_writes_vectors_model_config_and_run_json_then_neighbours_reads_th
     rows = [line.split("\t") for line in nb.stdout.splitlines()]
     assert len(rows) == 5 and all(-1 <= float(s) <= 1 for _, s in rows)
     assert sum(w in GROUP_A for w, _ in rows) >= 4
+
+
+@pytest.mark.skipif(not no_gpu_possible(), reason="where a GPU may be present, device 'auto' asks Torch")
+def test_training_a_word_model_on_the_cpu_imports_no_torch_nor_another_model(tmp_path):
+    """Torch is about 200 MB of the peak memory of a word model trained from the command line, and
+    the word models' CPU kernels never use it."""
+    argv = ["explorer", "train", "sgns", "--corpus", str(planted_corpus(tmp_path / "c.txt", lines=200)),
+            "--dim", "8", "--epochs", "1", "--min-count", "1", "--threads", "1", "--out", str(tmp_path / "m")]
+    modules = sorted({spec.module for spec in all_models()} | {"torch"})
+    script = ("import json, runpy, sys\n"
+              f"sys.argv = {argv!r}\n"
+              "try:\n"
+              "    runpy.run_module('explorer', run_name='__main__')\n"
+              "except SystemExit as end:\n"
+              "    assert end.code == 0, end.code\n"
+              f"print(json.dumps([m for m in {modules!r} if m in sys.modules]))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.splitlines()[-1]) == ["models.text.word2vec"]
+    assert (tmp_path / "m" / "model.safetensors").is_file()
+
+
+def test_train_help_lists_every_model_and_a_models_help_gives_its_flags_and_description(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    listing = capsys.readouterr().out
+    assert all(spec.name in listing and spec.label in listing for spec in all_models())
+    with pytest.raises(SystemExit):
+        main(["train", "onehot", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--min-count" in text and "--corpus" in text and f"capped at {onehot.MAX_VOCAB:,} words" in text
+    assert "--dim" not in text      # sgns's flag, not onehot's
 
 
 def _bad_inputs(tmp):

@@ -9,6 +9,7 @@ from models.text import word2vec
 from models.text.corpus import read_corpus
 from models.text.sampling import keep_probabilities, noise_distribution, noise_table
 from models.text.word2vec import CBOWConfig, SGNSConfig
+from models.text.word2vec_torch import TorchKernel
 from tests.explorer.conftest import GROUP_A, GROUP_B, planted_corpus
 
 
@@ -46,8 +47,8 @@ def test_the_batched_torch_kernel_learns_the_same_groups(corpus, cbow):
     data = encode(corpus.sentences, vocab)
     rng = np.random.default_rng(0)
     W = ((rng.random((len(vocab), 20), dtype=np.float32) - 0.5) / 20).astype(np.float32)
-    kernel = word2vec._TorchKernel(W, np.zeros_like(W), data, keep_probabilities(vocab.counts, 0.0),
-                                   vocab.counts, cfg, cbow, torch.device("cpu"))
+    kernel = TorchKernel(W, np.zeros_like(W), data, keep_probabilities(vocab.counts, 0.0),
+                         vocab.counts, cfg, cbow, torch.device("cpu"))
     for epoch in range(3):
         loss, pairs = kernel.run(0, data.n_sentences, epoch * data.n_tokens, 3 * data.n_tokens, 100 + epoch)
         assert pairs.sum() > 0 and np.isfinite(loss.sum())
