@@ -211,8 +211,8 @@ class _Training:
         if self.good is None:
             self.good = _copy(weights)
         else:
-            for kept, w in zip(self.good, weights):
-                np.copyto(kept, w)
+            for buffer, w in zip(self.good, weights):
+                np.copyto(buffer, w)
         self.good_at = self.sweep.done
         return snapshot(self.kernel.W), self.labels
 
