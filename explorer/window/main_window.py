@@ -237,15 +237,21 @@ class MainWindow(QMainWindow):
         self.panel._browse()
 
     def open_corpus(self, path: str) -> None:
+        self.app.jobs.cancel("corpus")                  # a corpus still loading gives way to this one
         self.panel.set_can_train(False)
         self.panel.set_corpus(path, "Loading…")
         job = self.app.jobs.run("corpus", read_corpus_steps, path,
                                 on_progress=lambda ev: self.panel.set_corpus(path, f"Loading… {ev.fraction:.0%}"),
                                 on_done=self._corpus_ready)
-        job.failed.connect(lambda err: self.panel.set_corpus(path, err.message))
-        job.cancelled.connect(lambda: self._corpus_stopped(path))
+
+        # A job that gave way ends after the next one started: it must not speak for that one.
+        def current() -> bool:
+            return self.app.jobs.get("corpus") is job
+        job.failed.connect(lambda err: current() and self.panel.set_corpus(path, err.message))
+        job.cancelled.connect(lambda: current() and self._corpus_stopped(path))
         self.panel.stop_button.setEnabled(True)         # Stop abandons the loading
-        job.ended.connect(lambda: self.panel.stop_button.setEnabled("train" in self.app.jobs))
+        job.ended.connect(lambda: self.panel.stop_button.setEnabled(
+            "train" in self.app.jobs or "corpus" in self.app.jobs))
 
     def _corpus_stopped(self, path: str) -> None:
         self.panel.set_corpus(str(self.corpus.path) if self.corpus else path,
