@@ -3,7 +3,7 @@ import pytest
 import soundfile as sf
 import torch
 
-from models.core.events import STOP, Progress, drain
+from models.core.events import drain
 from models.errors import UserError
 from models.siamese import losses
 from models.siamese.audio import load_wav, log_mel
@@ -11,6 +11,7 @@ from models.siamese.database import QuerySettings, build_database, make_query
 from models.siamese.model import (SiameseConfig, SiameseMatcher, baseline_scores, ranking_metrics,
                                   split_items, train)
 from models.siamese.music import SAMPLE_RATE, chorale_names, read_chorale
+from tests.stopping import stopped_at_step
 
 TINY = dict(source="random", items=12, holdout=0.25, item_beats=10.0, steps=30, batch=8, channels=8, dim=16,
             variants=1, queries=1, threads=1, device="cpu", seed=3)
@@ -137,14 +138,7 @@ def test_save_and_load_give_identical_scores(trained, tmp_path):
 
 def test_stop_ends_training_early_and_returns_a_usable_model(cache):
     gen = train(SiameseConfig(**{**TINY, "steps": 500}))
-    ev = next(gen)
-    while not (isinstance(ev, Progress) and ev.unit == "steps" and ev.step >= 3):
-        ev = next(gen)
-    try:
-        while True:
-            gen.send(STOP)
-    except StopIteration as stop:
-        model = stop.value
+    model = stopped_at_step(gen, 3)
     assert model.stats["stopped_early"] and model.stats["steps_done"] < 10
     assert len(model.match(np.zeros(SAMPLE_RATE, dtype=np.float32), k=2)) == 2
 

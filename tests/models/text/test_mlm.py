@@ -2,12 +2,13 @@ import numpy as np
 import pytest
 import torch
 
-from models.core.events import STOP, Progress, drain
+from models.core.events import drain
 from models.errors import UnknownWordError, UserError
 from models.text.corpus import read_corpus
 from models.text.mlm import (IGNORE, MASK, PAD, SPECIALS, MLMConfig, TrainedMLM, contextual_vectors,
                              encode_sequences, mask_tokens, train, word_similarity)
 from tests.explorer.conftest import GROUP_A, GROUP_B, planted_corpus
+from tests.stopping import stopped_at_step
 
 TINY = dict(dim=16, layers=1, heads=2, ff=32, max_len=16, min_count=1, steps=60, batch=32, threads=1,
             device="cpu", seed=2)
@@ -97,14 +98,7 @@ def test_save_and_load_give_identical_contextual_vectors(trained, tmp_path):
 
 def test_stop_ends_training_early_and_keeps_the_model(corpus):
     gen = train(MLMConfig(**{**TINY, "steps": 10_000}), corpus)
-    ev = next(gen)
-    while not (isinstance(ev, Progress) and ev.unit == "steps" and ev.step >= 3):
-        ev = next(gen)
-    try:
-        while True:
-            gen.send(STOP)
-    except StopIteration as stop:
-        model = stop.value
+    model = stopped_at_step(gen, 3)
     assert model.stats["stopped_early"] and model.stats["steps_done"] < 10
     assert contextual_vectors(model, [GROUP_A[0]]).shape == (1, TINY["dim"])
 

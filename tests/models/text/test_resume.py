@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from models.core.events import STOP, drain
+from models.core.events import drain
 from models.core.loop import POINTS_PER_EPOCH
 from models.errors import CorpusError, UserError
 from models.loading import load_embedding
@@ -10,6 +10,7 @@ from models.text import word2vec
 from models.text.corpus import read_corpus
 from models.text.word2vec import CBOWConfig, SGNSConfig
 from tests.explorer.conftest import planted_corpus
+from tests.stopping import stopped_after
 
 
 @pytest.fixture(autouse=True)
@@ -23,17 +24,6 @@ def corpus(tmp_path_factory):
     return read_corpus(planted_corpus(tmp_path_factory.mktemp("c") / "planted.txt", lines=1500))
 
 
-def stopped_after(config, corpus, events: int, resume=None):
-    """The model returned when STOP is sent at the ``events``-th training event."""
-    gen = word2vec.train(config, corpus, resume)
-    seen = 0
-    while seen < events:
-        seen += next(gen).epochs > 0          # training events, not the vocabulary stage's
-    with pytest.raises(StopIteration) as end:
-        gen.send(STOP)
-    return end.value.value
-
-
 @pytest.mark.parametrize("config_cls", [SGNSConfig, CBOWConfig])
 def test_a_run_stopped_saved_and_resumed_twice_matches_the_run_straight_through(corpus, config_cls, tmp_path,
                                                                                 monkeypatch):
@@ -41,11 +31,11 @@ def test_a_run_stopped_saved_and_resumed_twice_matches_the_run_straight_through(
     straight = drain(word2vec.train(config, corpus))
     # Chunks shrinking to single sentences: cut points and call sizes unlike the straight run's.
     monkeypatch.setattr(word2vec, "CHUNK_SECONDS", 1e-6)
-    first = stopped_after(config, corpus, 7)
+    first = stopped_after(word2vec, config, corpus, 7)
     assert first.stats["stopped_early"] and first.state["epoch"] == 0 and 0 < first.state["sentence"]
     first.save(tmp_path / "a")
     monkeypatch.setattr(word2vec, "FIRST_CHUNK", 10_000)     # the rest of epoch 1, then shrinking calls
-    second = stopped_after(config, corpus, 4, resume=load_embedding(tmp_path / "a"))
+    second = stopped_after(word2vec, config, corpus, 4, resume=load_embedding(tmp_path / "a"))
     assert second.state["epoch"] == 1 and 0 < second.state["sentence"]
     second.save(tmp_path / "b")
     resumed = drain(word2vec.train(config, corpus, load_embedding(tmp_path / "b")))
@@ -62,7 +52,7 @@ def test_a_different_seed_after_resuming_gives_a_different_curve(corpus):
     """The check above can fail: resuming with another seed leaves the straight run's path."""
     config = SGNSConfig(dim=16, epochs=2, min_count=1, threads=1, seed=11)
     straight = drain(word2vec.train(config, corpus))
-    cut = stopped_after(config, corpus, 3)
+    cut = stopped_after(word2vec, config, corpus, 3)
     other = drain(word2vec.train(SGNSConfig(dim=16, epochs=2, min_count=1, threads=1, seed=12), corpus, cut))
     assert not np.allclose([x for _, x in other.losses], [x for _, x in straight.losses], atol=1e-6)
 
@@ -79,7 +69,7 @@ def test_a_finished_model_continues_only_for_more_epochs(corpus):
 
 def test_resuming_is_refused_with_a_reason_for_another_corpus_kind_or_size(corpus, tmp_path):
     config = SGNSConfig(dim=16, epochs=2, min_count=1, threads=1)
-    cut = stopped_after(config, corpus, 2)
+    cut = stopped_after(word2vec, config, corpus, 2)
     other = tmp_path / "other.txt"
     other.write_text("\n".join(" ".join(s) for s in corpus.sentences[:300]) + "\n")
     with pytest.raises(CorpusError, match="not the corpus this model was trained on"):

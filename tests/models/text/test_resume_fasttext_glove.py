@@ -3,13 +3,14 @@ cannot be continued is refused with a reason."""
 import numpy as np
 import pytest
 
-from models.core.events import STOP, drain
+from models.core.events import drain
 from models.core.loop import POINTS_PER_EPOCH
 from models.errors import CorpusError, UserError
 from models.loading import load_embedding
 from models.text import fasttext, glove
 from models.text.corpus import read_corpus
 from tests.models.planted import planted_corpus
+from tests.stopping import stopped, stopped_after
 
 
 def fasttext_config(**kw):
@@ -36,25 +37,6 @@ def zipf(tmp_path_factory):
     path = tmp_path_factory.mktemp("z") / "zipf.txt"
     path.write_text("\n".join(" ".join(rng.choice(words, size=10, p=p / p.sum())) for _ in range(600)) + "\n")
     return read_corpus(path)
-
-
-def stop(gen):
-    """What ``gen`` returns once STOP is sent (at every event it still yields, as the CLI does)."""
-    with pytest.raises(StopIteration) as end:
-        for _ in range(3):
-            gen.send(STOP)
-    return end.value.value
-
-
-def stopped_after(module, config, corpus, events: int, resume=None):
-    """The model returned when STOP is sent at the ``events``-th training event."""
-    gen = module.train(config, corpus, resume)
-    seen = 0
-    while seen < events:
-        seen += next(gen).epochs > 0          # training events, not the corpus stages'
-    with pytest.raises(StopIteration) as end:
-        gen.send(STOP)
-    return end.value.value
 
 
 def assert_same_run(resumed, straight):
@@ -118,7 +100,7 @@ def test_glove_stopped_while_counting_resumes_to_the_straight_run(zipf):
     gen = glove.train(config, zipf)
     while "co-occurrences" not in (next(gen).message or ""):
         pass
-    cut = stop(gen)
+    cut = stopped(gen, most=3)
     assert cut.stats["epochs_done"] == 0 and not cut.losses and cut.state["corpus_entries"] == 0
     assert_same_run(drain(glove.train(config, zipf, cut)), straight)
 
