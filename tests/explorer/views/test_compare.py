@@ -27,12 +27,8 @@ def add(qtbot, window, model):
 
 
 @pytest.fixture
-def view(qtbot):
-    from explorer.window.main_window import MainWindow
-
-    w = MainWindow(corpus_path=None, warm_up=False)
-    qtbot.addWidget(w)
-    w.show()
+def view(empty_window):
+    w = empty_window
     v = w.views["Compare"]
     w.tabs.setCurrentWidget(v)
     return v
@@ -136,12 +132,8 @@ def test_the_table_scores_every_session_model_once_and_exports_csv(qtbot, tmp_pa
     workers.shutdown(3000)
 
 
-def test_hidden_maps_are_drawn_when_the_tab_is_shown_or_a_word_is_selected(qtbot):
-    from explorer.window.main_window import MainWindow
-
-    w = MainWindow(corpus_path=None, warm_up=False)
-    qtbot.addWidget(w)
-    w.show()
+def test_hidden_maps_are_drawn_when_the_tab_is_shown_or_a_word_is_selected(qtbot, empty_window):
+    w = empty_window
     view = w.views["Compare"]
     rng = np.random.default_rng(2)
     words = [f"w{i}" for i in range(50)]

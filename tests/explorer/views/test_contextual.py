@@ -3,8 +3,6 @@ import numpy as np
 import pytest
 import torch
 
-from explorer import workers
-from explorer.window.main_window import MainWindow
 from models.text.mlm import SPECIALS, MLMConfig, MLMNet, TrainedMLM
 from models.text.vocab import Vocabulary
 from tests.explorer.views.test_map import known_embedding
@@ -24,16 +22,13 @@ def tiny_mlm(seed=0):
 
 
 @pytest.fixture
-def view(qtbot):
-    w = MainWindow(corpus_path=None, warm_up=False)
-    qtbot.addWidget(w)
-    w.show()
+def view(qtbot, empty_window):
+    w = empty_window
     v = w.views["Contextual"]
     w.tabs.setCurrentWidget(v)
     with qtbot.waitSignal(v.compared, timeout=10_000):
         w.app.trained.emit(tiny_mlm())
-    yield v
-    workers.shutdown(3000)
+    return v
 
 
 def compare(qtbot, view, word, *sentences):

@@ -79,13 +79,9 @@ def test_png_export_writes_an_image(window, tmp_path):
     assert not image.isNull() and image.width() > 100
 
 
-def test_a_hidden_heatmap_draws_a_new_model_only_when_its_tab_is_shown(qtbot):
+def test_a_hidden_heatmap_draws_a_new_model_only_when_its_tab_is_shown(qtbot, empty_window):
     # A tab nobody looks at costs the window's thread nothing as a model arrives.
-    from explorer.window.main_window import MainWindow
-
-    w = MainWindow(corpus_path=None, warm_up=False)
-    qtbot.addWidget(w)
-    w.show()
+    w = empty_window
     view = w.views["Heatmap"]
     with qtbot.waitSignal(w.projection_done, timeout=30_000):
         w.set_model(known_embedding())

@@ -3,7 +3,6 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
 
-from explorer.window.main_window import MainWindow
 from explorer.views.projection_map import SELECTED, place_labels
 from models.text.embedding import TrainedEmbedding
 from models.text.presets import WORD_GROUPS
@@ -23,10 +22,8 @@ def known_embedding(n_extra=200, seed=0):
 
 
 @pytest.fixture
-def loaded(qtbot):
-    w = MainWindow(corpus_path=None, warm_up=False)
-    qtbot.addWidget(w)
-    w.show()
+def loaded(qtbot, empty_window):
+    w = empty_window
     with qtbot.waitSignal(w.projection_done, timeout=30_000):
         w.set_model(known_embedding())
     return w

@@ -3,8 +3,6 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from explorer import workers
-from explorer.window.main_window import MainWindow
 from models.core.events import drain
 from models.siamese.model import SiameseConfig, train
 from models.siamese.music import SAMPLE_RATE
@@ -21,17 +19,14 @@ def matcher(tmp_path_factory):
 
 
 @pytest.fixture
-def view(qtbot, matcher):
-    w = MainWindow(corpus_path=None, warm_up=False)
-    qtbot.addWidget(w)
-    w.show()
+def view(qtbot, matcher, empty_window):
+    w = empty_window
     v = w.views["Matching"]
     w.tabs.setCurrentWidget(v)
     with qtbot.waitSignals([v.ready, v.matched], timeout=30_000):
         w.app.trained.emit(matcher)
     yield v
     v.player.stop()
-    workers.shutdown(3000)
 
 
 def exact_excerpt(view, item, start_s=1.0, seconds=3.0):

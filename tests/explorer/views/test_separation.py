@@ -36,13 +36,9 @@ def two_sources(seconds=0.6):
 
 
 @pytest.fixture
-def window(qtbot):
-    w = MainWindow(corpus_path=None, warm_up=False)
-    qtbot.addWidget(w)
-    w.show()
-    w.tabs.setCurrentWidget(w.views["Separation"])
-    yield w
-    workers.shutdown(3000)
+def window(empty_window):
+    empty_window.tabs.setCurrentWidget(empty_window.views["Separation"])
+    return empty_window
 
 
 @pytest.fixture
