@@ -8,7 +8,8 @@ at run time:
 - Festival (Debian's ``festival`` and ``festvox-*`` packages): diphone, unit-selection and HTS
   voices built from recordings of real people, speaking English sentences of the bundled corpus;
 - real recorded speech: the prompts of Debian's ``asterisk-core-sounds-*-wav`` packages (five
-  professional speakers, 8 kHz).
+  professional speakers, 8 kHz) and of ``asterisk-prompt-es-co`` and ``asterisk-prompt-fr-armelle``
+  (two more, GSM 6.10 at 8 kHz).
 
 What is held out, never trained on, so that the figures measure voices the model never heard:
 
@@ -20,11 +21,12 @@ What is held out, never trained on, so that the figures measure voices the model
 
 Debian's flite voices, the CMU Arctic recordings and the alsa-utils sound files are used nowhere.
 
-    apt-get install festival festvox-kdlpc16k festvox-italp16k festvox-itapc16k \\
-        festvox-czech-dita festvox-czech-krb festvox-czech-machac festvox-ru \\
+    apt-get install festival festvox-kdlpc16k festvox-kallpc16k festvox-italp16k festvox-itapc16k \\
+        festvox-czech-dita festvox-czech-krb festvox-czech-machac festvox-czech-ph festvox-ru \\
         festvox-suopuhe-lj festvox-suopuhe-mv festvox-ca-ona-hts \\
         asterisk-core-sounds-en-wav asterisk-core-sounds-es-wav asterisk-core-sounds-fr-wav \\
-        asterisk-core-sounds-it-wav asterisk-core-sounds-ru-wav
+        asterisk-core-sounds-it-wav asterisk-core-sounds-ru-wav \\
+        asterisk-prompt-es-co asterisk-prompt-fr-armelle
     .venv/bin/python tools/separation_data.py        # writes $EMBEDDING_EXPLORER_CACHE/dc-broad-1
 
 The output is one safetensors bank per split (int16 audio at 8 kHz, utterance offsets, speaker
@@ -66,9 +68,14 @@ ESPEAK_VARIANTS = ("m1", "m2", "m3", "m4", "m6", "m8", "f1", "f2", "f3", "f4", "
 FESTIVAL_TRAIN = ("lp_diphone", "czech_dita", "czech_krb", "czech_machac", "hy_fi_mv_diphone",
                   "suo_fi_lj_diphone", "msu_ru_nsh_clunits")
 FESTIVAL_HELDOUT = ("ked_diphone", "pc_diphone", "upc_ca_ona_hts")
+# Added after the held-out voices were drawn, so that their sentences (drawn from the same random
+# stream) stay what they were: men's voices, which the first training set lacked.
+FESTIVAL_TRAIN_MEN = ("kal_diphone", "czech_ph")
 ASTERISK = Path("/usr/share/asterisk/sounds")
 REAL_TRAIN = ("en_US_f_Allison", "es_MX_f_Allison", "it_IT_f_Menardi", "ru_RU_f_IvrvoiceRU")
 REAL_HELDOUT = ("it_IT_m_Carlo", "fr_CA_f_June")
+# GSM 6.10 prompts without a header (folder under ASTERISK -> the speaker's name)
+REAL_TRAIN_GSM = {"es": "ColombianSpanish", "fr": "Armelle"}
 
 
 def espeak_speakers(rng: np.random.Generator) -> list[dict]:
@@ -129,6 +136,17 @@ def read_asterisk(speaker: str) -> list[np.ndarray]:
             continue
         if len(samples) >= MIN_SECONDS * SAMPLE_RATE:
             out.append(samples)
+    return out
+
+
+def read_gsm(folder: str) -> list[np.ndarray]:
+    """Headerless GSM 6.10 prompts at 8 kHz (libsndfile decodes them given the format)."""
+    out = []
+    for path in sorted((ASTERISK / folder).glob("*.gsm")):
+        samples, _ = soundfile.read(str(path), format="RAW", subtype="GSM610", samplerate=8000, channels=1,
+                                    dtype="float32")
+        if len(samples) >= MIN_SECONDS * 8000:
+            out.append(samples if SAMPLE_RATE == 8000 else wav.resample(samples, 8000, SAMPLE_RATE))
     return out
 
 
@@ -219,12 +237,21 @@ def main(argv=None) -> int:
                 utts = speak_festival(voice, sentences[start:start + FESTIVAL_UTTERANCES], Path(tmp))
                 print(f"  Festival {voice}: {len(utts)} utterances ({split})")
                 add(split, utts, [f"festival:{voice}"] * len(utts))
+        for voice in FESTIVAL_TRAIN_MEN:
+            start = int(rng.integers(len(sentences) - FESTIVAL_UTTERANCES))
+            utts = speak_festival(voice, sentences[start:start + FESTIVAL_UTTERANCES], Path(tmp))
+            print(f"  Festival {voice}: {len(utts)} utterances (train)")
+            add("train", utts, [f"festival:{voice}"] * len(utts))
     for split, speakers in (("train", REAL_TRAIN), ("heldout_real", REAL_HELDOUT)):
         for speaker in speakers:
             utts = read_asterisk(speaker)
             print(f"  Asterisk {speaker}: {len(utts)} prompts ({split})")
             # one name per person: Allison recorded both the English and the Spanish prompts
             add(split, utts, [f"asterisk:{speaker.rsplit('_', 1)[-1]}"] * len(utts))
+    for folder, speaker in REAL_TRAIN_GSM.items():
+        utts = read_gsm(folder)
+        print(f"  Asterisk {speaker}: {len(utts)} prompts (train)")
+        add("train", utts, [f"asterisk:{speaker}"] * len(utts))
     args.out.mkdir(parents=True, exist_ok=True)
     names = {}
     for split, (utts, speakers) in banks.items():

@@ -109,6 +109,17 @@ def test_augmented_batches_keep_each_voice_level_and_add_noise_well_below_it():
     assert not np.allclose(out[:, :2], clean, atol=1e-3)       # rooms and filters changed some
 
 
+@pytest.mark.parametrize("speed", [0.8, 1.25])
+def test_a_changed_speed_moves_a_tone_by_that_factor_and_keeps_the_length(speed):
+    t = np.arange(RATE) / RATE
+    tone = np.sin(2 * np.pi * 400 * t).astype(np.float32)
+    out = broad.change_speed(tone, speed)
+    assert out.shape == tone.shape and out.dtype == np.float32
+    heard = out[: int(RATE / max(speed, 1.0)) - 200]        # the part the slower or faster tone still fills
+    peak = np.argmax(np.abs(np.fft.rfft(heard))) * RATE / len(heard)
+    assert abs(peak - 400 * speed) < 5
+
+
 def test_a_noise_channel_is_part_of_the_mixture_but_owns_no_bin():
     clean = torch.from_numpy(np.stack([hum_and_chirp(0.5)]))
     noise = torch.randn(1, 1, clean.shape[2]) * 0.01
