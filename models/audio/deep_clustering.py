@@ -35,7 +35,7 @@ import torch
 from torch import nn
 
 from models.audio import broad, demo, metrics
-from models.audio.features import (STFTConfig, active_bins, apply_masks, as_tensor, ideal_binary_mask,
+from models.audio.features import (EPS, STFTConfig, active_bins, apply_masks, as_tensor, ideal_binary_mask,
                                    ideal_ratio_mask, normalised_log_magnitude, stft)
 from models.audio.wav import MAX_RATE, MIN_RATE
 from models.core.checkpoint import load_module
@@ -57,6 +57,7 @@ SNAPSHOT_BINS = 1500       # TF-bin embeddings sent with a progress event, for t
 SNAPSHOT_SECONDS = 2.0
 EVENT_SECONDS = 0.1        # at most ten progress events a second
 VALIDATIONS = 10           # validation passes per training run
+MASK_LOSS_WEIGHT = 1.0     # the mask head's loss beside the embeddings' (both 0.1-0.3 once trained)
 LAST, BEST = "net.", "best."   # a training state's copies of the weights reached and of the best ones
 CHUNK_SECONDS = 20.0       # long mixtures are separated this much at a time...
 OVERLAP_SECONDS = 2.0      # ...with this much shared by neighbours, to order and cross-fade them
@@ -77,6 +78,8 @@ class DeepClusteringConfig:
     lr: float = param(2e-3, "Adam learning rate (held for the first half, then decayed tenfold)",
                       low=1e-6, high=1.0, advanced=True)
     dropout: float = param(0.0, "Dropout between LSTM layers", low=0.0, high=0.9, advanced=True)
+    mask_head: bool = param(False, "Chimera++: a mask-inference head beside the embeddings, trained with them; "
+                                   "it then gives the masks, and the embeddings the picture", advanced=True)
     n_fft: int = param(256, "STFT window in samples (256 = 32 ms at 8 kHz)", choices=(128, 256, 512),
                        advanced=True)
     hop: int = param(128, "STFT hop in samples (128 = 16 ms at 8 kHz)", choices=(32, 64, 128), advanced=True)
@@ -111,7 +114,7 @@ class DeepClusteringConfig:
                       high=2**31 - 1, advanced=True)
 
     # The network's shape, and the demo data and training mixtures it learns from, must stay.
-    FIXED_ON_RESUME: ClassVar[tuple[str, ...]] = ("hidden", "layers", "embedding_dim", "n_fft", "hop",
+    FIXED_ON_RESUME: ClassVar[tuple[str, ...]] = ("hidden", "layers", "embedding_dim", "n_fft", "hop", "mask_head",
                                                   "train_per_voice", "valid_mixtures", "test_mixtures", "seed",
                                                   "data")
     SHAPE: ClassVar[tuple[str, ...]] = ("hidden", "layers", "embedding_dim", "n_fft", "hop")
@@ -159,9 +162,14 @@ def deep_clustering_loss(embedding: torch.Tensor, labels: torch.Tensor,
 # --- the network -----------------------------------------------------------------------------
 
 class DeepClusteringNet(nn.Module):
-    """(batch, freqs, frames) normalised log magnitude -> (batch, freqs, frames, dim) unit vectors."""
+    """(batch, freqs, frames) normalised log magnitude -> (batch, freqs, frames, dim) unit vectors.
 
-    def __init__(self, n_freqs: int, hidden: int, layers: int, dim: int, dropout: float = 0.0):
+    With ``mask_head`` (Chimera++, Wang, Le Roux & Hershey 2018) a second linear layer on the same
+    BLSTM gives each bin a share for each of two sources (softmax), trained by permutation-invariant
+    phase-sensitive mask approximation beside the embedding loss; :meth:`heads` returns both."""
+
+    def __init__(self, n_freqs: int, hidden: int, layers: int, dim: int, dropout: float = 0.0,
+                 mask_head: bool = False):
         super().__init__()
         self.n_freqs, self.dim = n_freqs, dim
         # per-frequency standardisation, estimated from training batches before the first step
@@ -170,18 +178,26 @@ class DeepClusteringNet(nn.Module):
         self.blstm = nn.LSTM(n_freqs, hidden, layers, batch_first=True, bidirectional=True,
                              dropout=dropout if layers > 1 else 0.0)
         self.embed = nn.Linear(2 * hidden, n_freqs * dim)
+        self.mask = nn.Linear(2 * hidden, n_freqs * 2) if mask_head else None
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return self.heads(features)[0]
+
+    def heads(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(embeddings (b, f, t, dim), masks (b, 2, f, t) summing to 1 over the two, or None)."""
         b, f, t = features.shape
         x = (features - self.feature_mean[:, None]) / self.feature_std[:, None]
         h, _ = self.blstm(x.transpose(1, 2))                       # (b, t, 2 hidden)
         v = self.embed(h).view(b, t, f, self.dim).transpose(1, 2)  # (b, f, t, dim)
-        return nn.functional.normalize(v, dim=-1)
+        masks = None
+        if self.mask is not None:
+            masks = torch.softmax(self.mask(h).view(b, t, f, 2), dim=-1).permute(0, 3, 2, 1)
+        return nn.functional.normalize(v, dim=-1), masks
 
 
 def _build_net(config: DeepClusteringConfig) -> DeepClusteringNet:
     return DeepClusteringNet(config.stft().n_freqs, config.hidden, config.layers, config.embedding_dim,
-                             config.dropout)
+                             config.dropout, config.mask_head)
 
 
 # --- k-means ---------------------------------------------------------------------------------
@@ -258,21 +274,26 @@ class DeepClusteringModel(TrainedResult):
     model = NAME
 
     @torch.no_grad()
-    def embed(self, wave) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(samples,) -> (mixture STFT (F, T), embeddings (F, T, D), active bins (F, T)), on CPU."""
+    def heads(self, wave):
+        """(samples,) -> (mixture STFT (F, T), embeddings (F, T, D), the mask head's masks (2, F, T)
+        or None, active bins (F, T)), on CPU."""
         self.net.eval()
         device = next(self.net.parameters()).device
         spec = stft(as_tensor(wave, device), self.config.stft())
-        v = self.net(normalised_log_magnitude(spec)[None])[0]
-        return spec.cpu(), v.cpu(), active_bins(spec, self.config.silence_db).cpu()
+        v, head = self.net.heads(normalised_log_magnitude(spec)[None])
+        head = head[0].cpu() if head is not None else None
+        return spec.cpu(), v[0].cpu(), head, active_bins(spec, self.config.silence_db).cpu()
 
     @torch.no_grad()
     def masks(self, wave) -> tuple[torch.Tensor, tuple]:
-        """Masks (2, F, T) from k-means on the audible bins' embeddings; every bin, silent ones too,
-        goes to the nearer centroid. Binary, or with ``soft_mask`` > 0 each bin's share of the two
-        is softmax(-soft_mask * squared distance to each centroid): a bin between the clouds, where
-        both voices sound, is shared instead of given whole to one."""
-        spec, v, active = self.embed(wave)
+        """Masks (2, F, T): the mask head's when the model has one (each bin's owner then the larger
+        of its two shares), else from k-means on the audible bins' embeddings, every bin, silent
+        ones too, going to the nearer centroid. Binary, or with ``soft_mask`` > 0 each bin's share
+        of the two is softmax(-soft_mask * squared distance to each centroid): a bin between the
+        clouds, where both voices sound, is shared instead of given whole to one."""
+        spec, v, head, active = self.heads(wave)
+        if head is not None:
+            return head, (spec, v, active, head.argmax(0))
         gen = torch.Generator().manual_seed(self.config.seed)
         _, centroids = kmeans(v[active], 2, self.config.kmeans_inits, generator=gen)
         dist = torch.cdist(v.reshape(-1, v.shape[-1]), centroids)
@@ -423,21 +444,41 @@ def evaluate_with_oracles(estimates, references, mixture, stft_cfg: STFTConfig, 
 # --- training --------------------------------------------------------------------------------
 
 def _batch(sources: torch.Tensor, cfg: STFTConfig, silence_db: float):
-    """(B, 2 or 3, samples) sources -> features (B, F, T), one-hot labels (B, F*T, 2), weights (B, F*T).
+    """(B, 2 or 3, samples) sources -> features (B, F, T), one-hot labels (B, F*T, 2), weights
+    (B, F*T), and what a mask head learns from: the mixture's magnitude (B, F, T) and each voice's
+    truncated phase-sensitive magnitude (B, 2, F, T), |S| cos(angle X - angle S) within [0, |X|].
 
     A third source is background noise: part of the mixture, owner of no bin (each bin goes to the
     louder voice)."""
     specs = stft(sources, cfg)                       # (B, S, F, T)
     mix = specs.sum(1)
-    labels = ideal_binary_mask(specs[:, :2]).flatten(2).transpose(1, 2)
+    voices = specs[:, :2]
+    labels = ideal_binary_mask(voices).flatten(2).transpose(1, 2)
     weights = active_bins(mix, silence_db).flatten(1)
-    return normalised_log_magnitude(mix), labels, weights
+    magnitude = mix.abs()
+    phase_sensitive = (voices * mix.conj()[:, None]).real / (magnitude[:, None] + EPS)
+    phase_sensitive = torch.minimum(phase_sensitive.clamp(min=0.0), magnitude[:, None])
+    return normalised_log_magnitude(mix), labels, weights, (magnitude, phase_sensitive)
+
+
+def mask_loss(masks: torch.Tensor, magnitude: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Chimera++'s mask-inference loss, per item (B,): the L1 distance between the masked mixture
+    magnitude ``masks * magnitude`` (B, 2, F, T) and the phase-sensitive ``target`` (B, 2, F, T) in
+    the better of the two orders (permutation-invariant), over the mixture's mean magnitude so that
+    loudness does not weigh."""
+    estimate = masks * magnitude[:, None]
+    same = (estimate - target).abs().mean(dim=(1, 2, 3))
+    swapped = (estimate - target.flip(1)).abs().mean(dim=(1, 2, 3))
+    return torch.minimum(same, swapped) / magnitude.mean(dim=(1, 2)).clamp(min=EPS)
 
 
 def _loss(net, batch) -> torch.Tensor:
-    features, labels, weights = batch
-    v = net(features)
-    return deep_clustering_loss(v.flatten(1, 2), labels, weights).mean()
+    features, labels, weights, (magnitude, target) = batch
+    v, masks = net.heads(features)
+    loss = deep_clustering_loss(v.flatten(1, 2), labels, weights).mean()
+    if masks is not None:
+        loss = loss + MASK_LOSS_WEIGHT * mask_loss(masks, magnitude, target).mean()
+    return loss
 
 
 def _fixed_crops(mixtures: list[demo.Mixture], samples: int) -> torch.Tensor:
@@ -458,7 +499,7 @@ def _fit_feature_stats(net: DeepClusteringNet, batches) -> None:
 def _snapshot(net, batch) -> tuple[np.ndarray, tuple[str, ...]]:
     """Embeddings of up to SNAPSHOT_BINS audible bins of the first validation mixture, with the
     name of the speaker who owns each: the live view watches them part into two clouds."""
-    features, labels, weights = batch
+    features, labels, weights, _ = batch
     net.eval()
     v = net(features[:1]).flatten(1, 2)[0]
     net.train()
@@ -562,7 +603,11 @@ def _prepare(config: DeepClusteringConfig, base, state: TrainingState | None, de
         return _batch(torch.from_numpy(sources).to(device), stft_cfg, config.silence_db)
 
     if base is not None:
-        net.load_state_dict(base.net.state_dict())
+        # a mask head the bundled model lacks starts from random weights on its trained BLSTM
+        missing, unexpected = net.load_state_dict(base.net.state_dict(), strict=False)
+        if unexpected or any(not k.startswith("mask.") for k in missing):
+            raise UserError("The bundled separation model does not fit this network.",
+                            "Reinstall the program, or train from scratch (Start: scratch).")
     elif state is None:
         with torch.no_grad():
             _fit_feature_stats(net, [draw() for _ in range(4)])

@@ -123,8 +123,8 @@ def test_a_changed_speed_moves_a_tone_by_that_factor_and_keeps_the_length(speed)
 def test_a_noise_channel_is_part_of_the_mixture_but_owns_no_bin():
     clean = torch.from_numpy(np.stack([hum_and_chirp(0.5)]))
     noise = torch.randn(1, 1, clean.shape[2]) * 0.01
-    feats, labels, weights = dc._batch(torch.cat([clean, noise], 1), dc.STFTConfig(), 40.0)
-    quiet_feats, quiet_labels, _ = dc._batch(clean, dc.STFTConfig(), 40.0)
+    feats, labels, weights, _ = dc._batch(torch.cat([clean, noise], 1), dc.STFTConfig(), 40.0)
+    quiet_feats, quiet_labels, _, _ = dc._batch(clean, dc.STFTConfig(), 40.0)
     assert labels.shape[-1] == 2 and torch.equal(labels, quiet_labels)
     assert not torch.allclose(feats, quiet_feats)
 
@@ -189,6 +189,39 @@ def test_fine_tuning_starts_from_the_bundled_weights_and_keeps_their_shape(tmp_p
     assert torch.equal(model.net.feature_mean, base.net.feature_mean)   # not re-estimated
     for key, value in base.net.state_dict().items():
         assert torch.allclose(model.net.state_dict()[key], value, atol=1e-2), key
+
+
+def test_the_mask_loss_is_zero_for_the_phase_sensitive_masks_in_either_order_and_not_for_others():
+    clean = torch.from_numpy(np.stack([hum_and_chirp(0.5), hum_and_chirp(0.5)[::-1].copy()]))
+    _, _, _, (magnitude, target) = dc._batch(clean, dc.STFTConfig(), 40.0)
+    assert (target >= 0).all() and (target <= magnitude[:, None] + 1e-6).all()
+    ideal = target / (magnitude[:, None] + 1e-8)
+    assert dc.mask_loss(ideal, magnitude, target).max() < 1e-4
+    assert dc.mask_loss(ideal.flip(1), magnitude, target).max() < 1e-4     # permutation-invariant
+    assert dc.mask_loss(torch.full_like(ideal, 0.5), magnitude, target).min() > 0.1
+
+
+def test_a_mask_head_is_added_to_the_bundled_weights_trained_saved_and_separates_with_its_masks(
+        tmp_path, monkeypatch):
+    monkeypatch.setenv(demo.CACHE_ENV, str(tmp_path / "cache"))
+    base = tiny_model(seed=4, train_per_voice=2, valid_mixtures=2, test_mixtures=2)
+    base.save(tmp_path / "bundled")
+    monkeypatch.setattr(dc, "PRETRAINED", tmp_path / "bundled")
+    config = DeepClusteringConfig(start="pretrained", mask_head=True, steps=3, batch_size=2, chunk_seconds=0.3,
+                                  kmeans_inits=1, threads=1, device="cpu", train_per_voice=2, valid_mixtures=2,
+                                  test_mixtures=2)
+    model = drain(dc.train(config))
+    assert model.net.mask is not None and model.config.mask_head
+    for key, value in base.net.state_dict().items():
+        assert torch.allclose(model.net.state_dict()[key], value, atol=5e-2), key
+    model.save(tmp_path / "chimera")
+    back = dc.DeepClusteringModel.load(tmp_path / "chimera")
+    wave = hum_and_chirp(1.0).sum(0)
+    masks, (spec, v, active, owner) = back.masks(wave)
+    _, _, head, _ = back.heads(wave)
+    assert torch.equal(masks, head) and torch.equal(owner, head.argmax(0))
+    torch.testing.assert_close(masks.sum(0), torch.ones_like(masks[0]))
+    np.testing.assert_allclose(back.separate(wave).sources.sum(0), wave, atol=1e-4)
 
 
 def test_fine_tuning_without_a_bundled_model_says_what_to_do(tmp_path, monkeypatch):

@@ -1,5 +1,6 @@
 """Reading recordings: damaged headers refused before allocating, NaN refused, clipping counted."""
 import struct
+from pathlib import Path
 
 import numpy as np
 import pytest
