@@ -33,8 +33,10 @@ def main(argv=None) -> int:
                     help="pretrained: go on from the bundled model (its shape and STFT) for more minutes")
     ap.add_argument("--lr", type=float, default=SETTINGS["lr"],
                     help="Adam's rate for the first half of the run (then decayed tenfold)")
+    ap.add_argument("--mask-head", action="store_true",
+                    help="train a Chimera++ mask-inference head beside the embeddings (added to a pretrained model)")
     args = ap.parse_args(argv)
-    settings = dict(SETTINGS, start=args.start, lr=args.lr)
+    settings = dict(SETTINGS, start=args.start, lr=args.lr, mask_head=args.mask_head)
     config = replace(dc.DeepClusteringConfig(), **settings, minutes=args.minutes, threads=args.threads)
     gen = dc.train(config)
     last = [0.0]
