@@ -113,6 +113,11 @@ def main(argv=None) -> int:
           f"{model.stats.get('seconds', 0) / 60:.0f} min of training)")
     print_table("SI-SDR improvement, dB (mean over mixtures of the two sources' mean)",
                 {label: score(model, mixtures) for label, mixtures in sets.items()})
+    if model.net.mask is not None:
+        head, model.net.mask = model.net.mask, None     # the same embeddings, clustered by k-means instead
+        print_table("the same network without its mask head: k-means on the embeddings",
+                    {label: score(model, mixtures) for label, mixtures in sets.items()})
+        model.net.mask = head
     print(f"\none minute of 16 kHz audio, file to separated voices: {minute_at_16k(model, sets['(a) demo test voices']):.2f} s")
     if args.long_minutes:
         seconds, peak, size = long_recording(args.model, args.long_minutes, sets["(a) demo test voices"])
