@@ -3,7 +3,8 @@
 The mixture's spectrogram carries the estimated mask as a tint; beside it the audible
 time-frequency bins (up to 4,000, evenly sampled) are points placed by their embeddings (PCA, or
 UMAP on demand), coloured by the voice that is truly louder in each bin (when the voices alone
-are known) or by k-means cluster.
+are known) or by the estimate each bin went to (its k-means cluster, or the larger share of a
+mask head's mask).
 Brushing a rectangle in either plot marks the same bins in the other, so one can ask "where do
 these points live in the spectrogram?" and "how do the bins of this formant embed?". Below:
 each estimated source as spectrogram and waveform (over its reference), players with a moving
@@ -163,7 +164,7 @@ class SeparationView(QWidget):
         self.scatter_box.brushed.connect(self._scatter_brushed)
         self.colour_box = QComboBox()
         self.colour_box.addItem("louder voice (truth)", "truth")
-        self.colour_box.addItem("k-means cluster", "cluster")
+        self.colour_box.addItem("k-means cluster", "cluster")     # renamed for a model with a mask head
         self.colour_box.currentIndexChanged.connect(lambda _: self._draw_scatter())
         self.layout_box = QComboBox()
         self.layout_box.addItems(["PCA", "UMAP"])
@@ -257,8 +258,10 @@ class SeparationView(QWidget):
         score = s.get("test_si_sdr_improvement")
         scored = f" · test SI-SDR improvement {score:.1f} dB" if isinstance(score, (int, float)) else ""
         c = model.config
+        head = " and a mask head (Chimera++)" if c.mask_head else ""
         self.model_label.setText(f"Model: deep clustering, BLSTM {c.layers}×{c.hidden}, {c.embedding_dim}-D "
-                                 f"embeddings, {model.sample_rate:,} Hz · {trained}{scored}")
+                                 f"embeddings{head}, {model.sample_rate:,} Hz · {trained}{scored}")
+        self.colour_box.setItemText(1, "mask-head owner" if c.mask_head else "k-means cluster")
         keep = [(self.mixture_box.itemText(i), self.mixture_box.itemData(i)) for i in range(self.mixture_box.count())
                 if not isinstance(self.mixture_box.itemData(i), (explore.DemoChoice, explore.ExampleChoice))]
         spec = c.demo_spec()

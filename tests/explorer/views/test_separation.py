@@ -16,14 +16,15 @@ from models.core.events import Progress
 RATE = 8000
 
 
-def tiny_model(seed=0):
+def tiny_model(seed=0, mask_head=False):
     """An untrained tiny net is enough: the view shows whatever the model makes of the mixture."""
     import torch
 
     torch.manual_seed(seed)
     cfg = DeepClusteringConfig(hidden=8, layers=1, embedding_dim=4, kmeans_inits=2, device="cpu",
-                               test_mixtures=3)
-    net = DeepClusteringNet(cfg.stft().n_freqs, cfg.hidden, cfg.layers, cfg.embedding_dim).eval()
+                               test_mixtures=3, mask_head=mask_head)
+    net = DeepClusteringNet(cfg.stft().n_freqs, cfg.hidden, cfg.layers, cfg.embedding_dim,
+                            mask_head=mask_head).eval()
     return DeepClusteringModel(cfg, net, RATE, {"steps": 5, "seconds": 1.0})
 
 
@@ -63,6 +64,15 @@ def test_a_dc_model_is_taken_up_with_the_demo_test_mixtures_to_choose(window):
     assert len(examples) == 3 and choices[:3] == examples        # the bundled examples come first
     demos = choices[3:]
     assert [c.index for c in demos] == [0, 1, 2] and all(isinstance(c, explore.DemoChoice) for c in demos)
+
+
+def test_a_model_with_a_mask_head_says_so_and_colours_bins_by_its_owner_not_by_k_means(qtbot, window):
+    view = window.views["Separation"]
+    view.set_model(tiny_model(mask_head=True))
+    assert "mask head (Chimera++)" in view.model_label.text()
+    assert view.colour_box.itemText(1) == "mask-head owner"
+    view.set_model(tiny_model())
+    assert "mask head" not in view.model_label.text() and view.colour_box.itemText(1) == "k-means cluster"
 
 
 def test_a_model_just_trained_separates_the_first_test_mixture_without_a_press_of_separate(qtbot, window):
