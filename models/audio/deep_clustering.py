@@ -564,7 +564,9 @@ def _starting_point(config: DeepClusteringConfig):
     if config.start != "pretrained":
         return config, None
     base = load_pretrained()
-    return replace(config, **{k: getattr(base.config, k) for k in DeepClusteringConfig.SHAPE}), base
+    shape = {k: getattr(base.config, k) for k in DeepClusteringConfig.SHAPE}
+    # a mask head the bundled model has is kept; one it lacks is added when asked for
+    return replace(config, **shape, mask_head=config.mask_head or base.config.mask_head), base
 
 
 def _training_data(config: DeepClusteringConfig):

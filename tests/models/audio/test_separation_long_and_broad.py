@@ -1,6 +1,7 @@
 """Separation beyond the demo: long recordings in chunks, streamed reading, the broad training data's
 helpers, fine-tuning the bundled model, and the bundled model itself."""
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -222,6 +223,10 @@ def test_a_mask_head_is_added_to_the_bundled_weights_trained_saved_and_separates
     assert torch.equal(masks, head) and torch.equal(owner, head.argmax(0))
     torch.testing.assert_close(masks.sum(0), torch.ones_like(masks[0]))
     np.testing.assert_allclose(back.separate(wave).sources.sum(0), wave, atol=1e-4)
+    # fine-tuning a bundled model that has a head keeps it, asked for or not
+    monkeypatch.setattr(dc, "PRETRAINED", tmp_path / "chimera")
+    again = drain(dc.train(replace(config, mask_head=False, steps=1)))
+    assert again.config.mask_head and again.net.mask is not None
 
 
 def test_fine_tuning_without_a_bundled_model_says_what_to_do(tmp_path, monkeypatch):
