@@ -6,7 +6,8 @@ unit-norm D-dimensional embedding v. Training pulls the affinity matrix V V^T to
 one Y Y^T (Y: one-hot owner of each bin under the ideal binary mask), ignoring bins 40 dB below
 the mixture's loudest. To separate, k-means splits the embeddings of the audible bins into two
 clusters; each cluster is a binary mask, and the masked mixture with its own phase is turned
-back into a waveform.
+back into a waveform. Optionally (``mask_head``, Chimera++) a second output of the same BLSTM
+learns the masks themselves, and then gives them; the embeddings are still trained and drawn.
 
 The trainer makes (once) and reads the eSpeak demo data of :mod:`models.audio.demo`, mixes new
 training pairs on the fly, reports the validation loss, keeps the weights that scored best on it,
@@ -51,7 +52,8 @@ from models.errors import UserError
 NAME = "dc"
 DESCRIPTION = ("Embed every time-frequency bin of a two-voice mixture with a BLSTM, trained so that bins of "
                "one speaker point the same way (loss ||VV^T - YY^T||^2); k-means on the embeddings gives "
-               "the masks. Trains on eSpeak demo mixtures made on first use; no corpus needed.")
+               "the masks (or, with the optional Chimera++ mask head, the head does). Trains on eSpeak demo mixtures "
+               "made on first use; no corpus needed.")
 VALID_SECONDS = 2.0        # validation mixtures are scored on their first two seconds, batched
 SNAPSHOT_BINS = 1500       # TF-bin embeddings sent with a progress event, for the live scatter
 SNAPSHOT_SECONDS = 2.0
