@@ -49,6 +49,9 @@ def main(argv=None) -> int:
             print(f"{event.step}/{event.total_steps} {event.unit}{loss} {event.message}", flush=True)
 
     model = _run(gen, show)
+    # the weights alone: Adam's moments and the copies a resumed run needs would make it four times larger,
+    # and going on from the bundled model is --start pretrained, which needs none of them
+    model.training = None
     model.save(args.out)
     print(model.summary())
     return 0
