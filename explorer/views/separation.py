@@ -254,10 +254,12 @@ class SeparationView(QWidget):
     def set_model(self, model: DeepClusteringModel) -> None:
         self.model = model
         s = model.stats
-        trained = (f"{s['steps']:,} batches in {s.get('seconds', 0) / 60:.1f} min" if s.get("steps") else "untrained")
+        c = model.config
+        tuned = " of fine-tuning" if c.start == "pretrained" else ""
+        trained = (f"{s['steps']:,} batches in {s.get('seconds', 0) / 60:.1f} min{tuned}" if s.get("steps")
+                   else "untrained")
         score = s.get("test_si_sdr_improvement")
         scored = f" · test SI-SDR improvement {score:.1f} dB" if isinstance(score, (int, float)) else ""
-        c = model.config
         head = " and a mask head (Chimera++)" if c.mask_head else ""
         self.model_label.setText(f"Model: deep clustering, BLSTM {c.layers}×{c.hidden}, {c.embedding_dim}-D "
                                  f"embeddings{head}, {model.sample_rate:,} Hz · {trained}{scored}")
