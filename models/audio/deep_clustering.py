@@ -445,10 +445,11 @@ def evaluate_with_oracles(estimates, references, mixture, stft_cfg: STFTConfig, 
 
 # --- training --------------------------------------------------------------------------------
 
-def _batch(sources: torch.Tensor, cfg: STFTConfig, silence_db: float):
+def _batch(sources: torch.Tensor, cfg: STFTConfig, silence_db: float, mask_targets: bool = False):
     """(B, 2 or 3, samples) sources -> features (B, F, T), one-hot labels (B, F*T, 2), weights
-    (B, F*T), and what a mask head learns from: the mixture's magnitude (B, F, T) and each voice's
-    truncated phase-sensitive magnitude (B, 2, F, T), |S| cos(angle X - angle S) within [0, |X|].
+    (B, F*T), and, with ``mask_targets``, what a mask head learns from: the mixture's magnitude
+    (B, F, T) and each voice's truncated phase-sensitive magnitude (B, 2, F, T), |S| cos(angle X -
+    angle S) within [0, |X|] (else None: a network without the head has no use for them).
 
     A third source is background noise: part of the mixture, owner of no bin (each bin goes to the
     louder voice)."""
@@ -457,6 +458,8 @@ def _batch(sources: torch.Tensor, cfg: STFTConfig, silence_db: float):
     voices = specs[:, :2]
     labels = ideal_binary_mask(voices).flatten(2).transpose(1, 2)
     weights = active_bins(mix, silence_db).flatten(1)
+    if not mask_targets:
+        return normalised_log_magnitude(mix), labels, weights, None
     magnitude = mix.abs()
     phase_sensitive = (voices * mix.conj()[:, None]).real / (magnitude[:, None] + EPS)
     phase_sensitive = torch.minimum(phase_sensitive.clamp(min=0.0), magnitude[:, None])
@@ -475,11 +478,11 @@ def mask_loss(masks: torch.Tensor, magnitude: torch.Tensor, target: torch.Tensor
 
 
 def _loss(net, batch) -> torch.Tensor:
-    features, labels, weights, (magnitude, target) = batch
+    features, labels, weights, mask_targets = batch
     v, masks = net.heads(features)
     loss = deep_clustering_loss(v.flatten(1, 2), labels, weights).mean()
     if masks is not None:
-        loss = loss + MASK_LOSS_WEIGHT * mask_loss(masks, magnitude, target).mean()
+        loss = loss + MASK_LOSS_WEIGHT * mask_loss(masks, *mask_targets).mean()
     return loss
 
 
@@ -604,7 +607,7 @@ def _prepare(config: DeepClusteringConfig, base, state: TrainingState | None, de
         sources = demo.sample_batch(train_bank, rng, size, int(round(seconds * sr)), rms)
         if config.augment:
             sources = broad.augment(sources, rng, sr)
-        return _batch(torch.from_numpy(sources).to(device), stft_cfg, config.silence_db)
+        return _batch(torch.from_numpy(sources).to(device), stft_cfg, config.silence_db, config.mask_head)
 
     if base is not None:
         # a mask head the bundled model lacks starts from random weights on its trained BLSTM
@@ -617,7 +620,8 @@ def _prepare(config: DeepClusteringConfig, base, state: TrainingState | None, de
             _fit_feature_stats(net, [draw() for _ in range(4)])
     else:
         net.load_state_dict(_as_torch(state.tensors_under(LAST), device))
-    valid = _batch(_fixed_crops(valid_mixtures, int(VALID_SECONDS * sr)).to(device), stft_cfg, config.silence_db)
+    valid = _batch(_fixed_crops(valid_mixtures, int(VALID_SECONDS * sr)).to(device), stft_cfg, config.silence_db,
+                   config.mask_head)
     return net, draw, valid, test_mixtures, data, data_seconds
 
 

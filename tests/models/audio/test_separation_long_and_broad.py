@@ -194,7 +194,7 @@ def test_fine_tuning_starts_from_the_bundled_weights_and_keeps_their_shape(tmp_p
 
 def test_the_mask_loss_is_zero_for_the_phase_sensitive_masks_in_either_order_and_not_for_others():
     clean = torch.from_numpy(np.stack([hum_and_chirp(0.5), hum_and_chirp(0.5)[::-1].copy()]))
-    _, _, _, (magnitude, target) = dc._batch(clean, dc.STFTConfig(), 40.0)
+    _, _, _, (magnitude, target) = dc._batch(clean, dc.STFTConfig(), 40.0, mask_targets=True)
     assert (target >= 0).all() and (target <= magnitude[:, None] + 1e-6).all()
     ideal = target / (magnitude[:, None] + 1e-8)
     assert dc.mask_loss(ideal, magnitude, target).max() < 1e-4
