@@ -27,7 +27,7 @@ Debian's flite voices, the CMU Arctic recordings and the alsa-utils sound files 
         asterisk-core-sounds-en-wav asterisk-core-sounds-es-wav asterisk-core-sounds-fr-wav \\
         asterisk-core-sounds-it-wav asterisk-core-sounds-ru-wav \\
         asterisk-prompt-es-co asterisk-prompt-fr-armelle
-    .venv/bin/python tools/separation_data.py        # writes $EMBEDDING_EXPLORER_CACHE/dc-broad-1
+    .venv/bin/python tools/separation_data.py        # writes $EMBEDDING_EXPLORER_CACHE/dc-broad-2
 
 The output is one safetensors bank per split (int16 audio at 8 kHz, utterance offsets, speaker
 ids) and ``speakers.json`` naming each speaker and its source. Seeded: the same packages give the
@@ -72,10 +72,12 @@ FESTIVAL_HELDOUT = ("ked_diphone", "pc_diphone", "upc_ca_ona_hts")
 # stream) stay what they were: men's voices, which the first training set lacked.
 FESTIVAL_TRAIN_MEN = ("kal_diphone", "czech_ph")
 ASTERISK = Path("/usr/share/asterisk/sounds")
-REAL_TRAIN = ("en_US_f_Allison", "es_MX_f_Allison", "it_IT_f_Menardi", "ru_RU_f_IvrvoiceRU")
-REAL_HELDOUT = ("it_IT_m_Carlo", "fr_CA_f_June")
-# GSM 6.10 prompts without a header (folder under ASTERISK -> the speaker's name)
-REAL_TRAIN_GSM = {"es": "ColombianSpanish", "fr": "Armelle"}
+# folder under ASTERISK -> the speaker's name, one per person: Allison recorded both the English and
+# the Spanish prompts
+REAL_TRAIN = {"en_US_f_Allison": "Allison", "es_MX_f_Allison": "Allison", "it_IT_f_Menardi": "Menardi",
+              "ru_RU_f_IvrvoiceRU": "IvrvoiceRU"}
+REAL_HELDOUT = {"it_IT_m_Carlo": "Carlo", "fr_CA_f_June": "June"}
+REAL_TRAIN_GSM = {"es": "ColombianSpanish", "fr": "Armelle"}     # GSM 6.10 prompts without a header
 
 
 def espeak_speakers(rng: np.random.Generator) -> list[dict]:
@@ -127,9 +129,9 @@ def speak_festival(voice: str, sentences: list[str], tmp: Path) -> list[np.ndarr
     return out
 
 
-def read_asterisk(speaker: str) -> list[np.ndarray]:
+def read_asterisk(folder: str) -> list[np.ndarray]:
     out = []
-    for path in sorted((ASTERISK / speaker).rglob("*.wav")):
+    for path in sorted((ASTERISK / folder).rglob("*.wav")):
         try:
             samples = wav.read_mono(path, SAMPLE_RATE).samples
         except wav.AudioFileError:      # a few prompts are empty placeholders
@@ -146,7 +148,7 @@ def read_gsm(folder: str) -> list[np.ndarray]:
         samples, _ = soundfile.read(str(path), format="RAW", subtype="GSM610", samplerate=8000, channels=1,
                                     dtype="float32")
         if len(samples) >= MIN_SECONDS * 8000:
-            out.append(samples if SAMPLE_RATE == 8000 else wav.resample(samples, 8000, SAMPLE_RATE))
+            out.append(wav.resample(samples, 8000, SAMPLE_RATE))
     return out
 
 
@@ -231,27 +233,19 @@ def main(argv=None) -> int:
     utts, names = speak_espeak(sentences, rng)
     add("train", utts, names)
     with tempfile.TemporaryDirectory(prefix="festival-") as tmp:
-        for split, voices in (("train", FESTIVAL_TRAIN), ("heldout_synth", FESTIVAL_HELDOUT)):
-            for k, voice in enumerate(voices):
+        for split, voices in (("train", FESTIVAL_TRAIN), ("heldout_synth", FESTIVAL_HELDOUT),
+                              ("train", FESTIVAL_TRAIN_MEN)):
+            for voice in voices:
                 start = int(rng.integers(len(sentences) - FESTIVAL_UTTERANCES))
                 utts = speak_festival(voice, sentences[start:start + FESTIVAL_UTTERANCES], Path(tmp))
                 print(f"  Festival {voice}: {len(utts)} utterances ({split})")
                 add(split, utts, [f"festival:{voice}"] * len(utts))
-        for voice in FESTIVAL_TRAIN_MEN:
-            start = int(rng.integers(len(sentences) - FESTIVAL_UTTERANCES))
-            utts = speak_festival(voice, sentences[start:start + FESTIVAL_UTTERANCES], Path(tmp))
-            print(f"  Festival {voice}: {len(utts)} utterances (train)")
-            add("train", utts, [f"festival:{voice}"] * len(utts))
-    for split, speakers in (("train", REAL_TRAIN), ("heldout_real", REAL_HELDOUT)):
-        for speaker in speakers:
-            utts = read_asterisk(speaker)
-            print(f"  Asterisk {speaker}: {len(utts)} prompts ({split})")
-            # one name per person: Allison recorded both the English and the Spanish prompts
-            add(split, utts, [f"asterisk:{speaker.rsplit('_', 1)[-1]}"] * len(utts))
-    for folder, speaker in REAL_TRAIN_GSM.items():
-        utts = read_gsm(folder)
-        print(f"  Asterisk {speaker}: {len(utts)} prompts (train)")
-        add("train", utts, [f"asterisk:{speaker}"] * len(utts))
+    for split, speakers, read in (("train", REAL_TRAIN, read_asterisk), ("heldout_real", REAL_HELDOUT, read_asterisk),
+                                  ("train", REAL_TRAIN_GSM, read_gsm)):
+        for folder, name in speakers.items():
+            utts = read(folder)
+            print(f"  Asterisk {folder}: {len(utts)} prompts ({split})")
+            add(split, utts, [f"asterisk:{name}"] * len(utts))
     args.out.mkdir(parents=True, exist_ok=True)
     names = {}
     for split, (utts, speakers) in banks.items():
