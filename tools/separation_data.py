@@ -6,7 +6,8 @@ at run time:
 - eSpeak NG (the ``espeakng-loader`` wheel): 44 of its voice variants across seven English
   accents, each at its own pitch, pitch range and rate;
 - Festival (Debian's ``festival`` and ``festvox-*`` packages): diphone, unit-selection and HTS
-  voices built from recordings of real people, speaking English sentences of the bundled corpus;
+  voices built from recordings of real people, speaking English sentences of the bundled corpus
+  (and one man, NSK, speaking pseudo-words of Hindi, Marathi and Telugu);
 - real recorded speech: the prompts of Debian's ``asterisk-core-sounds-*-wav`` packages (five
   professional speakers, 8 kHz) and of ``asterisk-prompt-es-co`` and ``asterisk-prompt-fr-armelle``
   (two more, GSM 6.10 at 8 kHz).
@@ -24,10 +25,11 @@ Debian's flite voices, the CMU Arctic recordings and the alsa-utils sound files 
     apt-get install festival festvox-kdlpc16k festvox-kallpc16k festvox-italp16k festvox-itapc16k \\
         festvox-czech-dita festvox-czech-krb festvox-czech-machac festvox-czech-ph festvox-ru \\
         festvox-suopuhe-lj festvox-suopuhe-mv festvox-ca-ona-hts \\
+        festival-hi festival-mr festival-te festvox-hi-nsk festvox-mr-nsk festvox-te-nsk \\
         asterisk-core-sounds-en-wav asterisk-core-sounds-es-wav asterisk-core-sounds-fr-wav \\
         asterisk-core-sounds-it-wav asterisk-core-sounds-ru-wav \\
         asterisk-prompt-es-co asterisk-prompt-fr-armelle
-    .venv/bin/python tools/separation_data.py        # writes $EMBEDDING_EXPLORER_CACHE/dc-broad-2
+    .venv/bin/python tools/separation_data.py        # writes $EMBEDDING_EXPLORER_CACHE/dc-broad-3
 
 The output is one safetensors bank per split (int16 audio at 8 kHz, utterance offsets, speaker
 ids) and ``speakers.json`` naming each speaker and its source. Seeded: the same packages give the
@@ -71,6 +73,14 @@ FESTIVAL_HELDOUT = ("ked_diphone", "pc_diphone", "upc_ca_ona_hts")
 # Added after the held-out voices were drawn, so that their sentences (drawn from the same random
 # stream) stay what they were: men's voices, which the first training set lacked.
 FESTIVAL_TRAIN_MEN = ("kal_diphone", "czech_ph")
+# Added in the third version: one more recorded man, NSK, whose Festival diphone voices speak Hindi,
+# Marathi and Telugu but no English. They read pseudo-words of their scripts' syllables (the model
+# learns voices, not words), drawn from a stream of their own so that every other utterance stays
+# what it was.
+DEVANAGARI = ("कखगघचछजझटठडढतथदधनपफबभमयरलवसहश", ("", "ा", "ि", "ी", "ु", "ू", "े", "ै", "ो", "ौ"))
+TELUGU = ("కఖగఘచఛజఝటఠడఢణతథదధనపఫబభమయరలవశషసహ", ("", "ా", "ి", "ీ", "ు", "ూ", "ె", "ే", "ై", "ొ", "ో", "ౌ"))
+INDIC_VOICES = {"hindi_NSK_diphone": DEVANAGARI, "marathi_NSK_diphone": DEVANAGARI, "telugu_NSK_diphone": TELUGU}
+INDIC_UTTERANCES = 80           # per language: 240 for the one speaker
 ASTERISK = Path("/usr/share/asterisk/sounds")
 # folder under ASTERISK -> the speaker's name, one per person: Allison recorded both the English and
 # the Spanish prompts
@@ -127,6 +137,15 @@ def speak_festival(voice: str, sentences: list[str], tmp: Path) -> list[np.ndarr
         if path.exists():
             out.append(wav.read_mono(path, SAMPLE_RATE).samples)
     return out
+
+
+def pseudo_sentences(script: tuple[str, tuple[str, ...]], n: int, rng: np.random.Generator) -> list[str]:
+    """``n`` lines of 6-16 pseudo-words, each of 1-4 syllables (a consonant and a vowel sign)."""
+    consonants, vowels = script
+    return [" ".join("".join(consonants[rng.integers(len(consonants))] + vowels[rng.integers(len(vowels))]
+                             for _ in range(rng.integers(1, 5)))
+                     for _ in range(rng.integers(6, 17)))
+            for _ in range(n)]
 
 
 def read_asterisk(folder: str) -> list[np.ndarray]:
@@ -240,6 +259,11 @@ def main(argv=None) -> int:
                 utts = speak_festival(voice, sentences[start:start + FESTIVAL_UTTERANCES], Path(tmp))
                 print(f"  Festival {voice}: {len(utts)} utterances ({split})")
                 add(split, utts, [f"festival:{voice}"] * len(utts))
+        indic_rng = np.random.default_rng(SEED + 1)
+        for voice, script in INDIC_VOICES.items():
+            utts = speak_festival(voice, pseudo_sentences(script, INDIC_UTTERANCES, indic_rng), Path(tmp))
+            print(f"  Festival {voice}: {len(utts)} utterances (train)")
+            add("train", utts, ["festival:NSK"] * len(utts))
     for split, speakers, read in (("train", REAL_TRAIN, read_asterisk), ("heldout_real", REAL_HELDOUT, read_asterisk),
                                   ("train", REAL_TRAIN_GSM, read_gsm)):
         for folder, name in speakers.items():

@@ -33,10 +33,16 @@ def main(argv=None) -> int:
                     help="pretrained: go on from the bundled model (its shape and STFT) for more minutes")
     ap.add_argument("--lr", type=float, default=SETTINGS["lr"],
                     help="Adam's rate for the first half of the run (then decayed tenfold)")
+    ap.add_argument("--chunk-seconds", type=float, default=SETTINGS["chunk_seconds"],
+                    help="length of the training mixtures")
+    ap.add_argument("--long-chunk-seconds", type=float, default=SETTINGS["long_chunk_seconds"],
+                    help="their length in the last third of the run (half as many a batch)")
+    ap.add_argument("--batch-size", type=int, default=SETTINGS["batch_size"])
     ap.add_argument("--mask-head", action="store_true",
                     help="train a Chimera++ mask-inference head beside the embeddings (added to a pretrained model)")
     args = ap.parse_args(argv)
-    settings = dict(SETTINGS, start=args.start, lr=args.lr, mask_head=args.mask_head)
+    settings = dict(SETTINGS, start=args.start, lr=args.lr, mask_head=args.mask_head, chunk_seconds=args.chunk_seconds,
+                    long_chunk_seconds=args.long_chunk_seconds, batch_size=args.batch_size)
     config = replace(dc.DeepClusteringConfig(), **settings, minutes=args.minutes, threads=args.threads)
     gen = dc.train(config)
     last = [0.0]
