@@ -139,13 +139,16 @@ def speak_festival(voice: str, sentences: list[str], tmp: Path) -> list[np.ndarr
     return out
 
 
-def pseudo_sentences(script: tuple[str, tuple[str, ...]], n: int, rng: np.random.Generator) -> list[str]:
-    """``n`` lines of 6-16 pseudo-words, each of 1-4 syllables (a consonant and a vowel sign)."""
+def pseudo_word(script: tuple[str, tuple[str, ...]], rng: np.random.Generator) -> str:
+    """1-4 syllables, each a consonant and a vowel sign of ``script`` (consonants, vowel signs)."""
     consonants, vowels = script
-    return [" ".join("".join(consonants[rng.integers(len(consonants))] + vowels[rng.integers(len(vowels))]
-                             for _ in range(rng.integers(1, 5)))
-                     for _ in range(rng.integers(6, 17)))
-            for _ in range(n)]
+    return "".join(consonants[rng.integers(len(consonants))] + vowels[rng.integers(len(vowels))]
+                   for _ in range(rng.integers(1, 5)))
+
+
+def pseudo_sentences(script: tuple[str, tuple[str, ...]], n: int, rng: np.random.Generator) -> list[str]:
+    """``n`` lines of 6-16 pseudo-words."""
+    return [" ".join(pseudo_word(script, rng) for _ in range(rng.integers(6, 17))) for _ in range(n)]
 
 
 def read_asterisk(folder: str) -> list[np.ndarray]:

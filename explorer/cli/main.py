@@ -37,19 +37,29 @@ def _flag(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
-def _add_config_flags(parser: argparse.ArgumentParser, config_cls) -> None:
+def add_config_flags(parser: argparse.ArgumentParser, config_cls, defaults: dict | None = None) -> None:
+    """A flag for each of the config's parameters (``--chunk-seconds`` for ``chunk_seconds``) that
+    lands in ``cfg_NAME`` only when given (see :func:`given_settings`); the help names the default,
+    ``defaults[NAME]`` where a script starts from settings of its own."""
+    defaults = defaults or {}
     for p in describe(config_cls):
         if not p.cli:
             continue
         text = p.help.replace("%", "%%")      # argparse formats help with %; "15% of tokens" would crash --help
         # No default in the namespace: only the flags given appear there, so --resume can tell
         # which settings to change and which to keep from the model being continued.
-        kwargs = {"type": p.type, "default": argparse.SUPPRESS, "help": f"{text} (default: {p.default})"}
+        kwargs = {"type": p.type, "default": argparse.SUPPRESS,
+                  "help": f"{text} (default: {defaults.get(p.name, p.default)})"}
         if p.type is bool:
             kwargs = {"action": argparse.BooleanOptionalAction, "default": argparse.SUPPRESS, "help": text}
         elif p.choices:
             kwargs["choices"] = p.choices
         parser.add_argument(_flag(p.name), dest=f"cfg_{p.name}", **kwargs)
+
+
+def given_settings(args: argparse.Namespace) -> dict:
+    """The settings given as flags made by :func:`add_config_flags`, by parameter name."""
+    return {k[4:]: v for k, v in vars(args).items() if k.startswith("cfg_")}
 
 
 class _ModelParser(argparse.ArgumentParser):
@@ -77,7 +87,7 @@ class _ModelParser(argparse.ArgumentParser):
             self.add_argument("--resume", type=Path, metavar="DIR",
                               help="continue the model saved in DIR (stopped early, or for more --epochs or "
                                    "--steps); its settings are kept unless given here")
-        _add_config_flags(self, spec.config_cls)
+        add_config_flags(self, spec.config_cls)
 
     def parse_known_args(self, args=None, namespace=None):
         self.fill()
@@ -127,7 +137,7 @@ def _say_at_first_epoch(gen, text: str):
 def cmd_train(args) -> int:
     check_model_folder(args.out, args.force)     # before any reading or training: none of it is lost
     spec = get(args.model)
-    given = {k[4:]: v for k, v in vars(args).items() if k.startswith("cfg_")}
+    given = given_settings(args)
     resume = None
     if getattr(args, "resume", None) is not None:
         resume = result_from_checkpoint(load_checkpoint(args.resume))

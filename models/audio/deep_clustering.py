@@ -458,12 +458,12 @@ def _batch(sources: torch.Tensor, cfg: STFTConfig, silence_db: float, mask_targe
     voices = specs[:, :2]
     labels = ideal_binary_mask(voices).flatten(2).transpose(1, 2)
     weights = active_bins(mix, silence_db).flatten(1)
-    if not mask_targets:
-        return normalised_log_magnitude(mix), labels, weights, None
-    magnitude = mix.abs()
-    phase_sensitive = (voices * mix.conj()[:, None]).real / (magnitude[:, None] + EPS)
-    phase_sensitive = torch.minimum(phase_sensitive.clamp(min=0.0), magnitude[:, None])
-    return normalised_log_magnitude(mix), labels, weights, (magnitude, phase_sensitive)
+    head_targets = None
+    if mask_targets:
+        magnitude = mix.abs()
+        phase_sensitive = (voices * mix.conj()[:, None]).real / (magnitude[:, None] + EPS)
+        head_targets = (magnitude, torch.minimum(phase_sensitive.clamp(min=0.0), magnitude[:, None]))
+    return normalised_log_magnitude(mix), labels, weights, head_targets
 
 
 def mask_loss(masks: torch.Tensor, magnitude: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
