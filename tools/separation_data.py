@@ -10,9 +10,7 @@ at run time:
   (and one man, NSK, speaking pseudo-words of Hindi, Marathi and Telugu);
 - real recorded speech: the prompts of Debian's ``asterisk-core-sounds-*-wav`` packages (five
   professional speakers, 8 kHz) and of ``asterisk-prompt-es-co`` and ``asterisk-prompt-fr-armelle``
-  (two more, GSM 6.10 at 8 kHz); and the words, letters and syllables that volunteers recorded
-  for two KDE games for children, ``klettres-data`` and ``ktuberling-data``, in 29 languages,
-  men's voices among them, joined into runs of a few seconds (one speaker per language).
+  (two more, GSM 6.10 at 8 kHz).
 
 What is held out, never trained on, so that the figures measure voices the model never heard:
 
@@ -30,8 +28,8 @@ Debian's flite voices, the CMU Arctic recordings and the alsa-utils sound files 
         festival-hi festival-mr festival-te festvox-hi-nsk festvox-mr-nsk festvox-te-nsk \\
         asterisk-core-sounds-en-wav asterisk-core-sounds-es-wav asterisk-core-sounds-fr-wav \\
         asterisk-core-sounds-it-wav asterisk-core-sounds-ru-wav \\
-        asterisk-prompt-es-co asterisk-prompt-fr-armelle klettres-data ktuberling-data
-    .venv/bin/python tools/separation_data.py        # writes $EMBEDDING_EXPLORER_CACHE/dc-broad-4
+        asterisk-prompt-es-co asterisk-prompt-fr-armelle
+    .venv/bin/python tools/separation_data.py        # writes $EMBEDDING_EXPLORER_CACHE/dc-broad-3
 
 The output is one safetensors bank per split (int16 audio at 8 kHz, utterance offsets, speaker
 ids) and ``speakers.json`` naming each speaker and its source. Seeded: the same packages give the
@@ -90,15 +88,6 @@ REAL_TRAIN = {"en_US_f_Allison": "Allison", "es_MX_f_Allison": "Allison", "it_IT
               "ru_RU_f_IvrvoiceRU": "IvrvoiceRU"}
 REAL_HELDOUT = {"it_IT_m_Carlo": "Carlo", "fr_CA_f_June": "June"}
 REAL_TRAIN_GSM = {"es": "ColombianSpanish", "fr": "Armelle"}     # GSM 6.10 prompts without a header
-# Added in the fourth version: the recordings of KDE's KLettres (letters and syllables) and KTuberling
-# (the names of the toy's pieces), one folder per language. Nothing says who spoke which folder, and the
-# two games' folders of one language may be one person: a language is one speaker, so that no voice is
-# ever mixed with itself. They come last, from a stream of their own, so every other utterance stays
-# what it was.
-KDE_SOUNDS = (Path("/usr/share/klettres"), Path("/usr/share/ktuberling/sounds"))
-KDE_RUN_SECONDS = 3.0           # clips joined into runs about this long
-KDE_PASSES = 2                  # each speaker's clips joined twice, in two orders
-KDE_MAX_RUNS = 120              # per speaker (the Malayalam folder alone holds 21 minutes)
 
 
 def espeak_speakers(rng: np.random.Generator) -> list[dict]:
@@ -183,43 +172,6 @@ def read_gsm(folder: str) -> list[np.ndarray]:
         if len(samples) >= MIN_SECONDS * 8000:
             out.append(wav.resample(samples, 8000, SAMPLE_RATE))
     return out
-
-
-def kde_language(folder: str) -> str:
-    """"sr@ijekavianlatin" -> "sr", "pt_BR" -> "pt": the spellings of one language are one speaker."""
-    return folder.split("@")[0].split("_")[0]
-
-
-def read_kde(rng: np.random.Generator) -> dict[str, list[np.ndarray]]:
-    """language -> runs of about ``KDE_RUN_SECONDS``: clips trimmed of silence, brought to one level
-    and joined with pauses of 0.1-0.3 s. Damaged clips and those whose header claims an impossible
-    rate (a few Danish ones say 128 kHz) are skipped."""
-    clips: dict[str, list[np.ndarray]] = {}
-    for root in KDE_SOUNDS:
-        for folder in sorted(p for p in root.iterdir() if p.is_dir()):
-            for path in sorted([*folder.rglob("*.ogg"), *folder.rglob("*.wav")]):
-                try:
-                    if soundfile.info(str(path)).samplerate > 48000:
-                        continue
-                    x = wav.read_mono(path, SAMPLE_RATE, max_seconds=10).samples
-                except (wav.AudioFileError, RuntimeError):
-                    continue
-                x = speech._trim(x, SAMPLE_RATE // 50)
-                level = np.sqrt(np.mean(x ** 2))
-                if len(x) >= SAMPLE_RATE // 10 and level > 1e-4:
-                    clips.setdefault(kde_language(folder.name), []).append(x * np.float32(demo.LEVEL_RMS / level))
-    runs = {}
-    for language, pieces in sorted(clips.items()):
-        out = []
-        for _ in range(KDE_PASSES):
-            run: list[np.ndarray] = []
-            for i in rng.permutation(len(pieces)):
-                run += [pieces[i], np.zeros(int(rng.uniform(0.1, 0.3) * SAMPLE_RATE), np.float32)]
-                if sum(len(r) for r in run) >= KDE_RUN_SECONDS * SAMPLE_RATE:
-                    out.append(np.concatenate(run))
-                    run = []
-        runs[language] = out[:KDE_MAX_RUNS]
-    return runs
 
 
 def to_int16(x: np.ndarray) -> np.ndarray:
@@ -321,9 +273,6 @@ def main(argv=None) -> int:
             utts = read(folder)
             print(f"  Asterisk {folder}: {len(utts)} prompts ({split})")
             add(split, utts, [f"asterisk:{name}"] * len(utts))
-    for language, utts in read_kde(np.random.default_rng(SEED + 2)).items():
-        print(f"  KDE {language}: {len(utts)} runs (train)")
-        add("train", utts, [f"kde:{language}"] * len(utts))
     args.out.mkdir(parents=True, exist_ok=True)
     names = {}
     for split, (utts, speakers) in banks.items():
