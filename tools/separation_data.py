@@ -51,8 +51,9 @@ from safetensors.numpy import save_file
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from models.audio import demo, speech, wav  # noqa: E402
+from models.audio import broad, demo, speech, wav  # noqa: E402
 from models.audio.broad import FOLDER_NAME, SAMPLE_RATE, SPLITS  # noqa: E402
+from models.core.events import drain, relay  # noqa: E402
 
 SEED = 20261205
 ESPEAK_UTTERANCES = 45          # per eSpeak speaker
@@ -106,14 +107,8 @@ def speak_espeak(sentences: list[str], rng: np.random.Generator) -> tuple[list[n
     for s, voice in enumerate(speakers):
         for j in range(ESPEAK_UTTERANCES):
             jobs.append({"text": sentences[(s * ESPEAK_UTTERANCES + j) % len(sentences)], "voice": voice})
-    gen = speech.synthesize_batches(jobs, SAMPLE_RATE)
-    while True:
-        try:
-            done = next(gen)
-            print(f"\r  eSpeak: {done}/{len(jobs)} utterances", end="", flush=True)
-        except StopIteration as stop:
-            audio, offsets = stop.value
-            break
+    audio, offsets = drain(relay(speech.synthesize_batches(jobs, SAMPLE_RATE),
+                                 lambda done: print(f"\r  eSpeak: {done}/{len(jobs)} utterances", end="", flush=True)))
     print()
     utterances = [audio[a:b] for a, b in zip(offsets[:-1], offsets[1:])]
     names = [f"espeak:{v['language']}+{v['variant']}" for v in speakers for _ in range(ESPEAK_UTTERANCES)]
@@ -205,9 +200,7 @@ def _speaker_run(bank: demo.Bank, speaker: int, seconds: float, rng: np.random.G
 def write_examples(folder: Path) -> None:
     """The Separation tab's bundled examples: a mixture and its two voices alone, three times (unseen
     eSpeak voices, held-out Festival voices, held-out recorded speakers), 16-bit WAV at 8 kHz."""
-    from models.audio import broad
     from models.audio.deep_clustering import DeepClusteringConfig
-    from models.core.events import drain
 
     rng = np.random.default_rng(SEED)
     real = broad.load_bank("heldout_real")
