@@ -200,6 +200,7 @@ def _speaker_run(bank: demo.Bank, speaker: int, seconds: float, rng: np.random.G
 def write_examples(folder: Path) -> None:
     """The Separation tab's bundled examples: a mixture and its two voices alone, three times (unseen
     eSpeak voices, held-out Festival voices, held-out recorded speakers), 16-bit WAV at 8 kHz."""
+    # imported here: the rest of this script, making the banks, runs without loading torch
     from models.audio.deep_clustering import DeepClusteringConfig
 
     rng = np.random.default_rng(SEED)
