@@ -80,6 +80,10 @@ class DeepClusteringConfig:
     lr: float = param(2e-3, "Adam learning rate (held for the first half, then decayed tenfold)",
                       low=1e-6, high=1.0, advanced=True)
     dropout: float = param(0.0, "Dropout between LSTM layers", low=0.0, high=0.9, advanced=True)
+    objective: str = param("affinity", "What training pulls the embeddings towards. affinity: VV^T towards the ideal "
+                                       "YY^T (the original deep clustering loss); whitened-kmeans: the k-means cost "
+                                       "of the ideal clusters in whitened embeddings (Wang, Le Roux & Hershey 2018)",
+                           choices=("affinity", "whitened-kmeans"), advanced=True)
     mask_head: bool = param(False, "Chimera++: a mask-inference head beside the embeddings, trained with them; "
                                    "it then gives the masks, and the embeddings the picture", advanced=True)
     n_fft: int = param(256, "STFT window in samples (256 = 32 ms at 8 kHz)", choices=(128, 256, 512),
@@ -116,7 +120,7 @@ class DeepClusteringConfig:
                       high=2**31 - 1, advanced=True)
 
     # The network's shape, and the demo data and training mixtures it learns from, must stay.
-    FIXED_ON_RESUME: ClassVar[tuple[str, ...]] = ("hidden", "layers", "embedding_dim", "n_fft", "hop", "mask_head",
+    FIXED_ON_RESUME: ClassVar[tuple[str, ...]] = ("hidden", "layers", "embedding_dim", "n_fft", "hop", "mask_head", "objective",
                                                   "train_per_voice", "valid_mixtures", "test_mixtures", "seed",
                                                   "data")
     SHAPE: ClassVar[tuple[str, ...]] = ("hidden", "layers", "embedding_dim", "n_fft", "hop")
@@ -159,6 +163,33 @@ def deep_clustering_loss(embedding: torch.Tensor, labels: torch.Tensor,
     vy = torch.linalg.matrix_norm(v.transpose(1, 2) @ y) ** 2
     yy = torch.linalg.matrix_norm(y.transpose(1, 2) @ y) ** 2
     return (vv - 2 * vy + yy) / w.sum(dim=(1, 2)).clamp(min=1.0) ** 2
+
+
+def whitened_kmeans_loss(embedding: torch.Tensor, labels: torch.Tensor,
+                         weights: torch.Tensor | None = None) -> torch.Tensor:
+    """D - tr((V^T V + I)^-1 V^T Y (Y^T Y + I)^-1 Y^T V) per item (Wang, Le Roux & Hershey 2018, as
+    in nussl's ``WhitenedKMeansLoss``), arguments as in :func:`deep_clustering_loss`.
+
+    It is the k-means cost of the ideal partition once the embeddings are whitened: unlike the
+    affinity loss it does not ask all pairs of bins to be orthogonal or equal, only that the
+    clusters be apart in every direction the embeddings use, which the paper found to generalise
+    better. The identities keep both inverses defined when a source or a direction is unused;
+    beside thousands of bins they barely move the figure. 0 is unreachable: at best the trace
+    nears the number of sources heard, so the loss nears D minus that."""
+    if weights is None:
+        weights = torch.ones(embedding.shape[:2], device=embedding.device)
+    w = weights.to(embedding.dtype).unsqueeze(-1)
+    v = embedding * w
+    y = labels.to(embedding.dtype) * w
+    dim, sources = v.shape[-1], y.shape[-1]
+    vv = v.transpose(1, 2) @ v + torch.eye(dim, dtype=v.dtype, device=v.device)
+    vy = v.transpose(1, 2) @ y
+    yy = y.transpose(1, 2) @ y + torch.eye(sources, dtype=v.dtype, device=v.device)
+    trace = (torch.linalg.solve(vv, vy) * torch.linalg.solve(yy, vy.transpose(1, 2)).transpose(1, 2)).sum(dim=(1, 2))
+    return dim - trace
+
+
+OBJECTIVES = {"affinity": deep_clustering_loss, "whitened-kmeans": whitened_kmeans_loss}
 
 
 # --- the network -----------------------------------------------------------------------------
@@ -477,10 +508,10 @@ def mask_loss(masks: torch.Tensor, magnitude: torch.Tensor, target: torch.Tensor
     return torch.minimum(same, swapped) / magnitude.mean(dim=(1, 2)).clamp(min=EPS)
 
 
-def _loss(net, batch) -> torch.Tensor:
+def _loss(net, batch, objective: str = "affinity") -> torch.Tensor:
     features, labels, weights, mask_targets = batch
     v, masks = net.heads(features)
-    loss = deep_clustering_loss(v.flatten(1, 2), labels, weights).mean()
+    loss = OBJECTIVES[objective](v.flatten(1, 2), labels, weights).mean()
     if masks is not None:
         loss = loss + MASK_LOSS_WEIGHT * mask_loss(masks, *mask_targets).mean()
     return loss
@@ -669,7 +700,7 @@ class _Steps:
         fraction = max(self.steps / self.total if self.total else 0.0, self.elapsed() / self.budget)
         for group in self.opt.param_groups:
             group["lr"] = self.config.lr * _lr_factor(fraction)
-        loss = _loss(self.net, self.draw(fraction))
+        loss = _loss(self.net, self.draw(fraction), self.config.objective)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         nn.utils.clip_grad_norm_(self.net.parameters(), 5.0)
@@ -706,7 +737,7 @@ class _Steps:
         """Score the validation crops; remember the weights when they are the best so far."""
         self.net.eval()
         with torch.no_grad():
-            loss = _loss(self.net, self.valid).item()
+            loss = _loss(self.net, self.valid, self.config.objective).item()
         self.net.train()
         self.valid_losses.append((self.steps, loss))
         if loss < self.best_loss:
