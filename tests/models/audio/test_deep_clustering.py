@@ -122,8 +122,9 @@ def test_training_batches_mix_two_different_voices():
     assert (np.abs(batch).max(axis=2) > 0).all()
 
 
-def test_a_tiny_model_trains_its_loss_falls_and_it_separates():
-    config = DeepClusteringConfig(steps=40, minutes=5, lr=1e-2, **TINY_MODEL)
+@pytest.mark.parametrize("objective", ["affinity", "whitened-kmeans"])
+def test_a_tiny_model_trains_its_loss_falls_and_it_separates(objective):
+    config = DeepClusteringConfig(steps=40, minutes=5, lr=1e-2, objective=objective, **TINY_MODEL)
     events, model = _run(train(config, None))
     batches = [e for e in events if e.unit == "batches" and e.total_steps]
     assert batches and batches[-1].step == 40 and all(isinstance(e, Progress) for e in events)
