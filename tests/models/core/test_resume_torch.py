@@ -124,8 +124,8 @@ def test_deep_clustering_keeps_the_best_weights_and_the_last_ones_apart(corpus, 
     still goes on from the weights training had reached."""
     real = dc._loss
     # validation losses that rise as the model learns: the first validation stays the best
-    monkeypatch.setattr(dc, "_loss", lambda net, batch: real(net, batch) if torch.is_grad_enabled()
-                        else -real(net, batch))
+    monkeypatch.setattr(dc, "_loss", lambda net, batch, objective: real(net, batch, objective)
+                        if torch.is_grad_enabled() else -real(net, batch, objective))
     config = TINY["dc"]
     straight = drain(_train("dc", config, corpus))
     assert straight.stats["valid_loss"] == straight.valid_losses[0][1] != straight.valid_losses[-1][1]
