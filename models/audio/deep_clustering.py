@@ -65,74 +65,6 @@ CHUNK_SECONDS = 20.0       # long mixtures are separated this much at a time...
 OVERLAP_SECONDS = 2.0      # ...with this much shared by neighbours, to order and cross-fade them
 
 
-@dataclass
-class DeepClusteringConfig:
-    minutes: float = param(10.0, "Training time budget in minutes (the demo data is made first, once)",
-                           low=0.01, high=100_000.0)
-    steps: int = param(0, "Stop after this many batches (0: when the time budget is spent)", low=0,
-                       high=10**9, advanced=True)
-    hidden: int = param(128, "LSTM units per direction", low=4, high=4096)
-    layers: int = param(2, "Bidirectional LSTM layers", low=1, high=8)
-    embedding_dim: int = param(20, "Embedding dimensions per time-frequency bin", low=2, high=256)
-    batch_size: int = param(8, "Mixtures per batch", low=1, high=4096, advanced=True)
-    chunk_seconds: float = param(0.8, "Length of each training mixture in seconds", low=0.1, high=30.0,
-                                 advanced=True)
-    lr: float = param(2e-3, "Adam learning rate (held for the first half, then decayed tenfold)",
-                      low=1e-6, high=1.0, advanced=True)
-    dropout: float = param(0.0, "Dropout between LSTM layers", low=0.0, high=0.9, advanced=True)
-    objective: str = param("affinity", "What training pulls the embeddings towards. affinity: VV^T towards the ideal "
-                                       "YY^T (the original deep clustering loss); whitened-kmeans: the k-means cost "
-                                       "of the ideal clusters in whitened embeddings (Wang, Le Roux & Hershey 2018)",
-                           choices=("affinity", "whitened-kmeans"), advanced=True)
-    mask_head: bool = param(False, "Chimera++: a mask-inference head beside the embeddings, trained with them; "
-                                   "it then gives the masks, and the embeddings the picture", advanced=True)
-    n_fft: int = param(256, "STFT window in samples (256 = 32 ms at 8 kHz)", choices=(128, 256, 512),
-                       advanced=True)
-    hop: int = param(128, "STFT hop in samples (128 = 16 ms at 8 kHz)", choices=(32, 64, 128), advanced=True)
-    silence_db: float = param(40.0, "Bins this many dB below the loudest are left out of loss and k-means",
-                              low=1.0, high=120.0, advanced=True)
-    kmeans_inits: int = param(5, "k-means restarts when separating (the best is kept)", low=1, high=100,
-                              advanced=True)
-    # 2.5 measured best of 0.5-10 on the demo test voices: 1.2 dB over binary masks (see README)
-    soft_mask: float = param(2.5, "Soft masks when separating: sharpness of each bin's split between the two "
-                                  "k-means centres by distance (0: binary masks)", low=0.0, high=1000.0,
-                             advanced=True)
-    train_per_voice: int = param(60, "Demo training utterances per training voice", low=1, high=2000,
-                                 advanced=True)
-    valid_mixtures: int = param(40, "Demo validation mixtures (training voices, new sentences)", low=1,
-                                high=2000, advanced=True)
-    test_mixtures: int = param(40, "Demo test mixtures (unseen voices) scored after training", low=1,
-                               high=2000, advanced=True)
-    start: str = param("scratch", "scratch: new weights; pretrained: fine-tune the bundled model (its network "
-                                  "shape and STFT replace the ones set here)", choices=("scratch", "pretrained"))
-    data: str = param("demo", "demo: the eSpeak demo voices (made on first use); broad: many synthesizers and "
-                              "recorded speakers (made by tools/separation_data.py)", choices=("demo", "broad"),
-                      advanced=True)
-    augment: bool = param(False, "Rooms, microphone colouring and background noise on the training mixtures",
-                          advanced=True)
-    long_chunk_seconds: float = param(0.0, "Training mixtures this long for the last third of the batches, "
-                                           "half as many a batch (0: no change)", low=0.0, high=30.0, advanced=True)
-    threads: int = param(1, "CPU threads (0: all cores; one is fastest unless the machine is idle, as "
-                            "LSTM steps are small and busy cores stall the others)", low=0, high=1024, advanced=True)
-    device: str = param("auto", "Where to train: auto picks CUDA when present", choices=("auto", "cpu", "cuda"),
-                        advanced=True)
-    seed: int = param(0, "Random seed (for the demo data, the weights and the training mixtures)", low=0,
-                      high=2**31 - 1, advanced=True)
-
-    # The network's shape, and the demo data and training mixtures it learns from, must stay.
-    FIXED_ON_RESUME: ClassVar[tuple[str, ...]] = ("hidden", "layers", "embedding_dim", "n_fft", "hop", "mask_head", "objective",
-                                                  "train_per_voice", "valid_mixtures", "test_mixtures", "seed",
-                                                  "data")
-    SHAPE: ClassVar[tuple[str, ...]] = ("hidden", "layers", "embedding_dim", "n_fft", "hop")
-
-    def stft(self) -> STFTConfig:
-        return STFTConfig(self.n_fft, self.hop)
-
-    def demo_spec(self) -> demo.DemoSpec:
-        return demo.DemoSpec(train_per_voice=self.train_per_voice, valid_mixtures=self.valid_mixtures,
-                             test_mixtures=self.test_mixtures)
-
-
 # --- the loss --------------------------------------------------------------------------------
 
 def _weighted(embedding: torch.Tensor, labels: torch.Tensor, weights: torch.Tensor | None):
@@ -177,9 +109,10 @@ def whitened_kmeans_loss(embedding: torch.Tensor, labels: torch.Tensor,
     It is the k-means cost of the ideal partition once the embeddings are whitened: unlike the
     affinity loss it does not ask all pairs of bins to be orthogonal or equal, only that the
     clusters be apart in every direction the embeddings use; the paper (and Chimera++ after it)
-    measured it above the affinity loss on wsj0-2mix. The identities keep both inverses defined when a source or a direction is unused;
-    beside thousands of bins they barely move the figure. 0 is unreachable: at best the trace
-    nears the number of sources heard, so the loss nears D minus that."""
+    measured it above the affinity loss on wsj0-2mix. The identities keep both inverses defined
+    when a source or a direction is unused; beside thousands of bins they barely move the figure.
+    0 is unreachable: at best the trace nears the number of sources heard, so the loss nears D
+    minus that."""
     v, y, _ = _weighted(embedding, labels, weights)
     dim, sources = v.shape[-1], y.shape[-1]
     vv = v.transpose(1, 2) @ v + torch.eye(dim, dtype=v.dtype, device=v.device)
@@ -190,6 +123,74 @@ def whitened_kmeans_loss(embedding: torch.Tensor, labels: torch.Tensor,
 
 
 OBJECTIVES = {"affinity": deep_clustering_loss, "whitened-kmeans": whitened_kmeans_loss}
+
+
+@dataclass
+class DeepClusteringConfig:
+    minutes: float = param(10.0, "Training time budget in minutes (the demo data is made first, once)",
+                           low=0.01, high=100_000.0)
+    steps: int = param(0, "Stop after this many batches (0: when the time budget is spent)", low=0,
+                       high=10**9, advanced=True)
+    hidden: int = param(128, "LSTM units per direction", low=4, high=4096)
+    layers: int = param(2, "Bidirectional LSTM layers", low=1, high=8)
+    embedding_dim: int = param(20, "Embedding dimensions per time-frequency bin", low=2, high=256)
+    batch_size: int = param(8, "Mixtures per batch", low=1, high=4096, advanced=True)
+    chunk_seconds: float = param(0.8, "Length of each training mixture in seconds", low=0.1, high=30.0,
+                                 advanced=True)
+    lr: float = param(2e-3, "Adam learning rate (held for the first half, then decayed tenfold)",
+                      low=1e-6, high=1.0, advanced=True)
+    dropout: float = param(0.0, "Dropout between LSTM layers", low=0.0, high=0.9, advanced=True)
+    objective: str = param("affinity", "What training pulls the embeddings towards. affinity: VV^T towards the ideal "
+                                       "YY^T (the original deep clustering loss); whitened-kmeans: the k-means cost "
+                                       "of the ideal clusters in whitened embeddings (Wang, Le Roux & Hershey 2018)",
+                           choices=tuple(OBJECTIVES), advanced=True)
+    mask_head: bool = param(False, "Chimera++: a mask-inference head beside the embeddings, trained with them; "
+                                   "it then gives the masks, and the embeddings the picture", advanced=True)
+    n_fft: int = param(256, "STFT window in samples (256 = 32 ms at 8 kHz)", choices=(128, 256, 512),
+                       advanced=True)
+    hop: int = param(128, "STFT hop in samples (128 = 16 ms at 8 kHz)", choices=(32, 64, 128), advanced=True)
+    silence_db: float = param(40.0, "Bins this many dB below the loudest are left out of loss and k-means",
+                              low=1.0, high=120.0, advanced=True)
+    kmeans_inits: int = param(5, "k-means restarts when separating (the best is kept)", low=1, high=100,
+                              advanced=True)
+    # 2.5 measured best of 0.5-10 on the demo test voices: 1.2 dB over binary masks (see README)
+    soft_mask: float = param(2.5, "Soft masks when separating: sharpness of each bin's split between the two "
+                                  "k-means centres by distance (0: binary masks)", low=0.0, high=1000.0,
+                             advanced=True)
+    train_per_voice: int = param(60, "Demo training utterances per training voice", low=1, high=2000,
+                                 advanced=True)
+    valid_mixtures: int = param(40, "Demo validation mixtures (training voices, new sentences)", low=1,
+                                high=2000, advanced=True)
+    test_mixtures: int = param(40, "Demo test mixtures (unseen voices) scored after training", low=1,
+                               high=2000, advanced=True)
+    start: str = param("scratch", "scratch: new weights; pretrained: fine-tune the bundled model (its network "
+                                  "shape and STFT replace the ones set here)", choices=("scratch", "pretrained"))
+    data: str = param("demo", "demo: the eSpeak demo voices (made on first use); broad: many synthesizers and "
+                              "recorded speakers (made by tools/separation_data.py)", choices=("demo", "broad"),
+                      advanced=True)
+    augment: bool = param(False, "Rooms, microphone colouring and background noise on the training mixtures",
+                          advanced=True)
+    long_chunk_seconds: float = param(0.0, "Training mixtures this long for the last third of the batches, "
+                                           "half as many a batch (0: no change)", low=0.0, high=30.0, advanced=True)
+    threads: int = param(1, "CPU threads (0: all cores; one is fastest unless the machine is idle, as "
+                            "LSTM steps are small and busy cores stall the others)", low=0, high=1024, advanced=True)
+    device: str = param("auto", "Where to train: auto picks CUDA when present", choices=("auto", "cpu", "cuda"),
+                        advanced=True)
+    seed: int = param(0, "Random seed (for the demo data, the weights and the training mixtures)", low=0,
+                      high=2**31 - 1, advanced=True)
+
+    # The network's shape, and the demo data and training mixtures it learns from, must stay.
+    FIXED_ON_RESUME: ClassVar[tuple[str, ...]] = ("hidden", "layers", "embedding_dim", "n_fft", "hop", "mask_head",
+                                                  "objective", "train_per_voice", "valid_mixtures", "test_mixtures",
+                                                  "seed", "data")
+    SHAPE: ClassVar[tuple[str, ...]] = ("hidden", "layers", "embedding_dim", "n_fft", "hop")
+
+    def stft(self) -> STFTConfig:
+        return STFTConfig(self.n_fft, self.hop)
+
+    def demo_spec(self) -> demo.DemoSpec:
+        return demo.DemoSpec(train_per_voice=self.train_per_voice, valid_mixtures=self.valid_mixtures,
+                             test_mixtures=self.test_mixtures)
 
 
 # --- the network -----------------------------------------------------------------------------
@@ -508,7 +509,7 @@ def mask_loss(masks: torch.Tensor, magnitude: torch.Tensor, target: torch.Tensor
     return torch.minimum(same, swapped) / magnitude.mean(dim=(1, 2)).clamp(min=EPS)
 
 
-def _loss(net, batch, objective: str = "affinity") -> torch.Tensor:
+def _loss(net, batch, objective: str) -> torch.Tensor:
     features, labels, weights, mask_targets = batch
     v, masks = net.heads(features)
     loss = OBJECTIVES[objective](v.flatten(1, 2), labels, weights).mean()
