@@ -8,6 +8,9 @@ at run time:
 - Festival (Debian's ``festival`` and ``festvox-*`` packages): diphone, unit-selection and HTS
   voices built from recordings of real people, speaking English sentences of the bundled corpus
   (and one man, NSK, speaking pseudo-words of Hindi, Marathi and Telugu);
+- MBROLA (Debian's ``mbrola`` in contrib and its ``mbrola-*`` voices in non-free): diphone voices,
+  each cut from the recordings of one real person, 63 people in 25 languages, spoken through eSpeak
+  NG's ``mb-`` voices; the databases are licensed for non-commercial, non-military use only;
 - real recorded speech: the prompts of Debian's ``asterisk-core-sounds-*-wav`` packages (five
   professional speakers, 8 kHz) and of ``asterisk-prompt-es-co`` and ``asterisk-prompt-fr-armelle``
   (two more, GSM 6.10 at 8 kHz).
@@ -20,16 +23,19 @@ What is held out, never trained on, so that the figures measure voices the model
   female);
 - the demo's own test voices (``models.audio.demo.TEST_VOICES``), kept out of the eSpeak list.
 
-Debian's flite voices, the CMU Arctic recordings and the alsa-utils sound files are used nowhere.
+Debian's flite voices, the CMU Arctic recordings and the alsa-utils sound files are used nowhere,
+and neither is Festival's ``kal`` diphone voice: flite's ``kal`` voices are the same man's diphones.
 
-    apt-get install festival festvox-kdlpc16k festvox-kallpc16k festvox-italp16k festvox-itapc16k \\
+    apt-get install festival festvox-kdlpc16k festvox-italp16k festvox-itapc16k \\
         festvox-czech-dita festvox-czech-krb festvox-czech-machac festvox-czech-ph festvox-ru \\
         festvox-suopuhe-lj festvox-suopuhe-mv festvox-ca-ona-hts \\
         festival-hi festival-mr festival-te festvox-hi-nsk festvox-mr-nsk festvox-te-nsk \\
         asterisk-core-sounds-en-wav asterisk-core-sounds-es-wav asterisk-core-sounds-fr-wav \\
         asterisk-core-sounds-it-wav asterisk-core-sounds-ru-wav \\
-        asterisk-prompt-es-co asterisk-prompt-fr-armelle
-    .venv/bin/python tools/separation_data.py        # writes $EMBEDDING_EXPLORER_CACHE/dc-broad-3
+        asterisk-prompt-es-co asterisk-prompt-fr-armelle asterisk-prompt-it-menardi-wav espeak-ng
+    # MBROLA: add "contrib non-free" to the Debian sources' Components, then run the line this prints:
+    .venv/bin/python tools/separation_data.py --mbrola-packages
+    .venv/bin/python tools/separation_data.py        # writes $EMBEDDING_EXPLORER_CACHE/dc-broad-4
 
 The output is one safetensors bank per split (int16 audio at 8 kHz, utterance offsets, speaker
 ids) and ``speakers.json`` naming each speaker and its source. Seeded: the same packages give the
@@ -73,7 +79,7 @@ FESTIVAL_TRAIN = ("lp_diphone", "czech_dita", "czech_krb", "czech_machac", "hy_f
 FESTIVAL_HELDOUT = ("ked_diphone", "pc_diphone", "upc_ca_ona_hts")
 # Added after the held-out voices were drawn, so that their sentences (drawn from the same random
 # stream) stay what they were: men's voices, which the first training set lacked.
-FESTIVAL_TRAIN_MEN = ("kal_diphone", "czech_ph")
+FESTIVAL_TRAIN_MEN = ("czech_ph",)
 # Added in the third version: one more recorded man, NSK, whose Festival diphone voices speak Hindi,
 # Marathi and Telugu but no English. They read pseudo-words of their scripts' syllables (the model
 # learns voices, not words), drawn from a stream of their own so that every other utterance stays
@@ -82,6 +88,18 @@ DEVANAGARI = ("कखगघचछजझटठडढतथदधनपफबभ�
 TELUGU = ("కఖగఘచఛజఝటఠడఢణతథదధనపఫబభమయరలవశషసహ", ("", "ా", "ి", "ీ", "ు", "ూ", "ె", "ే", "ై", "ొ", "ో", "ౌ"))
 INDIC_VOICES = {"hindi_NSK_diphone": DEVANAGARI, "marathi_NSK_diphone": DEVANAGARI, "telugu_NSK_diphone": TELUGU}
 INDIC_UTTERANCES = 80           # per language: 240 for the one speaker
+# Added in the fourth version: MBROLA's voices, each applying its own language's rules to the English
+# sentences. Left out: those whose diphone sets lack much of what those rules give for English
+# text (Arabic ar1-2, Hebrew hb1-2, Japanese jp1-3, Maori nz1, Dutch nl1: 39-140 unknown diphones in
+# a 17-word sentence, spoken as silence) and three that eSpeak NG has no voice for (bz1, cn1, hn1).
+# The Hindi and Telugu voices read pseudo-words of their own scripts instead.
+MBROLA_VOICES = ("af1", "br1", "br2", "br3", "br4", "ca1", "ca2", "cr1", "cz1", "cz2", "de1", "de2", "de3", "de4",
+                 "de5", "de6", "de7", "de8", "ee1", "en1", "es1", "es2", "es3", "es4", "fr1", "fr2", "fr3", "fr4",
+                 "fr5", "fr6", "fr7", "gr1", "gr2", "hu1", "ic1", "id1", "ir1", "it1", "it2", "it3", "it4", "la1",
+                 "lt1", "lt2", "ma1", "mx1", "mx2", "nl2", "nl3", "pl1", "pt1", "ro1", "sw1", "sw2", "tr1", "tr2",
+                 "us1", "us2", "us3", "vz1")
+MBROLA_INDIC = {"in1": DEVANAGARI, "in2": DEVANAGARI, "tl1": TELUGU}
+MBROLA_UTTERANCES = 80          # per voice
 ASTERISK = Path("/usr/share/asterisk/sounds")
 # folder under ASTERISK -> the speaker's name, one per person: Allison recorded both the English and
 # the Spanish prompts
@@ -131,6 +149,22 @@ def speak_festival(voice: str, sentences: list[str], tmp: Path) -> list[np.ndarr
         path = tmp / f"{voice}-{i:04d}.wav"
         if path.exists():
             out.append(wav.read_mono(path, SAMPLE_RATE).samples)
+    return out
+
+
+def speak_mbrola(voice: str, sentences: list[str], rng: np.random.Generator, tmp: Path) -> list[np.ndarray]:
+    """``sentences`` in the MBROLA voice ``voice`` through eSpeak NG, at a rate and pitch of its own."""
+    rate, pitch = int(rng.integers(135, 186)), int(rng.integers(35, 66))
+    out = []
+    for i, text in enumerate(sentences):
+        text_file, wav_file = tmp / f"mb-{voice}.txt", tmp / f"mb-{voice}-{i:04d}.wav"
+        text_file.write_text(text + "\n")
+        # unknown diphones are warned about on stderr and spoken as silence: not worth a line each
+        done = subprocess.run(["espeak-ng", "-v", f"mb-{voice}", "-s", str(rate), "-p", str(pitch),
+                               "-w", str(wav_file), "-f", str(text_file)], stderr=subprocess.DEVNULL)
+        if done.returncode == 0 and wav_file.exists():
+            out.append(wav.read_mono(wav_file, SAMPLE_RATE).samples)
+            wav_file.unlink()
     return out
 
 
@@ -227,11 +261,16 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, default=demo.cache_dir() / FOLDER_NAME)
     ap.add_argument("--examples", type=Path, metavar="DIR",
                     help="write the Separation tab's bundled examples into DIR from data made earlier, and stop")
+    ap.add_argument("--mbrola-packages", action="store_true",
+                    help="print the apt-get line that installs MBROLA and its voices used here, and stop")
     args = ap.parse_args(argv)
+    if args.mbrola_packages:
+        print("apt-get install mbrola " + " ".join(f"mbrola-{v}" for v in MBROLA_VOICES + tuple(MBROLA_INDIC)))
+        return 0
     if args.examples:
         write_examples(args.examples)
         return 0
-    for tool in ("festival",):
+    for tool in ("festival", "espeak-ng", "mbrola"):
         if shutil.which(tool) is None:
             sys.exit(f"error: {tool} is not installed; see the apt-get line in this script's docstring.")
     rng = np.random.default_rng(SEED)
@@ -261,6 +300,16 @@ def main(argv=None) -> int:
             utts = speak_festival(voice, pseudo_sentences(script, INDIC_UTTERANCES, indic_rng), Path(tmp))
             print(f"  Festival {voice}: {len(utts)} utterances (train)")
             add("train", utts, ["festival:NSK"] * len(utts))
+        mbrola_rng = np.random.default_rng(SEED + 2)
+        for voice in MBROLA_VOICES + tuple(MBROLA_INDIC):
+            if voice in MBROLA_INDIC:
+                lines = pseudo_sentences(MBROLA_INDIC[voice], MBROLA_UTTERANCES, mbrola_rng)
+            else:
+                start = int(mbrola_rng.integers(len(sentences) - MBROLA_UTTERANCES))
+                lines = sentences[start:start + MBROLA_UTTERANCES]
+            utts = speak_mbrola(voice, lines, mbrola_rng, Path(tmp))
+            print(f"  MBROLA {voice}: {len(utts)} utterances (train)")
+            add("train", utts, [f"mbrola:{voice}"] * len(utts))
     for split, speakers, read in (("train", REAL_TRAIN, read_asterisk), ("heldout_real", REAL_HELDOUT, read_asterisk),
                                   ("train", REAL_TRAIN_GSM, read_gsm)):
         for folder, name in speakers.items():
