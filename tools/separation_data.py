@@ -287,7 +287,7 @@ def main(argv=None) -> int:
     print("eSpeak NG voices")
     utts, names = speak_espeak(sentences, rng)
     add("train", utts, names)
-    with tempfile.TemporaryDirectory(prefix="festival-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="voices-") as tmp:      # Festival and MBROLA write here
         for split, voices in (("train", FESTIVAL_TRAIN), ("heldout_synth", FESTIVAL_HELDOUT),
                               ("train", FESTIVAL_TRAIN_MEN)):
             for voice in voices:
