@@ -21,6 +21,11 @@ What is held out, never trained on, so that the figures measure voices the model
   and ``ona``, an HTS voice, a kind of synthesis no training voice uses);
 - ``heldout_real``: the Asterisk speakers ``Carlo`` (Italian, male) and ``June`` (Canadian French,
   female);
+- ``heldout_recordings``: recordings of about ten more people from two packages of test data,
+  ``codec2-examples`` (radio amateurs over the air, and clean studio sentences) and
+  ``pocketsphinx-testdata`` (a LibriVox reader, a speech-recognition developer), cut into 2-4 s
+  pieces; where two files may hold the same person they count as one speaker, so that no mixture
+  pairs a person with themselves;
 - the demo's own test voices (``models.audio.demo.TEST_VOICES``), kept out of the eSpeak list.
 
 Debian's flite voices, the CMU Arctic recordings and the alsa-utils sound files are used nowhere,
@@ -32,10 +37,12 @@ and neither is Festival's ``kal`` diphone voice: flite's ``kal`` voices are the 
         festival-hi festival-mr festival-te festvox-hi-nsk festvox-mr-nsk festvox-te-nsk \\
         asterisk-core-sounds-en-wav asterisk-core-sounds-es-wav asterisk-core-sounds-fr-wav \\
         asterisk-core-sounds-it-wav asterisk-core-sounds-ru-wav \\
-        asterisk-prompt-es-co asterisk-prompt-fr-armelle asterisk-prompt-it-menardi-wav espeak-ng
+        asterisk-prompt-es-co asterisk-prompt-fr-armelle asterisk-prompt-it-menardi-wav espeak-ng \\
+        codec2-examples pocketsphinx-testdata
     # MBROLA: add "contrib non-free" to the Debian sources' Components, then run the line this prints:
     .venv/bin/python tools/separation_data.py --mbrola-packages
     .venv/bin/python tools/separation_data.py        # writes $EMBEDDING_EXPLORER_CACHE/dc-broad-4
+    .venv/bin/python tools/separation_data.py --recordings-only   # adds heldout_recordings to it
 
 The output is one safetensors bank per split (int16 audio at 8 kHz, utterance offsets, speaker
 ids) and ``speakers.json`` naming each speaker and its source. Seeded: the same packages give the
@@ -107,6 +114,28 @@ REAL_TRAIN = {"en_US_f_Allison": "Allison", "es_MX_f_Allison": "Allison", "it_IT
               "ru_RU_f_IvrvoiceRU": "IvrvoiceRU"}
 REAL_HELDOUT = {"it_IT_m_Carlo": "Carlo", "fr_CA_f_June": "June"}
 REAL_TRAIN_GSM = {"es": "ColombianSpanish", "fr": "Armelle"}     # GSM 6.10 prompts without a header
+# Recordings of people held out of training: speaker -> files (headerless .raw is 16-bit PCM, 8 kHz
+# in codec2's folder and 16 kHz in pocketsphinx's). Files whose speaker is not named share a speaker
+# with every file they may come from: David Rowe's CQ call beside his own recording, the three women
+# of codec2's clean sentences as one, and pocketsphinx's developer recordings (the TIDIGITS file bears
+# his initials, dhd) as one. Left out: short clean sentences of men (big_dog, cross, mmt1, morig) that
+# may be any of the named men, the codec outputs (f2400, m2400) and all.wav, a concatenation.
+CODEC2, POCKETSPHINX = Path("/usr/share/codec2"), Path("/usr/share/pocketsphinx/test/data")
+RECORDINGS = {
+    "codec2:VE9QRP": (CODEC2 / "raw/ve9qrp.raw",),
+    "codec2:VK5QI": (CODEC2 / "raw/vk5qi.raw",),
+    "codec2:G3PLX": (CODEC2 / "raw/g3plx.raw",),
+    "codec2:VK2TPM": (CODEC2 / "wav/vk2tpm_004.wav",),
+    "codec2:David": (CODEC2 / "wav/david4.wav", CODEC2 / "raw/cq_ref.raw"),
+    "codec2:kristoff": (CODEC2 / "raw/kristoff.raw",),
+    "codec2:hts1": (CODEC2 / "raw/hts1.raw",),
+    "codec2:women": (CODEC2 / "raw/hts2.raw", CODEC2 / "raw/forig.raw", CODEC2 / "raw/speech_orig_16k.wav"),
+    "pocketsphinx:librivox": tuple(sorted((POCKETSPHINX / "librivox").glob("*.wav"))),
+    "pocketsphinx:dhd": tuple(sorted((POCKETSPHINX / "cards").glob("*.wav"))) + tuple(
+        POCKETSPHINX / name for name in ("goforward.raw", "numbers.raw", "something.raw", "tidigits/dhd.2934z.raw")),
+}
+RECORDING_SECONDS = 30.0        # at most, per speaker: the longest recording (VE9QRP, 112 s) would fill the set
+PIECE_SECONDS = (2.0, 4.0)      # long recordings are cut at their quietest point in this range
 
 
 def espeak_speakers(rng: np.random.Generator) -> list[dict]:
@@ -203,6 +232,60 @@ def read_gsm(folder: str) -> list[np.ndarray]:
     return out
 
 
+def read_recording(path: Path) -> np.ndarray:
+    if path.suffix == ".raw":
+        rate = 16000 if POCKETSPHINX in path.parents else 8000
+        samples, _ = soundfile.read(str(path), format="RAW", subtype="PCM_16", samplerate=rate, channels=1,
+                                    dtype="float32")
+        return wav.resample(samples, rate, SAMPLE_RATE)
+    return wav.read_mono(path, SAMPLE_RATE).samples
+
+
+def cut(x: np.ndarray) -> list[np.ndarray]:
+    """A long recording in pieces of 2-4 s, each ending at the quietest 20 ms of its last 2 s (a
+    pause, where there is one, so that words stay whole)."""
+    shortest, longest = (int(s * SAMPLE_RATE) for s in PIECE_SECONDS)
+    frame = SAMPLE_RATE // 50
+    pieces = []
+    while len(x) > longest:
+        window = x[shortest:longest]
+        energy = np.convolve(window ** 2, np.ones(frame), "valid")
+        end = shortest + int(np.argmin(energy)) + frame // 2
+        pieces.append(x[:end])
+        x = x[end:]
+    return pieces + [x]
+
+
+def read_recordings() -> tuple[list[np.ndarray], list[str]]:
+    """Every speaker of :data:`RECORDINGS`, up to :data:`RECORDING_SECONDS` each, in pieces."""
+    utts, names = [], []
+    for speaker, paths in RECORDINGS.items():
+        pieces = [p for path in paths for p in cut(read_recording(path))]
+        pieces = [p for p in pieces if len(p) >= MIN_SECONDS * SAMPLE_RATE]
+        total, kept = 0, []
+        for p in pieces:
+            if total >= RECORDING_SECONDS * SAMPLE_RATE:
+                break
+            kept.append(p)
+            total += len(p)
+        print(f"  {speaker}: {len(kept)} pieces, {total / SAMPLE_RATE:.0f} s (heldout_recordings)")
+        utts += kept
+        names += [speaker] * len(kept)
+    return utts, names
+
+
+def write_recordings_only(out: Path) -> None:
+    """Add the ``heldout_recordings`` bank to data made earlier, the other banks untouched."""
+    if not (out / "speakers.json").is_file():
+        sys.exit(f"error: no data in {out}; make it first (this script without --recordings-only).")
+    utts, speakers = read_recordings()
+    names = sorted(set(speakers))
+    save_bank(out / "heldout_recordings.safetensors", utts, speakers, names)
+    index = json.loads((out / "speakers.json").read_text())
+    index["speakers"]["heldout_recordings"] = names
+    (out / "speakers.json").write_text(json.dumps(index, indent=1))
+
+
 def to_int16(x: np.ndarray) -> np.ndarray:
     x = speech._trim(np.asarray(x, np.float32), SAMPLE_RATE // 20)
     return np.clip(np.round(x * 32767.0), -32768, 32767).astype(np.int16)
@@ -261,6 +344,8 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, default=demo.cache_dir() / FOLDER_NAME)
     ap.add_argument("--examples", type=Path, metavar="DIR",
                     help="write the Separation tab's bundled examples into DIR from data made earlier, and stop")
+    ap.add_argument("--recordings-only", action="store_true",
+                    help="add the held-out recordings' bank to data made earlier in --out, and stop")
     ap.add_argument("--mbrola-packages", action="store_true",
                     help="print the apt-get line that installs MBROLA and its voices used here, and stop")
     args = ap.parse_args(argv)
@@ -269,6 +354,9 @@ def main(argv=None) -> int:
         return 0
     if args.examples:
         write_examples(args.examples)
+        return 0
+    if args.recordings_only:
+        write_recordings_only(args.out)
         return 0
     for tool in ("festival", "espeak-ng", "mbrola"):
         if shutil.which(tool) is None:
@@ -316,6 +404,7 @@ def main(argv=None) -> int:
             utts = read(folder)
             print(f"  Asterisk {folder}: {len(utts)} prompts ({split})")
             add(split, utts, [f"asterisk:{name}"] * len(utts))
+    add("heldout_recordings", *read_recordings())
     args.out.mkdir(parents=True, exist_ok=True)
     names = {}
     for split, (utts, speakers) in banks.items():

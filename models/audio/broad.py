@@ -2,11 +2,12 @@
 real recordings, made by ``tools/separation_data.py`` from registry packages, and the augmentation
 that makes training mixtures sound less like a studio.
 
-Three banks of utterances (int16, 8 kHz), each a :class:`models.audio.demo.Bank`:
+Four banks of utterances (int16, 8 kHz), each a :class:`models.audio.demo.Bank`:
 
 - ``train``: what the model learns from;
 - ``heldout_synth``: Festival voices, one of them of a kind of synthesis no training voice uses;
-- ``heldout_real``: recorded speakers no training utterance comes from.
+- ``heldout_real``: recorded speakers no training utterance comes from;
+- ``heldout_recordings``: about ten more recorded people, over the air and in rooms, in 2-4 s pieces.
 
 The held-out test mixtures are fixed recipes drawn from a bank with a seed, so every run of the
 benchmark scores the same mixtures.
@@ -26,7 +27,7 @@ from models.errors import UserError
 
 FOLDER_NAME = "dc-broad-4"
 SAMPLE_RATE = 8000
-SPLITS = ("train", "heldout_synth", "heldout_real")
+SPLITS = ("train", "heldout_synth", "heldout_real", "heldout_recordings")
 VALID_EVERY = 25          # every 25th training utterance is kept for validation
 
 

@@ -6,7 +6,9 @@ Three test sets of two-voice mixtures at -5..+5 dB:
   (a) the demo test split: eSpeak voices kept out of every training set;
   (b) held-out synthesizers: Festival voices no training utterance comes from (one of them HTS,
       a kind of synthesis absent from training);
-  (c) real recorded speech of speakers absent from training (tools/separation_data.py).
+  (c) real recorded speech of speakers absent from training (tools/separation_data.py);
+  (d) recordings of about ten more people, over the air and in rooms (as many mixtures as their
+      pieces allow, each piece used once).
 For each: SI-SDR improvement per source with the permutation solved, its mean, the same for the
 ideal binary mask (IBM) and ideal ratio mask (IRM) of the model's STFT, the model's share of the
 IBM's improvement and the worst single mixture (mean of its two sources). Then the time to
@@ -38,7 +40,8 @@ def test_sets() -> dict[str, list[demo.Mixture]]:
     data = drain(demo.load_steps(dc.DeepClusteringConfig().demo_spec()))
     return {"(a) demo test voices": data.test,
             "(b) held-out synthesizers": broad.fixed_mixtures(broad.load_bank("heldout_synth"), MIXTURES, 1),
-            "(c) held-out real speech": broad.fixed_mixtures(broad.load_bank("heldout_real"), MIXTURES, 2)}
+            "(c) held-out real speech": broad.fixed_mixtures(broad.load_bank("heldout_real"), MIXTURES, 2),
+            "(d) other recordings": broad.fixed_mixtures(broad.load_bank("heldout_recordings"), MIXTURES, 3)}
 
 
 def score(model: dc.DeepClusteringModel, mixtures: list[demo.Mixture]) -> dict:
