@@ -259,3 +259,17 @@ def test_soft_masks_share_each_bin_between_the_voices_and_sharpen_into_the_binar
     assert ((soft > 0.01) & (soft < 0.99)).any()                 # some bins are shared
     assert torch.equal(soft.argmax(0), owner) and torch.equal(binary.argmax(0), owner)
     assert ((sharp - binary).abs() > 1e-3).float().mean() < 0.01   # all but bins all but equidistant
+
+
+def test_smoothing_over_time_outvotes_a_bin_that_points_to_the_other_voice_for_one_frame():
+    v = torch.zeros(2, 7, 2)
+    v[..., 0] = 1.0                      # every bin points one way...
+    v[0, 3] = torch.tensor([-1.0, 0.0])  # ...but one, for a single frame
+    magnitude = torch.ones(2, 7)
+    assert torch.equal(dc.smoothed_over_time(v, magnitude, 1), v)
+    smooth = dc.smoothed_over_time(v, magnitude, 3)
+    assert smooth[0, 3, 0] > 0 and torch.allclose(smooth[1], v[1])
+    # a silent neighbour has no say: the flipped bin between two silent frames keeps its direction
+    magnitude[0, 2] = magnitude[0, 4] = 0.0
+    assert dc.smoothed_over_time(v, magnitude, 3)[0, 3, 0] < 0
+
