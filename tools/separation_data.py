@@ -11,6 +11,12 @@ at run time:
 - MBROLA (Debian's ``mbrola`` in contrib and its ``mbrola-*`` voices in non-free): diphone voices,
   each cut from the recordings of one real person, 63 people in 25 languages, spoken through eSpeak
   NG's ``mb-`` voices; the databases are licensed for non-commercial, non-military use only;
+- RHVoice (Debian's ``rhvoice-*`` voice packages): statistical parametric voices, each trained on the
+  recordings of one person, 12 men and 15 women speaking Russian, Ukrainian, Polish, Macedonian,
+  Kyrgyz, Tatar, Brazilian Portuguese, Esperanto and Albanian; its English voices, built from the
+  CMU Arctic recordings, are left out;
+- SVOX Pico (``libttspico-utils``): six women's voices, in six languages; Open JTalk
+  (``open-jtalk``, ``hts-voice-nitech-jp-atr503-m001``): one Japanese man, an HTS voice;
 - real recorded speech: the prompts of Debian's ``asterisk-core-sounds-*-wav`` packages (five
   professional speakers, 8 kHz) and of ``asterisk-prompt-es-co`` and ``asterisk-prompt-fr-armelle``
   (two more, GSM 6.10 at 8 kHz).
@@ -38,11 +44,13 @@ and neither is Festival's ``kal`` diphone voice: flite's ``kal`` voices are the 
         asterisk-core-sounds-en-wav asterisk-core-sounds-es-wav asterisk-core-sounds-fr-wav \\
         asterisk-core-sounds-it-wav asterisk-core-sounds-ru-wav \\
         asterisk-prompt-es-co asterisk-prompt-fr-armelle asterisk-prompt-it-menardi-wav espeak-ng \\
+        libttspico-utils open-jtalk open-jtalk-mecab-naist-jdic hts-voice-nitech-jp-atr503-m001 \\
+        rhvoice rhvoice-russian rhvoice-ukrainian rhvoice-polish rhvoice-macedonian rhvoice-kyrgyz \\
+        rhvoice-tatar rhvoice-brazilian-portuguese rhvoice-esperanto rhvoice-albanian \\
         codec2-examples pocketsphinx-testdata
     # MBROLA: add "contrib non-free" to the Debian sources' Components, then run the line this prints:
     .venv/bin/python tools/separation_data.py --mbrola-packages
-    .venv/bin/python tools/separation_data.py        # writes $EMBEDDING_EXPLORER_CACHE/dc-broad-4
-    .venv/bin/python tools/separation_data.py --recordings-only   # adds heldout_recordings to it
+    .venv/bin/python tools/separation_data.py        # writes $EMBEDDING_EXPLORER_CACHE/dc-broad-5
 
 The output is one safetensors bank per split (int16 audio at 8 kHz, utterance offsets, speaker
 ids) and ``speakers.json`` naming each speaker and its source. Seeded: the same packages give the
@@ -52,6 +60,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -107,6 +116,31 @@ MBROLA_VOICES = ("af1", "br1", "br2", "br3", "br4", "ca1", "ca2", "cr1", "cz1", 
                  "us1", "us2", "us3", "vz1")
 MBROLA_INDIC = {"in1": DEVANAGARI, "in2": DEVANAGARI, "tl1": TELUGU}
 MBROLA_UTTERANCES = 80          # per voice
+# Added in the fifth version: statistical parametric voices of 28 more real people and six of SVOX
+# Pico's, so that the model hears many more men and a kind of synthesis (HTS) only held-out voices
+# had. Voices of Latin-script languages read the English sentences by their own rules; those of
+# Cyrillic ones read the sentences spelt in Cyrillic, and the Japanese man reads pseudo-words.
+RHVOICE_VOICES = {"Leticia-F123": "latin", "aleksandr": "ru", "anatol": "uk", "anna": "ru", "arina": "ru",
+                  "artemiy": "ru", "azamat": "ru", "elena": "ru", "evgeniy-rus": "ru", "hana": "latin",
+                  "irina": "ru", "kiko": "mk", "magda": "latin", "marianna": "uk", "mikhail": "ru",
+                  "natalia": "uk", "natan": "latin", "nazgul": "ru", "pavel": "ru", "spomenka": "latin",
+                  "suze": "mk", "talgat": "ru", "tatiana": "ru", "victoria": "ru", "vitaliy": "ru",
+                  "volodymyr": "uk", "yuriy": "ru"}
+RHVOICE_UTTERANCES = 60         # per voice
+PICO_LANGUAGES = ("en-US", "en-GB", "de-DE", "es-ES", "fr-FR", "it-IT")
+PICO_UTTERANCES = 80            # per voice
+JTALK_VOICE = Path("/usr/share/hts-voice/nitech-jp-atr503-m001/nitech_jp_atr503_m001.htsvoice")
+JTALK_DICTIONARY = Path("/var/lib/mecab/dic/open-jtalk/naist-jdic")
+KATAKANA = ("アイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモヤユヨラリルレロワ"
+            "ガギグゲゴザジズゼゾダデドバビブベボパピプペポ", ("", "", "", "ン", "ー"))
+JTALK_UTTERANCES = 80
+# English letters to Cyrillic ones, digraphs first; per language, the letters it spells otherwise
+CYRILLIC = {"sh": "ш", "ch": "ч", "th": "т", "ph": "ф", "oo": "у", "ee": "и", "a": "а", "b": "б", "c": "к",
+            "d": "д", "e": "е", "f": "ф", "g": "г", "h": "х", "i": "и", "j": "дж", "k": "к", "l": "л", "m": "м",
+            "n": "н", "o": "о", "p": "п", "q": "к", "r": "р", "s": "с", "t": "т", "u": "у", "v": "в", "w": "в",
+            "x": "кс", "y": "й", "z": "з"}
+CYRILLIC_LANGUAGE = {"ru": {}, "uk": {"и": "і"}, "mk": {"й": "ј"}}
+
 ASTERISK = Path("/usr/share/asterisk/sounds")
 # folder under ASTERISK -> the speaker's name, one per person: Allison recorded both the English and
 # the Spanish prompts
@@ -189,11 +223,64 @@ def speak_mbrola(voice: str, sentences: list[str], rng: np.random.Generator, tmp
         text_file, wav_file = tmp / f"mb-{voice}.txt", tmp / f"mb-{voice}-{i:04d}.wav"
         text_file.write_text(text + "\n")
         # unknown diphones are warned about on stderr and spoken as silence: not worth a line each
-        done = subprocess.run(["espeak-ng", "-v", f"mb-{voice}", "-s", str(rate), "-p", str(pitch),
-                               "-w", str(wav_file), "-f", str(text_file)], stderr=subprocess.DEVNULL)
-        if done.returncode == 0 and wav_file.exists():
-            out.append(wav.read_mono(wav_file, SAMPLE_RATE).samples)
-            wav_file.unlink()
+        samples = _synthesize(["espeak-ng", "-v", f"mb-{voice}", "-s", str(rate), "-p", str(pitch),
+                               "-w", str(wav_file), "-f", str(text_file)], wav_file)
+        if samples is not None:
+            out.append(samples)
+    return out
+
+
+def cyrillic(text: str, language: str) -> str:
+    """``text`` spelt letter for letter in the Cyrillic alphabet of ``language`` (a key of
+    CYRILLIC_LANGUAGE): not a translation, a sentence of the same rhythm the voice can read."""
+    letters = {**CYRILLIC, **{k: CYRILLIC_LANGUAGE[language].get(v, v) for k, v in CYRILLIC.items()}}
+    pattern = re.compile("|".join(sorted(letters, key=len, reverse=True)))
+    return pattern.sub(lambda m: letters[m.group(0)], text.lower())
+
+
+def _synthesize(command: list[str], wav_file: Path) -> np.ndarray | None:
+    """Run a synthesizer that writes ``wav_file``; its audio at SAMPLE_RATE, or None when it failed."""
+    done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if done.returncode != 0 or not wav_file.exists():
+        return None
+    samples = wav.read_mono(wav_file, SAMPLE_RATE).samples
+    wav_file.unlink()
+    return samples
+
+
+def speak_rhvoice(voice: str, sentences: list[str], rng: np.random.Generator, tmp: Path) -> list[np.ndarray]:
+    """``sentences`` in the RHVoice voice ``voice``, at a rate and pitch of its own."""
+    rate, pitch = int(rng.integers(85, 121)), int(rng.integers(85, 116))
+    out = []
+    for i, text in enumerate(sentences):
+        text_file, wav_file = tmp / f"rh-{voice}.txt", tmp / f"rh-{voice}-{i:04d}.wav"
+        text_file.write_text(text + "\n")
+        samples = _synthesize(["RHVoice-test", "-p", voice, "-r", str(rate), "-t", str(pitch),
+                               "-i", str(text_file), "-o", str(wav_file)], wav_file)
+        if samples is not None:
+            out.append(samples)
+    return out
+
+
+def speak_pico(language: str, sentences: list[str], tmp: Path) -> list[np.ndarray]:
+    out = []
+    for i, text in enumerate(sentences):
+        wav_file = tmp / f"pico-{language}-{i:04d}.wav"
+        samples = _synthesize(["pico2wave", "-l", language, "-w", str(wav_file), "--", text], wav_file)
+        if samples is not None:
+            out.append(samples)
+    return out
+
+
+def speak_jtalk(sentences: list[str], tmp: Path) -> list[np.ndarray]:
+    out = []
+    for i, text in enumerate(sentences):
+        text_file, wav_file = tmp / "jtalk.txt", tmp / f"jtalk-{i:04d}.wav"
+        text_file.write_text(text + "\n")
+        samples = _synthesize(["open_jtalk", "-x", str(JTALK_DICTIONARY), "-m", str(JTALK_VOICE),
+                               "-ow", str(wav_file), str(text_file)], wav_file)
+        if samples is not None:
+            out.append(samples)
     return out
 
 
@@ -358,7 +445,7 @@ def main(argv=None) -> int:
     if args.recordings_only:
         write_recordings_only(args.out)
         return 0
-    for tool in ("festival", "espeak-ng", "mbrola"):
+    for tool in ("festival", "espeak-ng", "mbrola", "RHVoice-test", "pico2wave", "open_jtalk"):
         if shutil.which(tool) is None:
             sys.exit(f"error: {tool} is not installed; see the apt-get line in this script's docstring.")
     rng = np.random.default_rng(SEED)
@@ -375,7 +462,7 @@ def main(argv=None) -> int:
     print("eSpeak NG voices")
     utts, names = speak_espeak(sentences, rng)
     add("train", utts, names)
-    with tempfile.TemporaryDirectory(prefix="voices-") as tmp:      # Festival and MBROLA write here
+    with tempfile.TemporaryDirectory(prefix="voices-") as tmp:      # the synthesizers write here
         for split, voices in (("train", FESTIVAL_TRAIN), ("heldout_synth", FESTIVAL_HELDOUT),
                               ("train", FESTIVAL_TRAIN_MEN)):
             for voice in voices:
@@ -398,6 +485,24 @@ def main(argv=None) -> int:
             utts = speak_mbrola(voice, lines, mbrola_rng, Path(tmp))
             print(f"  MBROLA {voice}: {len(utts)} utterances (train)")
             add("train", utts, [f"mbrola:{voice}"] * len(utts))
+        rh_rng = np.random.default_rng(SEED + 3)
+        for voice, script in RHVOICE_VOICES.items():
+            start = int(rh_rng.integers(len(sentences) - RHVOICE_UTTERANCES))
+            lines = sentences[start:start + RHVOICE_UTTERANCES]
+            if script != "latin":
+                lines = [cyrillic(line, script) for line in lines]
+            utts = speak_rhvoice(voice, lines, rh_rng, Path(tmp))
+            print(f"  RHVoice {voice}: {len(utts)} utterances (train)")
+            add("train", utts, [f"rhvoice:{voice}"] * len(utts))
+        pico_rng = np.random.default_rng(SEED + 4)
+        for language in PICO_LANGUAGES:
+            start = int(pico_rng.integers(len(sentences) - PICO_UTTERANCES))
+            utts = speak_pico(language, sentences[start:start + PICO_UTTERANCES], Path(tmp))
+            print(f"  Pico {language}: {len(utts)} utterances (train)")
+            add("train", utts, [f"pico:{language}"] * len(utts))
+        utts = speak_jtalk(pseudo_sentences(KATAKANA, JTALK_UTTERANCES, np.random.default_rng(SEED + 5)), Path(tmp))
+        print(f"  Open JTalk m001: {len(utts)} utterances (train)")
+        add("train", utts, ["jtalk:m001"] * len(utts))
     for split, speakers, read in (("train", REAL_TRAIN, read_asterisk), ("heldout_real", REAL_HELDOUT, read_asterisk),
                                   ("train", REAL_TRAIN_GSM, read_gsm)):
         for folder, name in speakers.items():
