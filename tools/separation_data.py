@@ -215,19 +215,44 @@ def speak_festival(voice: str, sentences: list[str], tmp: Path) -> list[np.ndarr
     return out
 
 
+def speak_each(sentences: list[str], tmp: Path, stem: str, command) -> list[np.ndarray]:
+    """Each of ``sentences`` through one call of a synthesizer, ``command(text_file, wav_file)`` giving
+    the command line that reads the sentence from text_file and writes wav_file; a sentence it fails
+    on is left out (MBROLA warns of each unknown diphone on stderr and speaks it as silence)."""
+    out = []
+    for i, text in enumerate(sentences):
+        text_file, wav_file = tmp / f"{stem}.txt", tmp / f"{stem}-{i:04d}.wav"
+        text_file.write_text(text + "\n")
+        done = subprocess.run(command(text_file, wav_file), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if done.returncode == 0 and wav_file.exists():
+            out.append(wav.read_mono(wav_file, SAMPLE_RATE).samples)
+            wav_file.unlink()
+    return out
+
+
 def speak_mbrola(voice: str, sentences: list[str], rng: np.random.Generator, tmp: Path) -> list[np.ndarray]:
     """``sentences`` in the MBROLA voice ``voice`` through eSpeak NG, at a rate and pitch of its own."""
     rate, pitch = int(rng.integers(135, 186)), int(rng.integers(35, 66))
-    out = []
-    for i, text in enumerate(sentences):
-        text_file, wav_file = tmp / f"mb-{voice}.txt", tmp / f"mb-{voice}-{i:04d}.wav"
-        text_file.write_text(text + "\n")
-        # unknown diphones are warned about on stderr and spoken as silence: not worth a line each
-        samples = _synthesize(["espeak-ng", "-v", f"mb-{voice}", "-s", str(rate), "-p", str(pitch),
-                               "-w", str(wav_file), "-f", str(text_file)], wav_file)
-        if samples is not None:
-            out.append(samples)
-    return out
+    return speak_each(sentences, tmp, f"mb-{voice}", lambda text, out: [
+        "espeak-ng", "-v", f"mb-{voice}", "-s", str(rate), "-p", str(pitch), "-w", str(out), "-f", str(text)])
+
+
+def speak_rhvoice(voice: str, sentences: list[str], rng: np.random.Generator, tmp: Path) -> list[np.ndarray]:
+    """``sentences`` in the RHVoice voice ``voice``, at a rate and pitch of its own."""
+    rate, pitch = int(rng.integers(85, 121)), int(rng.integers(85, 116))
+    return speak_each(sentences, tmp, f"rh-{voice}", lambda text, out: [
+        "RHVoice-test", "-p", voice, "-r", str(rate), "-t", str(pitch), "-i", str(text), "-o", str(out)])
+
+
+def speak_pico(language: str, sentences: list[str], tmp: Path) -> list[np.ndarray]:
+    # pico2wave takes its text as an argument only
+    return speak_each(sentences, tmp, f"pico-{language}", lambda text, out: [
+        "pico2wave", "-l", language, "-w", str(out), "--", text.read_text().strip()])
+
+
+def speak_jtalk(sentences: list[str], tmp: Path) -> list[np.ndarray]:
+    return speak_each(sentences, tmp, "jtalk", lambda text, out: [
+        "open_jtalk", "-x", str(JTALK_DICTIONARY), "-m", str(JTALK_VOICE), "-ow", str(out), str(text)])
 
 
 def cyrillic(text: str, language: str) -> str:
@@ -236,52 +261,6 @@ def cyrillic(text: str, language: str) -> str:
     letters = {**CYRILLIC, **{k: CYRILLIC_LANGUAGE[language].get(v, v) for k, v in CYRILLIC.items()}}
     pattern = re.compile("|".join(sorted(letters, key=len, reverse=True)))
     return pattern.sub(lambda m: letters[m.group(0)], text.lower())
-
-
-def _synthesize(command: list[str], wav_file: Path) -> np.ndarray | None:
-    """Run a synthesizer that writes ``wav_file``; its audio at SAMPLE_RATE, or None when it failed."""
-    done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    if done.returncode != 0 or not wav_file.exists():
-        return None
-    samples = wav.read_mono(wav_file, SAMPLE_RATE).samples
-    wav_file.unlink()
-    return samples
-
-
-def speak_rhvoice(voice: str, sentences: list[str], rng: np.random.Generator, tmp: Path) -> list[np.ndarray]:
-    """``sentences`` in the RHVoice voice ``voice``, at a rate and pitch of its own."""
-    rate, pitch = int(rng.integers(85, 121)), int(rng.integers(85, 116))
-    out = []
-    for i, text in enumerate(sentences):
-        text_file, wav_file = tmp / f"rh-{voice}.txt", tmp / f"rh-{voice}-{i:04d}.wav"
-        text_file.write_text(text + "\n")
-        samples = _synthesize(["RHVoice-test", "-p", voice, "-r", str(rate), "-t", str(pitch),
-                               "-i", str(text_file), "-o", str(wav_file)], wav_file)
-        if samples is not None:
-            out.append(samples)
-    return out
-
-
-def speak_pico(language: str, sentences: list[str], tmp: Path) -> list[np.ndarray]:
-    out = []
-    for i, text in enumerate(sentences):
-        wav_file = tmp / f"pico-{language}-{i:04d}.wav"
-        samples = _synthesize(["pico2wave", "-l", language, "-w", str(wav_file), "--", text], wav_file)
-        if samples is not None:
-            out.append(samples)
-    return out
-
-
-def speak_jtalk(sentences: list[str], tmp: Path) -> list[np.ndarray]:
-    out = []
-    for i, text in enumerate(sentences):
-        text_file, wav_file = tmp / "jtalk.txt", tmp / f"jtalk-{i:04d}.wav"
-        text_file.write_text(text + "\n")
-        samples = _synthesize(["open_jtalk", "-x", str(JTALK_DICTIONARY), "-m", str(JTALK_VOICE),
-                               "-ow", str(wav_file), str(text_file)], wav_file)
-        if samples is not None:
-            out.append(samples)
-    return out
 
 
 def pseudo_word(script: tuple[str, tuple[str, ...]], rng: np.random.Generator) -> str:
