@@ -419,8 +419,10 @@ class DeepClusteringModel(TrainedResult):
 
     def summary(self) -> str:
         s = self.stats
-        return (f"deep clustering: {s.get('seconds', 0):.0f} s, {s.get('steps', 0)} batches, "
-                f"validation loss {s.get('valid_loss', float('nan')):.4f}, test SI-SDR improvement "
+        trained = (f"the mean of {len(s['averaged_from'])} models' weights" if "averaged_from" in s else
+                   f"{s.get('seconds', 0):.0f} s, {s.get('steps', 0)} batches, "
+                   f"validation loss {s.get('valid_loss', float('nan')):.4f}")
+        return (f"deep clustering: {trained}, test SI-SDR improvement "
                 f"{s.get('test_si_sdr_improvement', float('nan')):.1f} dB "
                 f"(ideal binary mask {s.get('test_ibm_si_sdr_improvement', float('nan')):.1f} dB)")
 
@@ -820,7 +822,7 @@ def train(config: DeepClusteringConfig, corpus=None, resume: DeepClusteringModel
     seconds = steps.elapsed()
     model = DeepClusteringModel(config, net, data.sample_rate, {}, steps.losses[-5000:], steps.valid_losses,
                                 steps.end(seconds, run.stopped))
-    scores = yield from _test(model, test_mixtures)
+    scores = yield from score_test_split(model, test_mixtures)
     model.net = net.cpu()
     model.stats = {"model": NAME, "seconds": seconds, "data_seconds": data_seconds, "steps": steps.steps,
                    "batches_per_second": (steps.steps - steps.first_step) / (seconds - steps.before)
@@ -832,7 +834,7 @@ def train(config: DeepClusteringConfig, corpus=None, resume: DeepClusteringModel
     return model
 
 
-def _test(model: DeepClusteringModel, mixtures: list[demo.Mixture]):
+def score_test_split(model: DeepClusteringModel, mixtures: list[demo.Mixture]):
     """Score the model and the oracles on the test mixtures; yields Progress (unit "mixtures")
     and returns ``test_*`` means (dB). A STOP here ends testing with the mixtures done so far."""
     rows = []
