@@ -291,19 +291,22 @@ def read_gsm(folder: str) -> list[np.ndarray]:
     """Headerless GSM 6.10 prompts at 8 kHz (libsndfile decodes them given the format)."""
     out = []
     for path in sorted((ASTERISK / folder).glob("*.gsm")):
-        samples, _ = soundfile.read(str(path), format="RAW", subtype="GSM610", samplerate=8000, channels=1,
-                                    dtype="float32")
-        if len(samples) >= MIN_SECONDS * 8000:
-            out.append(wav.resample(samples, 8000, SAMPLE_RATE))
+        samples = read_headerless(path, "GSM610", 8000)
+        if len(samples) >= MIN_SECONDS * SAMPLE_RATE:
+            out.append(samples)
     return out
 
 
+def read_headerless(path: Path, subtype: str, rate: int) -> np.ndarray:
+    """Mono samples without a header (libsndfile decodes them given the format), at SAMPLE_RATE."""
+    samples, _ = soundfile.read(str(path), format="RAW", subtype=subtype, samplerate=rate, channels=1,
+                                dtype="float32")
+    return wav.resample(samples, rate, SAMPLE_RATE)
+
+
 def read_recording(path: Path) -> np.ndarray:
-    if path.suffix == ".raw":
-        rate = 16000 if POCKETSPHINX in path.parents else 8000
-        samples, _ = soundfile.read(str(path), format="RAW", subtype="PCM_16", samplerate=rate, channels=1,
-                                    dtype="float32")
-        return wav.resample(samples, rate, SAMPLE_RATE)
+    if path.suffix == ".raw":       # 16-bit PCM: 16 kHz in pocketsphinx's folder, 8 kHz in codec2's
+        return read_headerless(path, "PCM_16", 16000 if POCKETSPHINX in path.parents else 8000)
     return wav.read_mono(path, SAMPLE_RATE).samples
 
 

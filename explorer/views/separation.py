@@ -258,8 +258,8 @@ class SeparationView(QWidget):
         tuned = " of fine-tuning" if c.start == "pretrained" else ""
         trained = (f"{s['steps']:,} batches in {s.get('seconds', 0) / 60:.1f} min{tuned}" if s.get("steps")
                    else "untrained")
-        if isinstance(s.get("averaged_from"), list):     # tools/average_separation_models.py
-            trained = f"the mean of {len(s['averaged_from'])} trained models' weights"
+        if model.averaged:
+            trained = f"the mean of {model.averaged} trained models' weights"
         score = s.get("test_si_sdr_improvement")
         scored = f" · test SI-SDR improvement {score:.1f} dB" if isinstance(score, (int, float)) else ""
         head = " and a mask head (Chimera++)" if c.mask_head else ""

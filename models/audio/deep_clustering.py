@@ -282,7 +282,7 @@ def smoothed_over_time(v: torch.Tensor, weight: torch.Tensor, frames: int) -> to
     if frames <= 1:
         return v
     kernel = torch.ones(1, 1, frames, dtype=v.dtype)
-    n_freqs, n_frames, dim = v.shape
+    n_freqs, n_frames, _ = v.shape
 
     def box(x):     # (F, T, C) summed over the frames around each one, along T
         y = x.permute(0, 2, 1).reshape(-1, 1, n_frames)
@@ -417,9 +417,16 @@ class DeepClusteringModel(TrainedResult):
         sep = self.separate(mixture)
         return evaluate_with_oracles(sep.sources, references, mixture, self.config.stft(), with_sdr)
 
+    @property
+    def averaged(self) -> int:
+        """How many models' weights this one is the mean of (tools/average_separation_models.py);
+        0 for a trained one. A file's stats are not trusted to hold a list."""
+        folders = self.stats.get("averaged_from")
+        return len(folders) if isinstance(folders, list) else 0
+
     def summary(self) -> str:
         s = self.stats
-        trained = (f"the mean of {len(s['averaged_from'])} models' weights" if "averaged_from" in s else
+        trained = (f"the mean of {self.averaged} models' weights" if self.averaged else
                    f"{s.get('seconds', 0):.0f} s, {s.get('steps', 0)} batches, "
                    f"validation loss {s.get('valid_loss', float('nan')):.4f}")
         return (f"deep clustering: {trained}, test SI-SDR improvement "
