@@ -19,7 +19,9 @@ at run time:
   (``open-jtalk``, ``hts-voice-nitech-jp-atr503-m001``): one Japanese man, an HTS voice;
 - real recorded speech: the prompts of Debian's ``asterisk-core-sounds-*-wav`` packages (five
   professional speakers, 8 kHz) and of ``asterisk-prompt-es-co`` and ``asterisk-prompt-fr-armelle``
-  (two more, GSM 6.10 at 8 kHz).
+  (two more, GSM 6.10 at 8 kHz); and the words, letters and syllables that volunteers recorded
+  for two KDE games for children, ``klettres-data`` and ``ktuberling-data``, in 29 languages, men's
+  voices among them, joined into runs of a few seconds (one speaker per language).
 
 What is held out, never trained on, so that the figures measure voices the model never heard:
 
@@ -47,18 +49,20 @@ and neither is Festival's ``kal`` diphone voice: flite's ``kal`` voices are the 
         libttspico-utils open-jtalk open-jtalk-mecab-naist-jdic hts-voice-nitech-jp-atr503-m001 \\
         rhvoice rhvoice-russian rhvoice-ukrainian rhvoice-polish rhvoice-macedonian rhvoice-kyrgyz \\
         rhvoice-tatar rhvoice-brazilian-portuguese rhvoice-esperanto rhvoice-albanian \\
-        codec2-examples pocketsphinx-testdata
+        codec2-examples pocketsphinx-testdata klettres-data ktuberling-data
     # MBROLA: add "contrib non-free" to the Debian sources' Components, then run the line this prints:
     .venv/bin/python tools/separation_data.py --mbrola-packages
-    .venv/bin/python tools/separation_data.py        # writes $EMBEDDING_EXPLORER_CACHE/dc-broad-5
+    .venv/bin/python tools/separation_data.py        # writes $EMBEDDING_EXPLORER_CACHE/dc-broad-6
 
 The output is one safetensors bank per split (int16 audio at 8 kHz, utterance offsets, speaker
 ids) and ``speakers.json`` naming each speaker and its source. Seeded: the same packages give the
-same banks.
+same banks, but for MBROLA, which speaks a few of its voices' sentences a few hundredths of a second
+longer or shorter from one run to the next (148 of its 5,040 utterances, in 16 voices).
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import re
 import shutil
@@ -168,6 +172,17 @@ RECORDINGS = {
     "pocketsphinx:dhd": tuple(sorted((POCKETSPHINX / "cards").glob("*.wav"))) + tuple(
         POCKETSPHINX / name for name in ("goforward.raw", "numbers.raw", "something.raw", "tidigits/dhd.2934z.raw")),
 }
+# Added in the sixth version: the volunteers of two KDE games for children, each reading words, letters
+# or syllables of their own language (``ktuberling-data``: the names of its pieces; ``klettres-data``:
+# an alphabet and its syllables), over many microphones. A word is too short a thing to overlap, so a
+# speaker's clips are joined into runs of 2.5-4.5 s. Nothing says who spoke which folder: the folders
+# of one language (en and en_GB, nb and nn, the Serbian spellings, both games) count as one speaker,
+# so that no mixture pairs a person with themselves. They come from a stream of their own, so every
+# other utterance stays what it was.
+KDE_FOLDERS = (Path("/usr/share/ktuberling/sounds"), Path("/usr/share/klettres"))
+KDE_SAME_LANGUAGE = {"nn": "no", "nb": "no"}
+KDE_RUN_SECONDS = (2.5, 4.5)
+KDE_SECONDS = 300.0             # at most, per speaker: Malayalam's syllables (21 min) would be a third of the rest
 RECORDING_SECONDS = 30.0        # at most, per speaker: the longest recording (VE9QRP, 112 s) would fill the set
 PIECE_SECONDS = (2.0, 4.0)      # long recordings are cut at their quietest point in this range
 
@@ -343,6 +358,65 @@ def read_recordings() -> tuple[list[np.ndarray], list[str]]:
     return utts, names
 
 
+def kde_speaker(folder: str) -> str:
+    """A language folder's speaker: "sr@ijekavianlatin" -> "sr", "pt_BR" -> "pt", "nn" -> "no"."""
+    language = re.split("[_@]", folder)[0]
+    return KDE_SAME_LANGUAGE.get(language, language)
+
+
+def read_kde_clip(path: Path) -> np.ndarray | None:
+    """A clip trimmed of silence and brought to the demo's level; None for a damaged or silent one,
+    or one whose header claims an impossible rate (a few Danish ones say 128 kHz: noise at that rate)."""
+    try:
+        if soundfile.info(str(path)).samplerate > 48000:
+            return None
+        x = wav.read_mono(path, SAMPLE_RATE, max_seconds=10).samples
+    except (wav.AudioFileError, RuntimeError):
+        return None
+    x = speech._trim(x, SAMPLE_RATE // 20)
+    level = float(np.sqrt(np.mean(x ** 2))) if len(x) else 0.0
+    if len(x) < SAMPLE_RATE // 10 or level < 1e-4:
+        return None
+    return x * np.float32(demo.LEVEL_RMS / level)
+
+
+def read_kde(rng: np.random.Generator) -> dict[str, list[np.ndarray]]:
+    """language -> runs of :data:`KDE_RUN_SECONDS`: its clips shuffled and joined with pauses of
+    0-0.15 s, up to :data:`KDE_SECONDS`; a clip longer than a run is cut like the held-out
+    recordings, and one that another folder holds too (the Serbian spellings) is read once."""
+    clips: dict[str, list[np.ndarray]] = {}
+    seen = set()
+    for root in KDE_FOLDERS:
+        for path in sorted(root.glob("*/**/*")):
+            if path.suffix not in (".ogg", ".opus", ".wav") or not path.is_file():
+                continue
+            digest = hashlib.sha256(path.read_bytes()).digest()
+            if digest in seen:
+                continue
+            seen.add(digest)
+            x = read_kde_clip(path)
+            if x is not None:
+                clips.setdefault(kde_speaker(path.relative_to(root).parts[0]), []).extend(cut(x))
+    runs = {}
+    for language in sorted(clips):
+        out, run, length, target, total = [], [], 0, 0, 0
+        for i in rng.permutation(len(clips[language])):
+            if total >= KDE_SECONDS * SAMPLE_RATE:
+                break
+            if not run:
+                target = int(rng.uniform(*KDE_RUN_SECONDS) * SAMPLE_RATE)
+            run += [clips[language][i], np.zeros(int(rng.uniform(0.0, 0.15) * SAMPLE_RATE), np.float32)]
+            length += len(run[-2]) + len(run[-1])
+            if length >= target:
+                out.append(np.concatenate(run))
+                total += length
+                run, length = [], 0
+        if run and total < KDE_SECONDS * SAMPLE_RATE:
+            out.append(np.concatenate(run))
+        runs[language] = out
+    return runs
+
+
 def write_recordings_only(out: Path) -> None:
     """Add the ``heldout_recordings`` bank to data made earlier, the other banks untouched."""
     if not (out / "speakers.json").is_file():
@@ -491,6 +565,9 @@ def main(argv=None) -> int:
             utts = read(folder)
             print(f"  Asterisk {folder}: {len(utts)} prompts ({split})")
             add(split, utts, [f"asterisk:{name}"] * len(utts))
+    for language, utts in read_kde(np.random.default_rng(SEED + 6)).items():
+        print(f"  KDE {language}: {len(utts)} runs, {sum(map(len, utts)) / SAMPLE_RATE:.0f} s (train)")
+        add("train", utts, [f"kde:{language}"] * len(utts))
     add("heldout_recordings", *read_recordings())
     args.out.mkdir(parents=True, exist_ok=True)
     names = {}

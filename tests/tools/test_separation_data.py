@@ -1,0 +1,66 @@
+"""The recorded clips of KDE's games, read into runs of one speaker per language."""
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import soundfile
+
+from models.audio import demo
+
+_spec = importlib.util.spec_from_file_location(
+    "separation_data", Path(__file__).resolve().parents[2] / "tools" / "separation_data.py")
+separation_data = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(separation_data)
+
+
+def _word(path: Path, rate: int, seconds: float, level: float, seed: int) -> None:
+    """A voiced burst between two stretches of silence, as a recorded word is."""
+    t = np.arange(int(seconds * rate)) / rate
+    rng = np.random.default_rng(seed)
+    voiced = level * np.sin(2 * np.pi * rng.uniform(100, 300) * t) * np.hanning(len(t))
+    silence = np.zeros(rate // 4)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    soundfile.write(path, np.concatenate([silence, voiced, silence]), rate)
+
+
+def test_clips_become_runs_of_one_level_with_each_language_one_speaker_and_bad_files_left_out(tmp_path, monkeypatch):
+    letters, toys = tmp_path / "letters", tmp_path / "toys"
+    for i in range(8):
+        _word(letters / "pt_BR" / "alpha" / f"{i}.wav", 44100, 0.6, 0.5, i)
+        _word(toys / "pt" / f"{i}.ogg", 22050, 0.5, 0.05, 10 + i)
+        _word(toys / "sr@latin" / f"{i}.wav", 16000, 0.7, 0.2, 20 + i)
+        _word(toys / "nn" / f"{i}.wav", 48000, 0.7, 0.2, 30 + i)
+    # the same clips under another spelling of the language's name: read once
+    for i in range(8):
+        (toys / "sr@ijekavian").mkdir(exist_ok=True)
+        (toys / "sr@ijekavian" / f"{i}.wav").write_bytes((toys / "sr@latin" / f"{i}.wav").read_bytes())
+    (toys / "pt" / "damaged.ogg").write_bytes(b"OggS" + bytes(200))
+    soundfile.write(toys / "sr@latin" / "silent.wav", np.zeros(8000), 16000)
+    # a header that claims 128 kHz, as a few of KLettres' Danish clips do: played at that rate it is noise
+    soundfile.write(letters / "pt_BR" / "fast.wav", np.ones(128000) * 0.3, 128000)
+    monkeypatch.setattr(separation_data, "KDE_FOLDERS", (letters, toys))
+    monkeypatch.setattr(separation_data, "KDE_RUN_SECONDS", (1.0, 1.5))
+
+    runs = separation_data.read_kde(np.random.default_rng(0))
+
+    assert sorted(runs) == ["no", "pt", "sr"]          # pt_BR and pt one speaker, sr@latin is sr, nn is no
+    rate = separation_data.SAMPLE_RATE
+    for language, out in runs.items():
+        assert out and all(len(r) >= rate // 2 for r in out)
+        for r in out:
+            # every clip brought to one level, whatever it was recorded at; the 128 kHz one never read
+            loud = r[np.abs(r) > 1e-3]
+            assert abs(np.sqrt(np.mean(loud ** 2)) / demo.LEVEL_RMS - 1.0) < 0.35
+            assert np.max(np.abs(r)) < 0.2
+    again = separation_data.read_kde(np.random.default_rng(0))
+    assert all(np.array_equal(a, b) for a, b in zip(runs["pt"], again["pt"]))
+    # both games' Portuguese clips, 16 of 0.5-0.6 s, each once; the Serbian ones once, not twice
+    sound = sum(np.count_nonzero(r) for r in runs["pt"]) / rate
+    assert 16 * 0.4 < sound < 16 * 0.65
+    sound = sum(np.count_nonzero(r) for r in runs["sr"]) / rate
+    assert 8 * 0.5 < sound < 8 * 0.75
+
+    # a speaker's runs stop at the cap
+    monkeypatch.setattr(separation_data, "KDE_SECONDS", 2.0)
+    capped = separation_data.read_kde(np.random.default_rng(0))["pt"]
+    assert 2.0 * rate <= sum(map(len, capped)) < 3.6 * rate
