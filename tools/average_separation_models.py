@@ -28,9 +28,8 @@ def average(folders: list[Path]) -> dc.DeepClusteringModel:
     models = [dc.DeepClusteringModel.load(f) for f in folders]
     first = models[0]
     for folder, model in zip(folders[1:], models[1:]):
-        shape = {k: getattr(model.config, k) for k in dc.DeepClusteringConfig.SHAPE}
-        if shape != {k: getattr(first.config, k) for k in dc.DeepClusteringConfig.SHAPE}:
-            sys.exit(f"error: {folder} has another network shape or STFT than {folders[0]}: {shape}")
+        if model.config.shape() != first.config.shape():
+            sys.exit(f"error: {folder} has another network shape or STFT than {folders[0]}: {model.config.shape()}")
     states = [m.net.state_dict() for m in models]
     first.net.load_state_dict({k: torch.stack([s[k].float() for s in states]).mean(0).to(states[0][k].dtype)
                                for k in states[0]})

@@ -390,6 +390,7 @@ def read_kde(rng: np.random.Generator) -> dict[str, list[np.ndarray]]:
         for path in sorted(root.glob("*/**/*")):
             if path.suffix not in (".ogg", ".opus", ".wav") or not path.is_file():
                 continue
+            # the file's bytes, not its samples: two files of one recording with other tags stay two
             digest = hashlib.sha256(path.read_bytes()).digest()
             if digest in seen:
                 continue
@@ -397,23 +398,22 @@ def read_kde(rng: np.random.Generator) -> dict[str, list[np.ndarray]]:
             x = read_kde_clip(path)
             if x is not None:
                 clips.setdefault(kde_speaker(path.relative_to(root).parts[0]), []).extend(cut(x))
-    runs = {}
-    for language in sorted(clips):
-        out, run, length, target, total = [], [], 0, 0, 0
-        for i in rng.permutation(len(clips[language])):
-            if total >= KDE_SECONDS * SAMPLE_RATE:
-                break
-            if not run:
-                target = int(rng.uniform(*KDE_RUN_SECONDS) * SAMPLE_RATE)
-            run += [clips[language][i], np.zeros(int(rng.uniform(0.0, 0.15) * SAMPLE_RATE), np.float32)]
+    return {language: joined_runs(clips[language], rng) for language in sorted(clips)}
+
+
+def joined_runs(pieces: list[np.ndarray], rng: np.random.Generator) -> list[np.ndarray]:
+    """``pieces`` in a random order, joined with short pauses into runs of :data:`KDE_RUN_SECONDS`
+    (the last one maybe shorter) until :data:`KDE_SECONDS` are filled or the pieces run out."""
+    order, i, runs, total = rng.permutation(len(pieces)), 0, [], 0
+    while i < len(order) and total < KDE_SECONDS * SAMPLE_RATE:
+        target = int(rng.uniform(*KDE_RUN_SECONDS) * SAMPLE_RATE)
+        run, length = [], 0
+        while i < len(order) and length < target:
+            run += [pieces[order[i]], np.zeros(int(rng.uniform(0.0, 0.15) * SAMPLE_RATE), np.float32)]
             length += len(run[-2]) + len(run[-1])
-            if length >= target:
-                out.append(np.concatenate(run))
-                total += length
-                run, length = [], 0
-        if run and total < KDE_SECONDS * SAMPLE_RATE:
-            out.append(np.concatenate(run))
-        runs[language] = out
+            i += 1
+        runs.append(np.concatenate(run))
+        total += length
     return runs
 
 

@@ -190,6 +190,10 @@ class DeepClusteringConfig:
                                                   "seed", "data")
     SHAPE: ClassVar[tuple[str, ...]] = ("hidden", "layers", "embedding_dim", "n_fft", "hop")
 
+    def shape(self) -> dict:
+        """The network's shape and STFT: what weights fit, and what fine-tuning and averaging keep."""
+        return {k: getattr(self, k) for k in self.SHAPE}
+
     def stft(self) -> STFTConfig:
         return STFTConfig(self.n_fft, self.hop)
 
@@ -639,9 +643,8 @@ def _starting_point(config: DeepClusteringConfig):
     if config.start != "pretrained":
         return config, None
     base = load_pretrained()
-    shape = {k: getattr(base.config, k) for k in DeepClusteringConfig.SHAPE}
     # a mask head the bundled model has is kept; one it lacks is added when asked for
-    return replace(config, **shape, mask_head=config.mask_head or base.config.mask_head), base
+    return replace(config, **base.config.shape(), mask_head=config.mask_head or base.config.mask_head), base
 
 
 def _training_data(config: DeepClusteringConfig):
