@@ -182,6 +182,7 @@ RECORDINGS = {
 KDE_FOLDERS = (Path("/usr/share/ktuberling/sounds"), Path("/usr/share/klettres"))
 KDE_SAME_LANGUAGE = {"nn": "no", "nb": "no"}
 KDE_RUN_SECONDS = (2.5, 4.5)
+KDE_MAX_BYTES = 4 << 20        # a clip file larger than this is no word (the largest shipped: 340 kB)
 KDE_SECONDS = 300.0             # at most, per speaker: Malayalam's syllables (21 min) would be a third of the rest
 RECORDING_SECONDS = 30.0        # at most, per speaker: the longest recording (VE9QRP, 112 s) would fill the set
 PIECE_SECONDS = (2.0, 4.0)      # long recordings are cut at their quietest point in this range
@@ -388,7 +389,8 @@ def read_kde(rng: np.random.Generator) -> dict[str, list[np.ndarray]]:
     seen = set()
     for root in KDE_FOLDERS:
         for path in sorted(root.glob("*/**/*")):
-            if path.suffix not in (".ogg", ".opus", ".wav") or not path.is_file():
+            if (path.suffix not in (".ogg", ".opus", ".wav") or not path.is_file()
+                    or path.stat().st_size > KDE_MAX_BYTES):
                 continue
             # the file's bytes, not its samples: two files of one recording with other tags stay two
             digest = hashlib.sha256(path.read_bytes()).digest()

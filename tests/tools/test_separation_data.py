@@ -38,6 +38,9 @@ def test_clips_become_runs_of_one_level_with_each_language_one_speaker_and_bad_f
     soundfile.write(toys / "sr@latin" / "silent.wav", np.zeros(8000), 16000)
     # a header that claims 128 kHz, as a few of KLettres' Danish clips do: played at that rate it is noise
     soundfile.write(letters / "pt_BR" / "fast.wav", np.ones(128000) * 0.3, 128000)
+    # a file far larger than any word, loud and 3 s long: never read
+    soundfile.write(toys / "pt" / "huge.wav", np.full((48000 * 3, 8), 0.3), 48000, subtype="PCM_32")
+    assert (toys / "pt" / "huge.wav").stat().st_size > separation_data.KDE_MAX_BYTES
     monkeypatch.setattr(separation_data, "KDE_FOLDERS", (letters, toys))
     monkeypatch.setattr(separation_data, "KDE_RUN_SECONDS", (1.0, 1.5))
 
