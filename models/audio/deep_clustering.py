@@ -362,14 +362,21 @@ class DeepClusteringModel(TrainedResult):
         gen = torch.Generator().manual_seed(self.config.seed)
         clustered = smoothed_over_time(v, spec.abs(), self.config.smooth_frames)
         _, centroids = kmeans(clustered[active], 2, self.config.kmeans_inits, generator=gen)
-        dist = torch.cdist(clustered.reshape(-1, v.shape[-1]), centroids)
-        owner = dist.argmin(1).view(active.shape)
-        if self.config.soft_mask > 0:
-            masks = torch.softmax(-self.config.soft_mask * dist ** 2, dim=1).T.reshape(2, *active.shape)
-        else:
-            masks = nn.functional.one_hot(owner, 2).permute(2, 0, 1).float()
+        masks, owner = self.masks_around(clustered, centroids)
         # the embeddings k-means saw go to the picture, so that each point's colour is its place
         return masks, (spec, clustered, active, owner)
+
+    def masks_around(self, clustered: torch.Tensor, centroids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Masks (2, F, T) and owners (F, T) of embeddings (F, T, D) split between two centres
+        (2, D): every bin to the nearer, or shared by ``soft_mask``."""
+        dist = torch.cdist(clustered.reshape(-1, clustered.shape[-1]), centroids)
+        shape = clustered.shape[:-1]
+        owner = dist.argmin(1).view(shape)
+        if self.config.soft_mask > 0:
+            masks = torch.softmax(-self.config.soft_mask * dist ** 2, dim=1).T.reshape(2, *shape)
+        else:
+            masks = nn.functional.one_hot(owner, 2).permute(2, 0, 1).float()
+        return masks, owner
 
     def separate(self, wave) -> Separation:
         """Split a mono mixture at the model's sample rate into two waveforms."""

@@ -14,6 +14,11 @@ ideal binary mask (IBM) and ideal ratio mask (IRM) of the model's STFT, the mode
 IBM's improvement and the worst single mixture (mean of its two sources). Then the time to
 separate one minute of 16 kHz audio from its file, and, with ``--scratch-minutes``, a model trained
 from scratch with the window's default settings for that long, scored on (a).
+
+``--diagnose`` asks where the model falls short: k-means against the masks around the answer's own
+centres (if those are no better, the embeddings hold the model back, not the clustering), and the
+recorded training speakers, mixed from the sentences kept out of training for validation (if those
+score no better than unseen speakers, more of the same speakers will not help).
 """
 from __future__ import annotations
 
@@ -26,11 +31,13 @@ from pathlib import Path
 
 import numpy as np
 import soundfile
+import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from models.audio import broad, demo, wav  # noqa: E402
+from models.audio import broad, demo, metrics, wav  # noqa: E402
 from models.audio import deep_clustering as dc  # noqa: E402
+from models.audio.features import apply_masks, ideal_binary_mask, stft  # noqa: E402
 from models.core.events import drain  # noqa: E402
 
 MIXTURES = 40
@@ -61,6 +68,44 @@ def print_table(name: str, results: dict[str, dict]) -> None:
     for label, r in results.items():
         print(f"{label:28s} {r['n']:3d} {r['ours']:7.2f} {r['ibm']:7.2f} {r['irm']:7.2f} {r['share']:6.0%} "
               f"{r['worst']:9.2f} {r['worst_source']:9.2f}", flush=True)
+
+
+def true_centres(model: dc.DeepClusteringModel, mixtures: list[demo.Mixture]) -> float:
+    """Mean SI-SDR improvement of masks around the answer's own centres: each voice's mean embedding
+    (as k-means sees them) over the audible bins where it is the louder, in place of k-means'."""
+    cfg, gains = model.config.stft(), []
+    for m in mixtures:
+        n = m.sources.shape[1]
+        mix = m.mixture[:n]
+        spec, v, _, active = model.heads(mix)
+        clustered = dc.smoothed_over_time(v, spec.abs(), model.config.smooth_frames)
+        louder = ideal_binary_mask(stft(torch.from_numpy(m.sources), cfg))[0] > 0.5
+        first, second = active & louder, active & ~louder
+        if not first.any() or not second.any():
+            continue        # one voice is nowhere the louder: no centre to give
+        masks, _ = model.masks_around(clustered, torch.stack([clustered[first].mean(0), clustered[second].mean(0)]))
+        est = apply_masks(spec, masks, cfg, n).numpy()
+        gains.append(metrics.evaluate(est, m.sources, mix, with_sdr=False)["si_sdr_improvement"])
+    return float(np.mean(gains))
+
+
+def recorded_training_speakers(n: int = 30) -> list[demo.Mixture]:
+    """Mixtures of the recorded people the model trained on (Asterisk's and KDE's), from the
+    utterances kept out of training for validation."""
+    names = broad.speaker_names("train")
+    _, valid = broad.split_validation(broad.load_bank("train"))
+    recorded = [i for i, name in enumerate(names) if name.split(":")[0] in ("asterisk", "kde")]
+    return broad.fixed_mixtures(broad.subset(valid, np.flatnonzero(np.isin(valid.speaker, recorded))), n, 5)
+
+
+def diagnose(model: dc.DeepClusteringModel, sets: dict[str, list[demo.Mixture]], scores: dict[str, dict]) -> None:
+    print("\nk-means against the answer's own centres, dB")
+    print(f"{'test set':28s} {'k-means':>8s} {'centres':>8s} {'IBM':>7s}")
+    for label, mixtures in sets.items():
+        r = scores[label]
+        print(f"{label:28s} {r['ours']:8.2f} {true_centres(model, mixtures):8.2f} {r['ibm']:7.2f}", flush=True)
+    print_table("recorded people the model trained on, sentences it did not",
+                {"Asterisk and KDE speakers": score(model, recorded_training_speakers())})
 
 
 def minute_at_16k(model: dc.DeepClusteringModel, mixtures: list[demo.Mixture]) -> float:
@@ -105,22 +150,24 @@ def main(argv=None) -> int:
     ap.add_argument("--scratch-minutes", type=float, default=0.0)
     ap.add_argument("--long-minutes", type=float, default=0.0,
                     help="also separate a 44.1 kHz stereo recording this long and report time and peak memory")
+    ap.add_argument("--diagnose", action="store_true",
+                    help="also compare k-means with the answer's own centres, and score recorded training speakers")
     args = ap.parse_args(argv)
-    import torch
-
     torch.set_num_threads(1)
     torch.set_flush_denormal(True)
     sets = test_sets()
     model = dc.DeepClusteringModel.load(args.model)
     print(f"model: {args.model} ({model.config.layers}x{model.config.hidden} BLSTM, "
           f"{model.stats.get('seconds', 0) / 60:.0f} min of training)")
-    print_table("SI-SDR improvement, dB (mean over mixtures of the two sources' mean)",
-                {label: score(model, mixtures) for label, mixtures in sets.items()})
+    scores = {label: score(model, mixtures) for label, mixtures in sets.items()}
+    print_table("SI-SDR improvement, dB (mean over mixtures of the two sources' mean)", scores)
     if model.net.mask is not None:
         head, model.net.mask = model.net.mask, None     # the same embeddings, clustered by k-means instead
         print_table("the same network without its mask head: k-means on the embeddings",
                     {label: score(model, mixtures) for label, mixtures in sets.items()})
         model.net.mask = head
+    if args.diagnose:
+        diagnose(model, sets, scores)
     print(f"\none minute of 16 kHz audio, file to separated voices: {minute_at_16k(model, sets['(a) demo test voices']):.2f} s")
     if args.long_minutes:
         seconds, peak, size = long_recording(args.model, args.long_minutes, sets["(a) demo test voices"])
