@@ -360,11 +360,16 @@ class DeepClusteringModel(TrainedResult):
         if head is not None:
             return head, (spec, v, active, head.argmax(0))
         gen = torch.Generator().manual_seed(self.config.seed)
-        clustered = smoothed_over_time(v, spec.abs(), self.config.smooth_frames)
+        clustered = self.clustered(spec, v)
         _, centroids = kmeans(clustered[active], 2, self.config.kmeans_inits, generator=gen)
         masks, owner = self.masks_around(clustered, centroids)
         # the embeddings k-means saw go to the picture, so that each point's colour is its place
         return masks, (spec, clustered, active, owner)
+
+    def clustered(self, spec: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        """The embeddings (F, T, D) as k-means sees them: each averaged over ``smooth_frames``
+        frames, weighted by the mixture's magnitude (:func:`smoothed_over_time`)."""
+        return smoothed_over_time(v, spec.abs(), self.config.smooth_frames)
 
     def masks_around(self, clustered: torch.Tensor, centroids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Masks (2, F, T) and owners (F, T) of embeddings (F, T, D) split between two centres

@@ -78,7 +78,7 @@ def true_centres(model: dc.DeepClusteringModel, mixtures: list[demo.Mixture]) ->
         n = m.sources.shape[1]
         mix = m.mixture[:n]
         spec, v, _, active = model.heads(mix)
-        clustered = dc.smoothed_over_time(v, spec.abs(), model.config.smooth_frames)
+        clustered = model.clustered(spec, v)
         louder = ideal_binary_mask(stft(torch.from_numpy(m.sources), cfg))[0] > 0.5
         first, second = active & louder, active & ~louder
         if not first.any() or not second.any():
