@@ -21,7 +21,9 @@ at run time:
   professional speakers, 8 kHz) and of ``asterisk-prompt-es-co`` and ``asterisk-prompt-fr-armelle``
   (two more, GSM 6.10 at 8 kHz); and the words, letters and syllables that volunteers recorded
   for two KDE games for children, ``klettres-data`` and ``ktuberling-data``, in 29 languages, men's
-  voices among them, joined into runs of a few seconds (one speaker per language).
+  voices among them, joined into runs of a few seconds (one speaker per language); and, alike, the
+  spoken descriptions of Tux Paint's stamps (``tuxpaint-stamps-default``), a word or a phrase each,
+  in 13 languages, up to ten minutes of each.
 
 What is held out, never trained on, so that the figures measure voices the model never heard:
 
@@ -49,10 +51,10 @@ and neither is Festival's ``kal`` diphone voice: flite's ``kal`` voices are the 
         libttspico-utils open-jtalk open-jtalk-mecab-naist-jdic hts-voice-nitech-jp-atr503-m001 \\
         rhvoice rhvoice-russian rhvoice-ukrainian rhvoice-polish rhvoice-macedonian rhvoice-kyrgyz \\
         rhvoice-tatar rhvoice-brazilian-portuguese rhvoice-esperanto rhvoice-albanian \\
-        codec2-examples pocketsphinx-testdata klettres-data ktuberling-data
+        codec2-examples pocketsphinx-testdata klettres-data ktuberling-data tuxpaint-stamps-default
     # MBROLA: add "contrib non-free" to the Debian sources' Components, then run the line this prints:
     .venv/bin/python tools/separation_data.py --mbrola-packages
-    .venv/bin/python tools/separation_data.py        # writes $EMBEDDING_EXPLORER_CACHE/dc-broad-6
+    .venv/bin/python tools/separation_data.py        # writes $EMBEDDING_EXPLORER_CACHE/dc-broad-7
 
 The output is one safetensors bank per split (int16 audio at 8 kHz, utterance offsets, speaker
 ids) and ``speakers.json`` naming each speaker and its source. Seeded: the same packages give the
@@ -186,6 +188,13 @@ KDE_MAX_BYTES = 4 << 20        # a clip file larger than this is no word (the la
 KDE_SECONDS = 300.0             # at most, per speaker: Malayalam's syllables (21 min) would be a third of the rest
 RECORDING_SECONDS = 30.0        # at most, per speaker: the longest recording (VE9QRP, 112 s) would fill the set
 PIECE_SECONDS = (2.0, 4.0)      # long recordings are cut at their quietest point in this range
+# Added in the seventh version: the spoken descriptions of Tux Paint's stamps (``tuxpaint-stamps-default``),
+# a word or a phrase each, in 13 languages, each recorded by a volunteer (its changelog names most of
+# them: Kseniya Buraya for Belarusian, Krasimir Petkov for Bulgarian, Estefania Ortiz for Spanish...), read
+# like the KDE clips, one speaker per language, from a stream of their own. A language has 5-26 minutes:
+# capped higher than KDE's, for these are what the data has most of from so few real people.
+TUXPAINT = Path("/usr/share/tuxpaint/stamps")
+TUXPAINT_SECONDS = 600.0
 
 
 def espeak_speakers(rng: np.random.Generator) -> list[dict]:
@@ -381,33 +390,57 @@ def read_kde_clip(path: Path) -> np.ndarray | None:
     return x * np.float32(demo.LEVEL_RMS / level)
 
 
+def kde_clips() -> list[tuple[str, Path]]:
+    """(speaker, file) for every clip of the KDE games, the speaker named by its language folder."""
+    return [(kde_speaker(path.relative_to(root).parts[0]), path) for root in KDE_FOLDERS
+            for path in sorted(root.glob("*/**/*")) if path.suffix in (".ogg", ".opus", ".wav")]
+
+
+def tuxpaint_speaker(path: Path) -> str:
+    """A description's speaker: "frog_desc_be.ogg" -> "be"; "frog_desc.ogg", the English one -> "en"."""
+    language = path.name.split(".")[0].rpartition("_desc")[2].lstrip("_")     # one file ends .ogg.ogg
+    return kde_speaker(language) if language else "en"
+
+
+def tuxpaint_clips() -> list[tuple[str, Path]]:
+    """(speaker, file) for every spoken description of Tux Paint's stamps, one speaker per language."""
+    return [(tuxpaint_speaker(path), path) for path in sorted(TUXPAINT.rglob("*_desc*.ogg"))]
+
+
 def read_kde(rng: np.random.Generator) -> dict[str, list[np.ndarray]]:
-    """language -> runs of :data:`KDE_RUN_SECONDS`: its clips shuffled and joined with pauses of
-    0-0.15 s, up to :data:`KDE_SECONDS`; a clip longer than a run is cut like the held-out
-    recordings, and one that another folder holds too (the Serbian spellings) is read once."""
+    return read_clips(kde_clips(), rng, KDE_SECONDS)
+
+
+def read_tuxpaint(rng: np.random.Generator) -> dict[str, list[np.ndarray]]:
+    return read_clips(tuxpaint_clips(), rng, TUXPAINT_SECONDS)
+
+
+def read_clips(files: list[tuple[str, Path]], rng: np.random.Generator, seconds: float) -> dict[str, list[np.ndarray]]:
+    """speaker -> runs of :data:`KDE_RUN_SECONDS`: its clips shuffled and joined with pauses of
+    0-0.15 s, up to ``seconds``; a clip longer than a run is cut like the held-out recordings, and
+    one that another file holds too (the Serbian spellings of KDE's, a stamp and its variant) is read
+    once."""
     clips: dict[str, list[np.ndarray]] = {}
     seen = set()
-    for root in KDE_FOLDERS:
-        for path in sorted(root.glob("*/**/*")):
-            if (path.suffix not in (".ogg", ".opus", ".wav") or not path.is_file()
-                    or path.stat().st_size > KDE_MAX_BYTES):
-                continue
-            # the file's bytes, not its samples: two files of one recording with other tags stay two
-            digest = hashlib.sha256(path.read_bytes()).digest()
-            if digest in seen:
-                continue
-            seen.add(digest)
-            x = read_kde_clip(path)
-            if x is not None:
-                clips.setdefault(kde_speaker(path.relative_to(root).parts[0]), []).extend(cut(x))
-    return {language: joined_runs(clips[language], rng) for language in sorted(clips)}
+    for speaker, path in files:
+        if not path.is_file() or path.stat().st_size > KDE_MAX_BYTES:
+            continue
+        # the file's bytes, not its samples: two files of one recording with other tags stay two
+        digest = hashlib.sha256(path.read_bytes()).digest()
+        if digest in seen:
+            continue
+        seen.add(digest)
+        x = read_kde_clip(path)
+        if x is not None:
+            clips.setdefault(speaker, []).extend(cut(x))
+    return {speaker: joined_runs(clips[speaker], rng, seconds) for speaker in sorted(clips)}
 
 
-def joined_runs(pieces: list[np.ndarray], rng: np.random.Generator) -> list[np.ndarray]:
+def joined_runs(pieces: list[np.ndarray], rng: np.random.Generator, seconds: float) -> list[np.ndarray]:
     """``pieces`` in a random order, joined with short pauses into runs of :data:`KDE_RUN_SECONDS`
-    (the last one maybe shorter) until :data:`KDE_SECONDS` are filled or the pieces run out."""
+    (the last one maybe shorter) until ``seconds`` are filled or the pieces run out."""
     order, i, runs, total = rng.permutation(len(pieces)), 0, [], 0
-    while i < len(order) and total < KDE_SECONDS * SAMPLE_RATE:
+    while i < len(order) and total < seconds * SAMPLE_RATE:
         target = int(rng.uniform(*KDE_RUN_SECONDS) * SAMPLE_RATE)
         run, length = [], 0
         while i < len(order) and length < target:
@@ -570,6 +603,9 @@ def main(argv=None) -> int:
     for language, utts in read_kde(np.random.default_rng(SEED + 6)).items():
         print(f"  KDE {language}: {len(utts)} runs, {sum(map(len, utts)) / SAMPLE_RATE:.0f} s (train)")
         add("train", utts, [f"kde:{language}"] * len(utts))
+    for language, utts in read_tuxpaint(np.random.default_rng(SEED + 7)).items():
+        print(f"  Tux Paint {language}: {len(utts)} runs, {sum(map(len, utts)) / SAMPLE_RATE:.0f} s (train)")
+        add("train", utts, [f"tuxpaint:{language}"] * len(utts))
     add("heldout_recordings", *read_recordings())
     args.out.mkdir(parents=True, exist_ok=True)
     names = {}

@@ -25,7 +25,7 @@ from safetensors.numpy import load_file
 from models.audio import demo
 from models.errors import UserError
 
-FOLDER_NAME = "dc-broad-6"
+FOLDER_NAME = "dc-broad-7"
 SAMPLE_RATE = 8000
 SPLITS = ("train", "heldout_synth", "heldout_real", "heldout_recordings")
 VALID_EVERY = 25          # every 25th training utterance is kept for validation

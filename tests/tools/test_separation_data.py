@@ -67,3 +67,31 @@ def test_clips_become_runs_of_one_level_with_each_language_one_speaker_and_bad_f
     monkeypatch.setattr(separation_data, "KDE_SECONDS", 2.0)
     capped = separation_data.read_kde(np.random.default_rng(0))["pt"]
     assert 2.0 * rate <= sum(map(len, capped)) < 3.6 * rate
+
+
+def test_tux_paint_descriptions_are_one_speaker_per_language_and_a_stamp_s_copy_is_read_once(tmp_path, monkeypatch):
+    stamps = tmp_path / "stamps"
+    for i in range(6):
+        _word(stamps / "animals" / f"frog{i}_desc_be.ogg", 44100, 0.6, 0.3, i)
+        _word(stamps / "food" / f"cake{i}_desc.ogg", 44100, 0.5, 0.3, 10 + i)
+        _word(stamps / "food" / f"cake{i}_desc_pt_BR.ogg", 8000, 0.5, 0.3, 20 + i)
+        # a stamp's variant with the same recording: read once
+        (stamps / "animals" / f"frog{i}-1_desc_be.ogg").write_bytes((stamps / "animals" / f"frog{i}_desc_be.ogg").read_bytes())
+        _word(stamps / "animals" / f"frog{i}.ogg", 44100, 0.6, 0.3, 30 + i)     # a sound effect, not speech
+    (stamps / "food" / "odd_desc_da.ogg.ogg").write_bytes((stamps / "food" / "cake0_desc.ogg").read_bytes() + b"x")
+    monkeypatch.setattr(separation_data, "TUXPAINT", stamps)
+    monkeypatch.setattr(separation_data, "KDE_RUN_SECONDS", (1.0, 1.5))
+
+    names = {p.name: s for s, p in separation_data.tuxpaint_clips()}
+    assert names["frog0_desc_be.ogg"] == "be" and names["cake0_desc.ogg"] == "en"
+    assert names["cake0_desc_pt_BR.ogg"] == "pt" and names["odd_desc_da.ogg.ogg"] == "da"
+    assert not any(name.startswith("frog0.") for name in names)
+
+    runs = separation_data.read_tuxpaint(np.random.default_rng(0))
+    assert sorted(runs) == ["be", "da", "en", "pt"]
+    rate = separation_data.SAMPLE_RATE
+    sound = sum(np.count_nonzero(r) for r in runs["be"]) / rate
+    assert 6 * 0.45 < sound < 6 * 0.8              # six clips of 0.6 s (0.65 s with the codec's tails), not twelve
+    monkeypatch.setattr(separation_data, "TUXPAINT_SECONDS", 1.0)
+    capped = separation_data.read_tuxpaint(np.random.default_rng(0))["be"]
+    assert rate <= sum(map(len, capped)) < 2.6 * rate
