@@ -48,6 +48,31 @@ def speaker_names(split: str, where: Path | None = None) -> list[str]:
     return json.loads(((where or folder()) / "speakers.json").read_text())["speakers"][split]
 
 
+RECORDED = ("asterisk:", "kde:", "tuxpaint:")    # speaker names of people recorded, not synthesized
+
+
+def recorded(bank: demo.Bank, names: list[str]) -> np.ndarray:
+    """Which utterances of ``bank`` (speakers named ``names``) are recordings of people."""
+    return np.array([n.startswith(RECORDED) for n in names], bool)[bank.speaker]
+
+
+def draw_odds(bank: demo.Bank, is_recorded: np.ndarray, share: float) -> np.ndarray:
+    """Each utterance's chance of being drawn for a training mixture: the recorded ones together
+    ``share`` of the draws, each recorded speaker alike however many prompts they spoke; the
+    synthetic ones the rest, utterance by utterance.
+
+    Mixtures of two recorded voices are what a model learns least from otherwise: synthetic voices
+    are most of the data, and a pair with one of them can be told apart by how synthetic it sounds."""
+    odds = np.zeros(len(bank))
+    speakers = bank.speaker[is_recorded]
+    if not len(speakers) or is_recorded.all():
+        return np.full(len(bank), 1.0 / len(bank))
+    counts = np.bincount(speakers)
+    odds[is_recorded] = share / np.count_nonzero(counts) / counts[speakers]
+    odds[~is_recorded] = (1.0 - share) / np.count_nonzero(~is_recorded)
+    return odds / odds.sum()
+
+
 def subset(bank: demo.Bank, keep: np.ndarray) -> demo.Bank:
     """The utterances ``keep`` (indices) of ``bank``, end to end again."""
     pieces = [bank.utterance(int(i)) for i in keep]

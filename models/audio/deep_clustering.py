@@ -173,6 +173,9 @@ class DeepClusteringConfig:
     data: str = param("demo", "demo: the eSpeak demo voices (made on first use); broad: many synthesizers and "
                               "recorded speakers (made by tools/separation_data.py)", choices=("demo", "broad"),
                       advanced=True)
+    recorded_share: float = param(0.0, "Broad data: the share of training voices drawn from recorded speakers, "
+                                       "each speaker alike (0: every utterance alike)", low=0.0, high=1.0,
+                                  advanced=True)
     augment: bool = param(False, "Rooms, microphone colouring and background noise on the training mixtures",
                           advanced=True)
     long_chunk_seconds: float = param(0.0, "Training mixtures this long for the last third of the batches, "
@@ -660,16 +663,19 @@ def _starting_point(config: DeepClusteringConfig):
 
 
 def _training_data(config: DeepClusteringConfig):
-    """A generator of Progress returning (training bank, validation mixtures, test mixtures, data).
+    """A generator of Progress returning (training bank, validation mixtures, test mixtures, data,
+    each training utterance's odds of being drawn or None for all alike).
 
     The test mixtures are always the demo's unseen voices; ``broad`` data adds its many speakers
     to the demo's training voices and validates on sentences of theirs that training never draws."""
     data = yield from demo.load_steps(config.demo_spec())
     if config.data != "broad":
-        return data.train, data.valid, data.test, data
+        return data.train, data.valid, data.test, data, None
     bank, valid = broad.split_validation(broad.load_bank("train"))
     merged = broad.concat(data.train, bank)
-    return merged, broad.fixed_mixtures(valid, config.valid_mixtures, config.seed), data.test, data
+    is_recorded = np.concatenate([np.zeros(len(data.train), bool), broad.recorded(bank, broad.speaker_names("train"))])
+    odds = broad.draw_odds(merged, is_recorded, config.recorded_share) if config.recorded_share > 0 else None
+    return merged, broad.fixed_mixtures(valid, config.valid_mixtures, config.seed), data.test, data, odds
 
 
 def _prepare(config: DeepClusteringConfig, base, state: TrainingState | None, device, rng):
@@ -678,7 +684,7 @@ def _prepare(config: DeepClusteringConfig, base, state: TrainingState | None, de
     bundled model, or from where ``state`` stood. ``draw(fraction)`` mixes a training batch for the
     point ``fraction`` of the run."""
     t_data = time.perf_counter()
-    train_bank, valid_mixtures, test_mixtures, data = yield from _training_data(config)
+    train_bank, valid_mixtures, test_mixtures, data, odds = yield from _training_data(config)
     data_seconds = time.perf_counter() - t_data
     sr, stft_cfg = data.sample_rate, config.stft()
     net = _build_net(config).to(device)
@@ -689,7 +695,7 @@ def _prepare(config: DeepClusteringConfig, base, state: TrainingState | None, de
         long = config.long_chunk_seconds > 0 and fraction >= 2 / 3
         seconds, size = (config.long_chunk_seconds, max(1, config.batch_size // 2)) if long else \
             (config.chunk_seconds, config.batch_size)
-        sources = demo.sample_batch(train_bank, rng, size, int(round(seconds * sr)), rms)
+        sources = demo.sample_batch(train_bank, rng, size, int(round(seconds * sr)), rms, odds)
         if config.augment:
             sources = broad.augment(sources, rng, sr)
         return _batch(torch.from_numpy(sources).to(device), stft_cfg, config.silence_db, config.mask_head)

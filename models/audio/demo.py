@@ -274,19 +274,24 @@ def load_steps(spec: DemoSpec = DemoSpec(), workers: int = 0):
 
 
 def sample_batch(bank: Bank, rng: np.random.Generator, batch: int, samples: int,
-                 rms: np.ndarray | None = None) -> np.ndarray:
+                 rms: np.ndarray | None = None, odds: np.ndarray | None = None) -> np.ndarray:
     """A fresh training batch: ``(batch, 2, samples)`` float32 sources of two different voices,
     each a random crop of ``samples`` (zero-padded when shorter), at a relative level drawn
     uniformly in -5..+5 dB. The mixture is their sum. ``rms`` is ``bank.rms()``, passed in so
-    it is computed once."""
+    it is computed once; ``odds``, each utterance's chance of being drawn (summing to 1), else
+    every utterance alike."""
     rms = bank.rms() if rms is None else rms
     out = np.zeros((batch, 2, samples), np.float32)
     n_speakers = int(bank.speaker.max()) + 1
     lengths = bank.lengths
+
+    def utterance() -> int:
+        return int(rng.integers(len(bank))) if odds is None else int(rng.choice(len(bank), p=odds))
+
     for b in range(batch):
-        first = int(rng.integers(len(bank)))
+        first = utterance()
         while True:
-            second = int(rng.integers(len(bank)))
+            second = utterance()
             if bank.speaker[second] != bank.speaker[first] or n_speakers == 1:
                 break
         gain = rng.uniform(-5.0, 5.0)

@@ -148,6 +148,27 @@ def test_banks_joined_keep_their_speakers_apart_and_validation_takes_other_sente
     assert set(valid.speaker.tolist()) <= set(train.speaker.tolist())
 
 
+def test_recorded_speakers_get_their_share_of_the_draws_each_alike():
+    # three synthetic speakers with 10 utterances each, two recorded ones with 40 and 4
+    speaker = np.repeat(np.arange(5), [10, 10, 10, 40, 4])
+    bank = demo.Bank(np.ones(len(speaker) * 80, np.float32), np.arange(len(speaker) + 1) * 80, speaker)
+    names = ["espeak:a", "festival:b", "mbrola:c", "kde:d", "tuxpaint:e"]
+    is_recorded = broad.recorded(bank, names)
+    assert broad.recorded(bank, ["rhvoice:a", "pico:b", "asterisk:c", "espeak:d", "jtalk:e"]).sum() == 10
+    odds = broad.draw_odds(bank, is_recorded, 0.6)
+    assert odds.sum() == pytest.approx(1.0)
+    by_speaker = np.bincount(speaker, weights=odds)
+    assert by_speaker[3:] == pytest.approx([0.3, 0.3])          # 40 prompts or 4, each speaker alike
+    assert by_speaker[:3] == pytest.approx([0.4 / 3] * 3)
+    sources = demo.sample_batch(bank, np.random.default_rng(0), 2000, 80, odds=odds)
+    assert sources.shape == (2000, 2, 80)
+    rng = np.random.default_rng(1)
+    draws = [int(rng.choice(len(bank), p=odds)) for _ in range(4000)]
+    assert np.mean(is_recorded[draws]) == pytest.approx(0.6, abs=0.03)
+    # no recorded speaker: every utterance alike
+    assert broad.draw_odds(bank, np.zeros(len(bank), bool), 0.6) == pytest.approx(np.full(len(bank), 1 / 74))
+
+
 def test_fixed_test_mixtures_pair_different_speakers_the_same_way_every_time():
     bank = _bank([0, 0, 0, 1, 1, 1, 2, 2, 2])
     one, two = broad.fixed_mixtures(bank, 4, seed=5), broad.fixed_mixtures(bank, 4, seed=5)
