@@ -23,11 +23,13 @@ from safetensors import SafetensorError
 from safetensors.numpy import load_file
 
 from models.audio import demo
+from models.core.reading import read_bounded
 from models.errors import UserError
 
 FOLDER_NAME = "dc-broad-7"
 SAMPLE_RATE = 8000
 SPLITS = ("train", "heldout_synth", "heldout_real", "heldout_recordings")
+MAX_SPEAKERS_BYTES = 1 << 20   # speakers.json: a few hundred names
 VALID_EVERY = 25          # every 25th training utterance is kept for validation
 
 
@@ -45,7 +47,17 @@ def load_bank(split: str, where: Path | None = None) -> demo.Bank:
 
 
 def speaker_names(split: str, where: Path | None = None) -> list[str]:
-    return json.loads(((where or folder()) / "speakers.json").read_text())["speakers"][split]
+    """The names of ``split``'s speakers ("source:name"), by speaker id, from ``speakers.json``."""
+    path = (where or folder()) / "speakers.json"
+    hint = "Make the data again with: python tools/separation_data.py."
+    try:
+        text = read_bounded(path, MAX_SPEAKERS_BYTES, "a list of speakers", UserError, hint)
+        names = json.loads(text)["speakers"][split]
+    except (ValueError, KeyError, TypeError) as e:
+        raise UserError(f"{path} is damaged: no list of the {split} speakers ({e}).", hint) from e
+    if not (isinstance(names, list) and all(isinstance(n, str) for n in names)):
+        raise UserError(f"{path} is damaged: the {split} speakers are not a list of names.", hint)
+    return names
 
 
 RECORDED = ("asterisk:", "kde:", "tuxpaint:")    # speaker names of people recorded, not synthesized
@@ -53,6 +65,9 @@ RECORDED = ("asterisk:", "kde:", "tuxpaint:")    # speaker names of people recor
 
 def recorded(bank: demo.Bank, names: list[str]) -> np.ndarray:
     """Which utterances of ``bank`` (speakers named ``names``) are recordings of people."""
+    if len(bank) and int(bank.speaker.max()) >= len(names):
+        raise UserError(f"The broad speech data names {len(names)} speakers and holds {int(bank.speaker.max()) + 1}.",
+                        "Make it again with: python tools/separation_data.py.")
     return np.array([n.startswith(RECORDED) for n in names], bool)[bank.speaker]
 
 
@@ -63,10 +78,10 @@ def draw_odds(bank: demo.Bank, is_recorded: np.ndarray, share: float) -> np.ndar
 
     Mixtures of two recorded voices are what a model learns least from otherwise: synthetic voices
     are most of the data, and a pair with one of them can be told apart by how synthetic it sounds."""
-    odds = np.zeros(len(bank))
     speakers = bank.speaker[is_recorded]
     if not len(speakers) or is_recorded.all():
         return np.full(len(bank), 1.0 / len(bank))
+    odds = np.zeros(len(bank))
     counts = np.bincount(speakers)
     odds[is_recorded] = share / np.count_nonzero(counts) / counts[speakers]
     odds[~is_recorded] = (1.0 - share) / np.count_nonzero(~is_recorded)

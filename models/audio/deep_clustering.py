@@ -673,8 +673,11 @@ def _training_data(config: DeepClusteringConfig):
         return data.train, data.valid, data.test, data, None
     bank, valid = broad.split_validation(broad.load_bank("train"))
     merged = broad.concat(data.train, bank)
-    is_recorded = np.concatenate([np.zeros(len(data.train), bool), broad.recorded(bank, broad.speaker_names("train"))])
-    odds = broad.draw_odds(merged, is_recorded, config.recorded_share) if config.recorded_share > 0 else None
+    odds = None
+    if config.recorded_share > 0:       # the demo's eSpeak voices, first in the merged bank, are synthetic
+        in_broad = broad.recorded(bank, broad.speaker_names("train"))
+        is_recorded = np.concatenate([np.zeros(len(data.train), bool), in_broad])
+        odds = broad.draw_odds(merged, is_recorded, config.recorded_share)
     return merged, broad.fixed_mixtures(valid, config.valid_mixtures, config.seed), data.test, data, odds
 
 

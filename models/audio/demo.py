@@ -285,8 +285,13 @@ def sample_batch(bank: Bank, rng: np.random.Generator, batch: int, samples: int,
     n_speakers = int(bank.speaker.max()) + 1
     lengths = bank.lengths
 
+    # what rng.choice(p=odds) does, its cumulative sum taken once a batch rather than once a draw
+    cdf = None if odds is None else np.cumsum(odds)
+    if cdf is not None:
+        cdf /= cdf[-1]
+
     def utterance() -> int:
-        return int(rng.integers(len(bank))) if odds is None else int(rng.choice(len(bank), p=odds))
+        return int(rng.integers(len(bank))) if cdf is None else int(cdf.searchsorted(rng.random(), side="right"))
 
     for b in range(batch):
         first = utterance()

@@ -1,6 +1,7 @@
 """Separation beyond the demo: long recordings in chunks, streamed reading, the broad training data's
 helpers, fine-tuning the bundled model, and the bundled model itself."""
 import json
+import os
 from dataclasses import replace
 
 import numpy as np
@@ -12,6 +13,7 @@ from models.audio import broad, demo, explore, metrics, wav
 from models.audio import deep_clustering as dc
 from models.audio.deep_clustering import DeepClusteringConfig, DeepClusteringModel, DeepClusteringNet
 from models.core.events import drain
+from models.errors import UserError
 from tests.models.planted import run
 
 RATE = 8000
@@ -167,6 +169,31 @@ def test_recorded_speakers_get_their_share_of_the_draws_each_alike():
     assert np.mean(is_recorded[draws]) == pytest.approx(0.6, abs=0.03)
     # no recorded speaker: every utterance alike
     assert broad.draw_odds(bank, np.zeros(len(bank), bool), 0.6) == pytest.approx(np.full(len(bank), 1 / 74))
+
+
+@pytest.mark.parametrize("content, problem", [
+    (None, "named pipe"),                                               # a FIFO: refused, not waited on
+    (b"{\"speakers\": ", "damaged"),                                   # cut short
+    (b"[1, 2]", "damaged"),                                             # not the expected shape
+    (b'{"speakers": {"train": ["espeak:a", 7]}}', "not a list of names"),
+    (b" " * (broad.MAX_SPEAKERS_BYTES + 1), "larger than"),
+])
+def test_a_damaged_or_hostile_speaker_list_is_a_clear_error(tmp_path, content, problem):
+    path = tmp_path / "speakers.json"
+    if content is None:
+        os.mkfifo(path)
+    else:
+        path.write_bytes(content)
+    with pytest.raises(UserError, match=problem) as caught:
+        broad.speaker_names("train", tmp_path)
+    assert "separation_data.py" in caught.value.hint
+
+
+def test_speaker_names_must_cover_every_speaker_of_the_bank():
+    bank = _bank([0, 0, 1, 2])
+    with pytest.raises(UserError, match="names 2 speakers and holds 3"):
+        broad.recorded(bank, ["kde:a", "espeak:b"])
+    assert broad.recorded(bank, ["kde:a", "espeak:b", "tuxpaint:c"]).tolist() == [True, True, False, True]
 
 
 def test_fixed_test_mixtures_pair_different_speakers_the_same_way_every_time():
