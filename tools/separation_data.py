@@ -23,7 +23,9 @@ at run time:
   for two KDE games for children, ``klettres-data`` and ``ktuberling-data``, in 29 languages, men's
   voices among them, joined into runs of a few seconds (one speaker per language); and, alike, the
   spoken descriptions of Tux Paint's stamps (``tuxpaint-stamps-default``), a word or a phrase each,
-  in 13 languages, up to ten minutes of each.
+  in 13 languages, up to ten minutes of each; and the actors of the talkie edition of Flight of the
+  Amazon Queen (``flight-of-the-amazon-queen``, a freeware adventure game), the hero and the person of
+  each dialogue, 64 speakers with at least 30 s, up to ten minutes each (English, MP3 at 11 kHz).
 
 What is held out, never trained on, so that the figures measure voices the model never heard:
 
@@ -51,10 +53,13 @@ and neither is Festival's ``kal`` diphone voice: flite's ``kal`` voices are the 
         libttspico-utils open-jtalk open-jtalk-mecab-naist-jdic hts-voice-nitech-jp-atr503-m001 \\
         rhvoice rhvoice-russian rhvoice-ukrainian rhvoice-polish rhvoice-macedonian rhvoice-kyrgyz \\
         rhvoice-tatar rhvoice-brazilian-portuguese rhvoice-esperanto rhvoice-albanian \\
-        codec2-examples pocketsphinx-testdata klettres-data ktuberling-data tuxpaint-stamps-default
+        codec2-examples pocketsphinx-testdata klettres-data ktuberling-data tuxpaint-stamps-default \\
+        flight-of-the-amazon-queen
     # MBROLA: add "contrib non-free" to the Debian sources' Components, then run the line this prints:
     .venv/bin/python tools/separation_data.py --mbrola-packages
-    .venv/bin/python tools/separation_data.py        # writes $EMBEDDING_EXPLORER_CACHE/dc-broad-7
+    .venv/bin/python tools/separation_data.py        # writes $EMBEDDING_EXPLORER_CACHE/dc-broad-8
+    # or, from the seventh version's data made by the previous version of this script, in seconds:
+    .venv/bin/python tools/separation_data.py --extend-from $EMBEDDING_EXPLORER_CACHE/dc-broad-7
 
 The output is one safetensors bank per split (int16 audio at 8 kHz, utterance offsets, speaker
 ids) and ``speakers.json`` naming each speaker and its source. Seeded: the same packages give the
@@ -65,6 +70,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import io
 import json
 import re
 import shutil
@@ -75,7 +81,7 @@ from pathlib import Path
 
 import numpy as np
 import soundfile
-from safetensors.numpy import save_file
+from safetensors.numpy import load_file, save_file
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -195,6 +201,18 @@ PIECE_SECONDS = (2.0, 4.0)      # long recordings are cut at their quietest poin
 # capped higher than KDE's, for these are what the data has most of from so few real people.
 TUXPAINT = Path("/usr/share/tuxpaint/stamps")
 TUXPAINT_SECONDS = 600.0
+# Added in the eighth version: the actors of the talkie edition of the adventure game Flight of the
+# Amazon Queen (Debian's ``flight-of-the-amazon-queen``, freeware), 4.6 hours of lines, MP3 at 11 kHz,
+# in the one resource bundle ScummVM reads. A dialogue line's file name tells who speaks it: Joe King,
+# the hero (J, and his comments, JOE*), or the person of that dialogue (P), one per dialogue number.
+# One person across several dialogues, or one actor in several parts, counts as several speakers: a
+# rare mixture of a voice with itself, against 70-odd voices more. Cutaway lines, whose name does not
+# tell the speaker, are left out.
+QUEEN = Path("/usr/share/scummvm/flight-of-the-amazon-queen/queen.1c")
+QUEEN_LINE = re.compile(r"(\d\d)[0-9A-F]{4}([JP])[0-9A-Z]\.SB|JOE\d{5}\.SB")
+QUEEN_ENTRY = 21                # bytes per table entry: name (12), bundle (1), offset and size (big-endian u32)
+QUEEN_SECONDS = 600.0           # at most, per speaker: Joe speaks more than an hour
+QUEEN_MIN_SECONDS = 30.0        # at least: a speaker is drawn as often as any other, so a few lines would repeat
 
 
 def espeak_speakers(rng: np.random.Generator) -> list[dict]:
@@ -452,6 +470,93 @@ def joined_runs(pieces: list[np.ndarray], rng: np.random.Generator, seconds: flo
     return runs
 
 
+def queen_entries(data: bytes) -> dict[str, tuple[int, int]]:
+    """name -> (offset, size) of each file of a rebuilt FOTAQ bundle: "QTBL", a version string, a
+    compression byte, then a big-endian count and the table (ScummVM's ``Resource::readTableEntries``)."""
+    if data[:4] != b"QTBL" or len(data) < 15:
+        sys.exit(f"error: {QUEEN} is no rebuilt Flight of the Amazon Queen bundle.")
+    count = int.from_bytes(data[13:15], "big")
+    entries = {}
+    for i in range(count):
+        at = 15 + i * QUEEN_ENTRY
+        raw = data[at:at + QUEEN_ENTRY]
+        name = raw[:12].rstrip(b"\0").decode("ascii", "replace")
+        offset, size = int.from_bytes(raw[13:17], "big"), int.from_bytes(raw[17:21], "big")
+        if len(raw) < QUEEN_ENTRY or offset + size > len(data):      # a cut or damaged bundle
+            sys.exit(f"error: {QUEEN}: table entry {i} ({name!r}) lies outside the file.")
+        entries[name] = (offset, size)
+    return entries
+
+
+def queen_speaker(name: str) -> str | None:
+    """A line's speaker: "joe" for Joe King's, "p12" for the person of dialogue 12's; None for a
+    file whose name does not tell (cutaways, sound effects)."""
+    m = QUEEN_LINE.fullmatch(name)
+    if m is None:
+        return None
+    return "joe" if m[2] in (None, "J") else f"p{m[1]}"
+
+
+def read_queen(rng: np.random.Generator) -> dict[str, list[np.ndarray]]:
+    """speaker -> lines at SAMPLE_RATE, each speaker's in a random order up to :data:`QUEEN_SECONDS`;
+    those with less than :data:`QUEEN_MIN_SECONDS` left out."""
+    if not QUEEN.is_file():
+        sys.exit(f"error: {QUEEN} is missing; apt-get install flight-of-the-amazon-queen.")
+    data = QUEEN.read_bytes()
+    entries, lines, out = queen_entries(data), {}, {}
+    for name in sorted(entries):
+        speaker = queen_speaker(name)
+        if speaker is not None:
+            lines.setdefault(speaker, []).append(name)
+    for speaker in sorted(lines):
+        kept, total = [], 0
+        for i in rng.permutation(len(lines[speaker])):
+            if total >= QUEEN_SECONDS * SAMPLE_RATE:
+                break
+            offset, size = entries[lines[speaker][i]]
+            samples, rate = soundfile.read(io.BytesIO(data[offset:offset + size]), dtype="float32")
+            x = wav.resample(samples if samples.ndim == 1 else samples.mean(1), rate, SAMPLE_RATE)
+            if len(x) >= MIN_SECONDS * SAMPLE_RATE:
+                kept.append(x)
+                total += len(x)
+        if total >= QUEEN_MIN_SECONDS * SAMPLE_RATE:
+            out[speaker] = kept
+    return out
+
+
+def extend(previous: Path, out: Path) -> None:
+    """This version's data from the seventh's in ``previous``: its banks as they are, and the speakers
+    the eighth adds appended to the training bank, as a full run would append them."""
+    index = json.loads((previous / "speakers.json").read_text())
+    out.mkdir(parents=True, exist_ok=True)
+    for split in (s for s in SPLITS if s != "train"):
+        shutil.copyfile(previous / f"{split}.safetensors", out / f"{split}.safetensors")
+    old = load_file(str(previous / "train.safetensors"))
+    old_names = index["speakers"]["train"]
+    utts, speakers = queen_utterances()
+    names = sorted(set(old_names) | set(speakers))
+    keep = [(to_int16(u), s) for u, s in zip(utts, speakers) if len(u) >= MIN_SECONDS * SAMPLE_RATE]
+    pcm = [old["audio"]] + [p for p, _ in keep]
+    lengths = np.concatenate([np.diff(old["offsets"]), [len(p) for p, _ in keep]])
+    remap = np.array([names.index(n) for n in old_names], np.int64)
+    ids = np.concatenate([remap[old["speaker"]], np.array([names.index(s) for _, s in keep], np.int64)])
+    offsets = np.zeros(len(lengths) + 1, np.int64)
+    offsets[1:] = np.cumsum(lengths)
+    save_file({"audio": np.concatenate(pcm), "offsets": offsets, "speaker": ids}, str(out / "train.safetensors"))
+    index["speakers"]["train"] = names
+    (out / "speakers.json").write_text(json.dumps(index, indent=1))
+    print(f"  train.safetensors: {len(ids)} utterances, {len(names)} speakers, {offsets[-1] / SAMPLE_RATE / 3600:.2f} h")
+
+
+def queen_utterances() -> tuple[list[np.ndarray], list[str]]:
+    utts, names = [], []
+    for speaker, lines in read_queen(np.random.default_rng(SEED + 8)).items():
+        print(f"  Amazon Queen {speaker}: {len(lines)} lines, {sum(map(len, lines)) / SAMPLE_RATE:.0f} s (train)")
+        utts += lines
+        names += [f"queen:{speaker}"] * len(lines)
+    return utts, names
+
+
 def write_recordings_only(out: Path) -> None:
     """Add the ``heldout_recordings`` bank to data made earlier, the other banks untouched."""
     if not (out / "speakers.json").is_file():
@@ -524,6 +629,9 @@ def main(argv=None) -> int:
                     help="write the Separation tab's bundled examples into DIR from data made earlier, and stop")
     ap.add_argument("--recordings-only", action="store_true",
                     help="add the held-out recordings' bank to data made earlier in --out, and stop")
+    ap.add_argument("--extend-from", type=Path, metavar="DIR",
+                    help="make this version's data from the previous version's in DIR (dc-broad-7), adding "
+                         "only what this version adds, and stop")
     ap.add_argument("--mbrola-packages", action="store_true",
                     help="print the apt-get line that installs MBROLA and its voices used here, and stop")
     args = ap.parse_args(argv)
@@ -535,6 +643,9 @@ def main(argv=None) -> int:
         return 0
     if args.recordings_only:
         write_recordings_only(args.out)
+        return 0
+    if args.extend_from:
+        extend(args.extend_from, args.out)
         return 0
     for tool in ("festival", "espeak-ng", "mbrola", "RHVoice-test", "pico2wave", "open_jtalk"):
         if shutil.which(tool) is None:
@@ -606,6 +717,7 @@ def main(argv=None) -> int:
     for language, utts in read_tuxpaint(np.random.default_rng(SEED + 7)).items():
         print(f"  Tux Paint {language}: {len(utts)} runs, {sum(map(len, utts)) / SAMPLE_RATE:.0f} s (train)")
         add("train", utts, [f"tuxpaint:{language}"] * len(utts))
+    add("train", *queen_utterances())
     add("heldout_recordings", *read_recordings())
     args.out.mkdir(parents=True, exist_ok=True)
     names = {}

@@ -1,11 +1,14 @@
-"""The recorded clips of KDE's games, read into runs of one speaker per language."""
+"""The recorded speech of registry packages read into the broad data: KDE's and Tux Paint's clips into
+runs of one speaker per language, the Amazon Queen's lines by speaker."""
 import importlib.util
+import io
+import json
 from pathlib import Path
 
 import numpy as np
 import soundfile
 
-from models.audio import demo
+from models.audio import broad, demo
 
 _spec = importlib.util.spec_from_file_location(
     "separation_data", Path(__file__).resolve().parents[2] / "tools" / "separation_data.py")
@@ -95,3 +98,98 @@ def test_tux_paint_descriptions_are_one_speaker_per_language_and_a_stamp_s_copy_
     monkeypatch.setattr(separation_data, "TUXPAINT_SECONDS", 1.0)
     capped = separation_data.read_tuxpaint(np.random.default_rng(0))["be"]
     assert rate <= sum(map(len, capped)) < 2.6 * rate
+
+
+def _bundle(path: Path, files: dict[str, bytes], cut: int = 0) -> None:
+    """A rebuilt Flight of the Amazon Queen bundle ("QTBL" table, then the files), ``cut`` bytes short."""
+    table = len(files) * separation_data.QUEEN_ENTRY
+    head = b"QTBL" + b"CEM10\0" + b"\0\0" + b"\1" + len(files).to_bytes(2, "big")
+    offset, rows, body = len(head) + table, b"", b""
+    for name, data in files.items():
+        rows += name.encode().ljust(12, b"\0") + b"\1" + offset.to_bytes(4, "big") + len(data).to_bytes(4, "big")
+        offset += len(data)
+        body += data
+    blob = head + rows + body
+    path.write_bytes(blob[:len(blob) - cut])
+
+
+def _line(seconds: float, seed: int) -> bytes:
+    buf = io.BytesIO()
+    t = np.arange(int(seconds * 11025)) / 11025
+    soundfile.write(buf, 0.3 * np.sin(2 * np.pi * (100 + 40 * seed) * t), 11025, format="WAV")
+    return buf.getvalue()
+
+
+def _queen_files() -> dict[str, bytes]:
+    files = {f"1200{i:02X}P1.SB": _line(2.0, i) for i in range(20)}         # the person of dialogue 12: 40 s
+    files |= {f"1200{i:02X}J1.SB": _line(1.5, i) for i in range(10)}        # Joe in that dialogue
+    files |= {f"JOE{i:05d}.SB": _line(1.5, i) for i in range(10)}           # Joe's comments
+    files |= {f"3300{i:02X}P2.SB": _line(2.0, i) for i in range(5)}         # dialogue 33: 10 s, too little
+    files |= {"C18B_193.SB": _line(3.0, 1), "1000SSSS.SB": _line(3.0, 2),   # a cutaway line, a sound
+              "1200FFP1.SB": _line(0.5, 3), "ROOM.PCX": b"\0" * 99}          # a line too short to overlap
+    return files
+
+
+def test_amazon_queen_lines_are_read_by_speaker_from_its_bundle(tmp_path, monkeypatch):
+    bundle = tmp_path / "queen.1c"
+    _bundle(bundle, _queen_files())
+    monkeypatch.setattr(separation_data, "QUEEN", bundle)
+
+    lines = separation_data.read_queen(np.random.default_rng(0))
+
+    assert sorted(lines) == ["joe", "p12"]              # dialogue 33's 10 s left out, no cutaway speaker
+    rate = separation_data.SAMPLE_RATE
+    assert len(lines["p12"]) == 20 and all(len(x) == 2 * rate for x in lines["p12"])
+    assert len(lines["joe"]) == 20 and all(len(x) == int(1.5 * rate) for x in lines["joe"])
+    monkeypatch.setattr(separation_data, "QUEEN_SECONDS", 5.0)
+    monkeypatch.setattr(separation_data, "QUEEN_MIN_SECONDS", 4.0)
+    capped = separation_data.read_queen(np.random.default_rng(0))
+    assert len(capped["p12"]) == 3 and len(capped["p33"]) == 3         # stops at the cap
+
+    _bundle(bundle, _queen_files(), cut=1000)           # a cut bundle: its last file lies past the end
+    try:
+        separation_data.read_queen(np.random.default_rng(0))
+    except SystemExit as e:
+        assert str(bundle) in str(e) and "outside the file" in str(e)
+    else:
+        raise AssertionError("a cut bundle was read")
+    bundle.write_bytes(b"RIFF" + bytes(40))
+    try:
+        separation_data.read_queen(np.random.default_rng(0))
+    except SystemExit as e:
+        assert "no rebuilt Flight of the Amazon Queen bundle" in str(e)
+    else:
+        raise AssertionError("a file of another kind was read as a bundle")
+
+
+def test_the_eighth_version_is_the_seventh_with_the_amazon_queen_speakers_appended(tmp_path, monkeypatch):
+    bundle, previous, out = tmp_path / "queen.1c", tmp_path / "v7", tmp_path / "v8"
+    _bundle(bundle, _queen_files())
+    monkeypatch.setattr(separation_data, "QUEEN", bundle)
+    previous.mkdir()
+    rng = np.random.default_rng(1)
+    rate = separation_data.SAMPLE_RATE
+    old = [rng.normal(0, 0.1, rate * (1 + i % 3)).astype(np.float32) for i in range(6)]
+    old_speakers = ["tuxpaint:en", "espeak:a", "rhvoice:anna", "espeak:a", "tuxpaint:en", "rhvoice:anna"]
+    old_names = sorted(set(old_speakers))
+    for split, speakers in (("train", old_speakers), ("heldout_synth", old_speakers[:2]),
+                            ("heldout_real", old_speakers[:2]), ("heldout_recordings", old_speakers[:2])):
+        separation_data.save_bank(previous / f"{split}.safetensors", old[:len(speakers)], speakers, old_names)
+    index = {"seed": 1, "speakers": {s: old_names for s in separation_data.SPLITS}}
+    (previous / "speakers.json").write_text(json.dumps(index))
+
+    separation_data.extend(previous, out)
+
+    before, after = broad.load_bank("train", previous), broad.load_bank("train", out)
+    names = broad.speaker_names("train", out)
+    assert names == sorted(old_names + ["queen:joe", "queen:p12"])
+    assert len(after) == len(before) + 40
+    for i in range(len(before)):             # the old utterances as they were, each by the same speaker
+        assert np.array_equal(after.utterance(i), before.utterance(i))
+        assert names[after.speaker[i]] == old_names[before.speaker[i]]
+    added = [names[s] for s in after.speaker[len(before):]]
+    assert added.count("queen:joe") == 20 and added.count("queen:p12") == 20
+    assert broad.recorded(after, names)[len(before):].all()
+    for split in ("heldout_synth", "heldout_real", "heldout_recordings"):
+        assert (out / f"{split}.safetensors").read_bytes() == (previous / f"{split}.safetensors").read_bytes()
+        assert broad.speaker_names(split, out) == old_names
