@@ -527,6 +527,10 @@ def read_queen(rng: np.random.Generator) -> dict[str, list[np.ndarray]]:
 def extend(previous: Path, out: Path) -> None:
     """This version's data from the seventh's in ``previous``: its banks as they are, and the speakers
     the eighth adds appended to the training bank, as a full run would append them."""
+    if not (previous / "speakers.json").is_file():
+        sys.exit(f"error: no data in {previous}; make the seventh version there first, or this one in full.")
+    if previous.resolve() == out.resolve():
+        sys.exit(f"error: {out} is where the seventh version is; write this one beside it (--out).")
     index = json.loads((previous / "speakers.json").read_text())
     out.mkdir(parents=True, exist_ok=True)
     for split in (s for s in SPLITS if s != "train"):

@@ -178,6 +178,13 @@ def test_the_eighth_version_is_the_seventh_with_the_amazon_queen_speakers_append
     index = {"seed": 1, "speakers": {s: old_names for s in separation_data.SPLITS}}
     (previous / "speakers.json").write_text(json.dumps(index))
 
+    for wrong in (tmp_path / "nothing", previous):     # no data there; the data to extend written over
+        try:
+            separation_data.extend(wrong, previous)
+        except SystemExit as e:
+            assert str(wrong) in str(e)
+        else:
+            raise AssertionError(f"extended {wrong} into {previous}")
     separation_data.extend(previous, out)
 
     before, after = broad.load_bank("train", previous), broad.load_bank("train", out)
