@@ -514,8 +514,8 @@ def read_queen(rng: np.random.Generator) -> dict[str, list[np.ndarray]]:
             if total >= QUEEN_SECONDS * SAMPLE_RATE:
                 break
             offset, size = entries[lines[speaker][i]]
-            samples, rate = soundfile.read(io.BytesIO(data[offset:offset + size]), dtype="float32")
-            x = wav.resample(samples if samples.ndim == 1 else samples.mean(1), rate, SAMPLE_RATE)
+            samples, rate = soundfile.read(io.BytesIO(data[offset:offset + size]), dtype="float32", always_2d=True)
+            x = wav.resample(samples.mean(axis=1), rate, SAMPLE_RATE)
             if len(x) >= MIN_SECONDS * SAMPLE_RATE:
                 kept.append(x)
                 total += len(x)
@@ -539,17 +539,11 @@ def extend(previous: Path, out: Path) -> None:
     old_names = index["speakers"]["train"]
     utts, speakers = queen_utterances()
     names = sorted(set(old_names) | set(speakers))
-    keep = [(to_int16(u), s) for u, s in zip(utts, speakers) if len(u) >= MIN_SECONDS * SAMPLE_RATE]
-    pcm = [old["audio"]] + [p for p, _ in keep]
-    lengths = np.concatenate([np.diff(old["offsets"]), [len(p) for p, _ in keep]])
-    remap = np.array([names.index(n) for n in old_names], np.int64)
-    ids = np.concatenate([remap[old["speaker"]], np.array([names.index(s) for _, s in keep], np.int64)])
-    offsets = np.zeros(len(lengths) + 1, np.int64)
-    offsets[1:] = np.cumsum(lengths)
-    save_file({"audio": np.concatenate(pcm), "offsets": offsets, "speaker": ids}, str(out / "train.safetensors"))
+    # the old speakers' ids where they fall among the new names
+    old["speaker"] = np.array([names.index(n) for n in old_names], np.int64)[old["speaker"]]
+    save_bank(out / "train.safetensors", utts, speakers, names, before=old)
     index["speakers"]["train"] = names
     (out / "speakers.json").write_text(json.dumps(index, indent=1))
-    print(f"  train.safetensors: {len(ids)} utterances, {len(names)} speakers, {offsets[-1] / SAMPLE_RATE / 3600:.2f} h")
 
 
 def queen_utterances() -> tuple[list[np.ndarray], list[str]]:
@@ -578,15 +572,22 @@ def to_int16(x: np.ndarray) -> np.ndarray:
     return np.clip(np.round(x * 32767.0), -32768, 32767).astype(np.int16)
 
 
-def save_bank(path: Path, utterances: list[np.ndarray], speakers: list[str], names: list[str]) -> None:
+def save_bank(path: Path, utterances: list[np.ndarray], speakers: list[str], names: list[str],
+              before: dict[str, np.ndarray] | None = None) -> None:
+    """The utterances long enough to overlap, as int16, by their speakers' ids in ``names``; after
+    ``before``'s, as they are, where given (a bank as written here, its ids already in ``names``)."""
     keep = [(u, s) for u, s in zip(utterances, speakers) if len(u) >= MIN_SECONDS * SAMPLE_RATE]
     pcm = [to_int16(u) for u, _ in keep]
-    offsets = np.zeros(len(pcm) + 1, np.int64)
-    offsets[1:] = np.cumsum([len(p) for p in pcm])
     ids = np.array([names.index(s) for _, s in keep], np.int64)
+    lengths = np.array([len(p) for p in pcm], np.int64)
+    if before is not None:
+        pcm, ids = [before["audio"]] + pcm, np.concatenate([before["speaker"], ids])
+        lengths = np.concatenate([np.diff(before["offsets"]), lengths])
+    offsets = np.zeros(len(lengths) + 1, np.int64)
+    offsets[1:] = np.cumsum(lengths)
     save_file({"audio": np.concatenate(pcm), "offsets": offsets, "speaker": ids}, str(path))
     hours = offsets[-1] / SAMPLE_RATE / 3600
-    print(f"  {path.name}: {len(pcm)} utterances, {len(set(ids.tolist()))} speakers, {hours:.2f} h")
+    print(f"  {path.name}: {len(ids)} utterances, {len(set(ids.tolist()))} speakers, {hours:.2f} h")
 
 
 def _speaker_run(bank: demo.Bank, speaker: int, seconds: float, rng: np.random.Generator) -> np.ndarray:

@@ -286,8 +286,9 @@ def sample_batch(bank: Bank, rng: np.random.Generator, batch: int, samples: int,
     lengths = bank.lengths
 
     # what rng.choice(p=odds) does, its cumulative sum taken once a batch rather than once a draw
-    cdf = None if odds is None else np.cumsum(odds)
-    if cdf is not None:
+    cdf = None
+    if odds is not None:
+        cdf = np.cumsum(odds)
         cdf /= cdf[-1]
 
     def utterance() -> int:
