@@ -31,8 +31,8 @@ from models.text.corpus import Corpus
 from models.text.embedding import TrainedEmbedding
 from models.text.resume import corpus_to_train, epoch_seed, sentence_sweep, sweep_state
 from models.text.sampling import keep_probabilities
-from models.text.sgns_kernel import (LR_FLOOR, draw, kept, negative_sampling_step, next_random, noise_sampler,
-                                     prefetch_rows, sentence_state)
+from models.text.sgns_kernel import (draw, negative_sampling_step, next_random, noise_sampler, prefetch_rows,
+                                     sentence_rate, sentence_state, subsampled)
 from models.text.word2vec import CHUNK_SECONDS
 from models.vectors.store import WordVectors
 
@@ -141,17 +141,11 @@ def _train_chunk(W, C, ptr, idx, ids, starts, s0, s1, keep, sampler, window, neg
         grad = np.empty(dim, dtype=np.float32)
         sent = np.empty(1024, dtype=np.int32)
         for s in range(a, b):
-            rate = np.float32(lr * max(LR_FLOOR, 1.0 - (tok_before + starts[s - s0]) / total))
-            state = sentence_state(seed, s)
+            rate = sentence_rate(lr, tok_before + starts[s - s0], total)
+            n, state = subsampled(ids, starts[s - s0] - base, starts[s - s0 + 1] - base, keep,
+                                  sentence_state(seed, s), sent)
             loss_sum = 0.0
             pairs = 0
-            n = 0
-            for i in range(starts[s - s0] - base, starts[s - s0 + 1] - base):       # subsampling of frequent words
-                w = ids[i]
-                state = next_random(state)
-                if kept(state, keep[w]) and n < sent.shape[0]:
-                    sent[n] = w
-                    n += 1
             if n > 0:
                 prefetch_rows(W, idx, ptr[sent[0]], ptr[sent[0] + 1])
             for pos in range(n):

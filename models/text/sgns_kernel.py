@@ -76,6 +76,28 @@ def kept(state, p):
     return p >= np.float32(1.0) or p * np.float32(65536.0) > np.float32((state >> np.uint64(24)) & np.uint64(0xFFFF))
 
 
+@numba.njit(inline="always")
+def sentence_rate(lr, tokens_before, total):
+    """The learning rate at a sentence with ``tokens_before`` of the ``total`` tokens trained before
+    it: down linearly to LR_FLOOR of ``lr``, float32 like everything the kernels compute."""
+    return np.float32(lr * max(LR_FLOOR, 1.0 - tokens_before / total))
+
+
+@numba.njit(inline="always")
+def subsampled(ids, lo, hi, keep, state, sent):
+    """The words ``ids[lo:hi]`` of one sentence that subsampling of frequent words keeps, into
+    ``sent`` (as many as it holds) -> (how many, state). The state steps once per word, kept or not,
+    so every kernel draws the same words from the same (seed, sentence)."""
+    n = 0
+    for i in range(lo, hi):
+        w = ids[i]
+        state = next_random(state)
+        if kept(state, keep[w]) and n < sent.shape[0]:
+            sent[n] = w
+            n += 1
+    return n, state
+
+
 # --- negatives: Walker's alias method --------------------------------------------------------
 
 @numba.njit(cache=True)

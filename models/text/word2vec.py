@@ -31,8 +31,8 @@ from models.text.corpus import Corpus
 from models.text.embedding import TrainedEmbedding
 from models.text.resume import corpus_to_train, epoch_seed, sentence_sweep, sweep_state
 from models.text.sampling import keep_probabilities
-from models.text.sgns_kernel import (LR_FLOOR, draw, kept, negative_sampling_step, next_random, noise_sampler,
-                                     sentence_state, shared_negatives_window)
+from models.text.sgns_kernel import (draw, negative_sampling_step, next_random, noise_sampler, sentence_rate,
+                                     sentence_state, shared_negatives_window, subsampled)
 from models.text.vocab import EncodedCorpus
 
 CHUNK_SECONDS = 0.15      # work between two yields: Stop and progress take effect this often
@@ -98,18 +98,11 @@ s's offsets are ``starts[s - s0]``, ``starts[s - s0 + 1]``, counted from the cor
         coef = np.empty((negative + 1, 2 * window), dtype=np.float32)
         grads = np.empty((2 * window, dim), dtype=np.float32)
         for s in range(a, b):
-            rate = np.float32(lr * max(LR_FLOOR, 1.0 - (tok_before + starts[s - s0]) / total))
-            state = sentence_state(seed, s)
+            rate = sentence_rate(lr, tok_before + starts[s - s0], total)
+            n, state = subsampled(ids, starts[s - s0] - base, starts[s - s0 + 1] - base, keep,
+                                  sentence_state(seed, s), sent)
             loss_sum = 0.0
             pairs = 0
-            n = 0
-            for i in range(starts[s - s0] - base, starts[s - s0 + 1] - base):       # subsampling of frequent words
-                w = ids[i]
-                state = next_random(state)
-                if kept(state, keep[w]):
-                    if n < sent.shape[0]:
-                        sent[n] = w
-                        n += 1
             for pos in range(n):
                 state = next_random(state)
                 reduced = draw(state, window)
