@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxL
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
 from explorer.app_state import SessionModel
+from explorer.views.column import column
 from explorer.views.projection_map import BASE, GROUP, NEIGHBOUR, SELECTED, show_labels
 from explorer.views.when_shown import WhenShown
 from models.vectors.comparison import OVERLAP_K, aligned_maps, neighbour_overlap, rows, score_many_steps, shared_words
@@ -157,12 +158,7 @@ class CompareView(QWidget):
         maps = QSplitter(Qt.Horizontal)
         maps.addWidget(self.map_a)
         maps.addWidget(self.map_b)
-        top = QWidget()
-        top_layout = QVBoxLayout(top)
-        top_layout.setContentsMargins(0, 0, 0, 0)
-        top_layout.addLayout(bar)
-        top_layout.addWidget(maps, 1)
-        top_layout.addWidget(self.overlap_label)
+        top = column(bar, (maps, 1), self.overlap_label)
         buttons = QHBoxLayout()
         buttons.addWidget(QLabel("<b>Every model of this session</b>"))
         buttons.addWidget(self.table_note, 1)
@@ -170,11 +166,7 @@ class CompareView(QWidget):
         buttons.addWidget(self.current_button)
         buttons.addWidget(self.score_button)
         buttons.addWidget(self.export_button)
-        bottom = QWidget()
-        bottom_layout = QVBoxLayout(bottom)
-        bottom_layout.setContentsMargins(0, 0, 0, 0)
-        bottom_layout.addLayout(buttons)
-        bottom_layout.addWidget(self.table, 1)
+        bottom = column(buttons, (self.table, 1))
         split = QSplitter(Qt.Vertical)
         split.addWidget(top)
         split.addWidget(bottom)

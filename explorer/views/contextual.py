@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPla
                                QSplitter, QVBoxLayout, QWidget)
 
 from explorer import workers
+from explorer.views.column import column
 from models.text.contextual import ContextualReport, contextual_report
 from models.text.mlm import CONTEXT_SENTENCES, TrainedMLM, load_mlm
 
@@ -114,20 +115,10 @@ class ContextualView(QWidget):
             "Each is laid out on its own: a place on one map cannot be compared with a place on the other.", wordWrap=True, textFormat=Qt.RichText)
         maps = QSplitter(Qt.Horizontal)
         maps.addWidget(self.context_map)
-        right = QWidget()
-        rl = QVBoxLayout(right)
-        rl.setContentsMargins(0, 0, 0, 0)
-        rl.addWidget(self.static_map, 1)
-        rl.addWidget(self.static_note)
-        maps.addWidget(right)
-        lower = QWidget()
-        ll = QVBoxLayout(lower)
-        ll.setContentsMargins(0, 0, 0, 0)
-        ll.addWidget(maps, 1)
-        ll.addWidget(self.spaces_note)
+        maps.addWidget(column((self.static_map, 1), self.static_note))
         split = QSplitter(Qt.Horizontal)
         split.addWidget(self.heat)
-        split.addWidget(lower)
+        split.addWidget(column((maps, 1), self.spaces_note))
         split.setSizes([420, 640])
 
         outer = QVBoxLayout(self)

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxL
                                QToolButton, QVBoxLayout, QWidget)
 
 from explorer import audio, workers
+from explorer.views.column import column
 from models.vectors import projection
 from models.errors import UserError
 from models.printable import printable
@@ -99,13 +100,9 @@ class MatchingView(QWidget):
         self.metrics.setFixedHeight(self.metrics.horizontalHeader().sizeHint().height()
                                     + 3 * self.metrics.verticalHeader().defaultSectionSize() + 6)
         self.metrics_note = QLabel(wordWrap=True)
-        left = QWidget()
-        ll = QVBoxLayout(left)
-        ll.setContentsMargins(0, 0, 0, 0)
-        ll.addLayout(rankings, 1)
-        ll.addWidget(QLabel("Held-out metrics (queries of items never trained on, against the whole database)"))
-        ll.addWidget(self.metrics)
-        ll.addWidget(self.metrics_note)
+        left = column((rankings, 1),
+                      QLabel("Held-out metrics (queries of items never trained on, against the whole database)"),
+                      self.metrics, self.metrics_note)
 
         self.plot = pg.PlotWidget(background="w")
         self.plot.hideAxis("left")
@@ -134,16 +131,11 @@ class MatchingView(QWidget):
         self.layout_box.setToolTip("UMAP runs in the background")
         self.layout_box.currentTextChanged.connect(self._relayout)
         self.caption = QLabel(wordWrap=True)
-        right = QWidget()
-        rl = QVBoxLayout(right)
-        rl.setContentsMargins(0, 0, 0, 0)
         controls = QHBoxLayout()
         controls.addWidget(QLabel("Layout"))
         controls.addWidget(self.layout_box)
         controls.addStretch(1)
-        rl.addLayout(controls)
-        rl.addWidget(self.plot, 1)
-        rl.addWidget(self.caption)
+        right = column(controls, (self.plot, 1), self.caption)
 
         split = QSplitter(Qt.Horizontal)
         split.addWidget(left)

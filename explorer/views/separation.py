@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFileDia
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
 from explorer import audio, workers
+from explorer.views.column import column
 from explorer.views.spectrogram import SOURCE_COLOURS, BrushViewBox, Spectrogram, Waveform
 from models.vectors import projection
 from models.audio import explore, wav
@@ -142,11 +143,7 @@ class SeparationView(QWidget):
         players = QVBoxLayout()
         players.addLayout(heard)
         players.addLayout(given)
-        left = QWidget()
-        lay = QVBoxLayout(left)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(self.canvas, 1)
-        lay.addLayout(players)
+        left = column((self.canvas, 1), players)
 
         self.scatter_box = BrushViewBox()
         self.scatter = pg.PlotWidget(viewBox=self.scatter_box, background="w")
@@ -184,15 +181,8 @@ class SeparationView(QWidget):
         for w in (QLabel("Colour"), self.colour_box, QLabel("Layout"), self.layout_box):
             scatter_controls.addWidget(w)
         scatter_controls.addStretch(1)
-        right = QWidget(minimumWidth=300)
-        rl = QVBoxLayout(right)
-        rl.setContentsMargins(0, 0, 0, 0)
-        rl.addLayout(scatter_controls)
-        rl.addWidget(self.scatter, 1)
-        rl.addWidget(self.caption)
-        rl.addWidget(self.selection_note)
-        rl.addWidget(self.metrics)
-        rl.addWidget(self.metrics_note)
+        right = column(scatter_controls, (self.scatter, 1), self.caption, self.selection_note, self.metrics,
+                       self.metrics_note, minimumWidth=300)
 
         split = QSplitter(Qt.Horizontal)
         split.addWidget(left)
