@@ -1,7 +1,7 @@
 """A pane of a view: widgets and layouts stacked top to bottom in a bare widget.
 
 Panes go into splitters, which draw their own handles and gaps, so a pane's layout has no margins
-of its own: with Qt's default 11 px the contents would sit inset from the splitter's edge.
+of its own: with Qt's default margins the contents would sit inset from the splitter's edge.
 """
 from __future__ import annotations
 
