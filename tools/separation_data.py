@@ -81,15 +81,17 @@ from pathlib import Path
 
 import numpy as np
 import soundfile
-from safetensors.numpy import load_file, save_file
+from safetensors.numpy import load_file, save
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from models.audio import broad, demo, speech, wav  # noqa: E402
 from models.audio.broad import FOLDER_NAME, SAMPLE_RATE, SPLITS  # noqa: E402
 from models.core.events import drain, relay  # noqa: E402
+from models.core.writing import Staged, staged  # noqa: E402
 
 SEED = 20261205
+MAX_INDEX_BYTES = 1 << 20     # speakers.json names a few hundred speakers: a few kB
 ESPEAK_UTTERANCES = 45          # per eSpeak speaker
 FESTIVAL_UTTERANCES = 160       # per Festival voice
 MIN_SECONDS = 1.0               # shorter prompts ("yes", "five") teach little about overlap
@@ -527,23 +529,22 @@ def read_queen(rng: np.random.Generator) -> dict[str, list[np.ndarray]]:
 def extend(previous: Path, out: Path) -> None:
     """This version's data from the seventh's in ``previous``: its banks as they are, and the speakers
     the eighth adds appended to the training bank, as a full run would append them."""
-    if not (previous / "speakers.json").is_file():
-        sys.exit(f"error: no data in {previous}; make the seventh version there first, or this one in full.")
+    index = read_index(previous, "make the seventh version there first, or this one in full.")
     if previous.resolve() == out.resolve():
         sys.exit(f"error: {out} is where the seventh version is; write this one beside it (--out).")
-    index = json.loads((previous / "speakers.json").read_text())
-    out.mkdir(parents=True, exist_ok=True)
-    for split in (s for s in SPLITS if s != "train"):
-        shutil.copyfile(previous / f"{split}.safetensors", out / f"{split}.safetensors")
     old = load_file(str(previous / "train.safetensors"))
     old_names = index["speakers"]["train"]
     utts, speakers = queen_utterances()
     names = sorted(set(old_names) | set(speakers))
     # the old speakers' ids where they fall among the new names
     old["speaker"] = np.array([names.index(n) for n in old_names], np.int64)[old["speaker"]]
-    save_bank(out / "train.safetensors", utts, speakers, names, before=old)
     index["speakers"]["train"] = names
-    (out / "speakers.json").write_text(json.dumps(index, indent=1))
+    out.mkdir(parents=True, exist_ok=True)
+    with staged() as files:
+        for split in (s for s in SPLITS if s != "train"):
+            files.write(out / f"{split}.safetensors", (previous / f"{split}.safetensors").read_bytes())
+        save_bank(files, out / "train.safetensors", utts, speakers, names, before=old)
+        write_index(files, out, index)
 
 
 def queen_utterances() -> tuple[list[np.ndarray], list[str]]:
@@ -557,14 +558,13 @@ def queen_utterances() -> tuple[list[np.ndarray], list[str]]:
 
 def write_recordings_only(out: Path) -> None:
     """Add the ``heldout_recordings`` bank to data made earlier, the other banks untouched."""
-    if not (out / "speakers.json").is_file():
-        sys.exit(f"error: no data in {out}; make it first (this script without --recordings-only).")
+    index = read_index(out, "make it first (this script without --recordings-only).")
     utts, speakers = read_recordings()
     names = sorted(set(speakers))
-    save_bank(out / "heldout_recordings.safetensors", utts, speakers, names)
-    index = json.loads((out / "speakers.json").read_text())
     index["speakers"]["heldout_recordings"] = names
-    (out / "speakers.json").write_text(json.dumps(index, indent=1))
+    with staged() as files:
+        save_bank(files, out / "heldout_recordings.safetensors", utts, speakers, names)
+        write_index(files, out, index)
 
 
 def to_int16(x: np.ndarray) -> np.ndarray:
@@ -572,10 +572,32 @@ def to_int16(x: np.ndarray) -> np.ndarray:
     return np.clip(np.round(x * 32767.0), -32768, 32767).astype(np.int16)
 
 
-def save_bank(path: Path, utterances: list[np.ndarray], speakers: list[str], names: list[str],
+def read_index(folder: Path, remedy: str) -> dict:
+    """``speakers.json`` of the data made earlier in ``folder``; where there is none (or a link, or
+    not an index, stands there), a stop that names the folder and says ``remedy``."""
+    path = folder / "speakers.json"
+    try:
+        if path.is_symlink() or not path.is_file() or path.stat().st_size > MAX_INDEX_BYTES:
+            raise ValueError(path)
+        index = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(index, dict) or not isinstance(index.get("speakers"), dict):
+            raise ValueError(path)
+    except (OSError, ValueError):
+        sys.exit(f"error: no data in {folder}; {remedy}")
+    return index
+
+
+def write_index(files: Staged, out: Path, index: dict) -> None:
+    """``speakers.json``: the seed and each split's speaker names, which its bank's ids index."""
+    files.write(out / "speakers.json", json.dumps(index, indent=1).encode("utf-8"))
+
+
+def save_bank(files: Staged, path: Path, utterances: list[np.ndarray], speakers: list[str], names: list[str],
               before: dict[str, np.ndarray] | None = None) -> None:
     """The utterances long enough to overlap, as int16, by their speakers' ids in ``names``; after
-    ``before``'s, as they are, where given (a bank as written here, its ids already in ``names``)."""
+    ``before``'s, as they are, where given (a bank as written here, its ids already in ``names``).
+    Staged in ``files`` with the banks and index that belong with it: an index never names the
+    speakers of another bank than the one beside it."""
     keep = [(u, s) for u, s in zip(utterances, speakers) if len(u) >= MIN_SECONDS * SAMPLE_RATE]
     pcm = [to_int16(u) for u, _ in keep]
     ids = np.array([names.index(s) for _, s in keep], np.int64)
@@ -585,7 +607,7 @@ def save_bank(path: Path, utterances: list[np.ndarray], speakers: list[str], nam
         lengths = np.concatenate([np.diff(before["offsets"]), lengths])
     offsets = np.zeros(len(lengths) + 1, np.int64)
     offsets[1:] = np.cumsum(lengths)
-    save_file({"audio": np.concatenate(pcm), "offsets": offsets, "speaker": ids}, str(path))
+    files.write(path, save({"audio": np.concatenate(pcm), "offsets": offsets, "speaker": ids}))
     hours = offsets[-1] / SAMPLE_RATE / 3600
     print(f"  {path.name}: {len(ids)} utterances, {len(set(ids.tolist()))} speakers, {hours:.2f} h")
 
@@ -726,13 +748,17 @@ def main(argv=None) -> int:
     add("heldout_recordings", *read_recordings())
     args.out.mkdir(parents=True, exist_ok=True)
     names = {}
-    for split, (utts, speakers) in banks.items():
-        names[split] = sorted(set(speakers))
-        save_bank(args.out / f"{split}.safetensors", utts, speakers, names[split])
-    (args.out / "speakers.json").write_text(json.dumps({"seed": SEED, "speakers": names}, indent=1))
+    with staged() as files:
+        for split, (utts, speakers) in banks.items():
+            names[split] = sorted(set(speakers))
+            save_bank(files, args.out / f"{split}.safetensors", utts, speakers, names[split])
+        write_index(files, args.out, {"seed": SEED, "speakers": names})
     print(f"written to {args.out}")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except OSError as e:        # a link where a bank goes, a full disk: said in a line, no set half written
+        sys.exit(f"error: {e}")

@@ -6,9 +6,11 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 import soundfile
 
 from models.audio import broad, demo
+from models.core.writing import staged
 
 _spec = importlib.util.spec_from_file_location(
     "separation_data", Path(__file__).resolve().parents[2] / "tools" / "separation_data.py")
@@ -172,19 +174,18 @@ def test_the_eighth_version_is_the_seventh_with_the_amazon_queen_speakers_append
     old = [rng.normal(0, 0.1, rate * (1 + i % 3)).astype(np.float32) for i in range(6)]
     old_speakers = ["tuxpaint:en", "espeak:a", "rhvoice:anna", "espeak:a", "tuxpaint:en", "rhvoice:anna"]
     old_names = sorted(set(old_speakers))
-    for split, speakers in (("train", old_speakers), ("heldout_synth", old_speakers[:2]),
-                            ("heldout_real", old_speakers[:2]), ("heldout_recordings", old_speakers[:2])):
-        separation_data.save_bank(previous / f"{split}.safetensors", old[:len(speakers)], speakers, old_names)
+    with staged() as files:
+        for split, speakers in (("train", old_speakers), ("heldout_synth", old_speakers[:2]),
+                                ("heldout_real", old_speakers[:2]), ("heldout_recordings", old_speakers[:2])):
+            separation_data.save_bank(files, previous / f"{split}.safetensors", old[:len(speakers)], speakers,
+                                      old_names)
     index = {"seed": 1, "speakers": {s: old_names for s in separation_data.SPLITS}}
     (previous / "speakers.json").write_text(json.dumps(index))
 
     for wrong in (tmp_path / "nothing", previous):     # no data there; the data to extend written over
-        try:
+        with pytest.raises(SystemExit) as stopped:
             separation_data.extend(wrong, previous)
-        except SystemExit as e:
-            assert str(wrong) in str(e)
-        else:
-            raise AssertionError(f"extended {wrong} into {previous}")
+        assert str(wrong) in str(stopped.value)
     separation_data.extend(previous, out)
 
     before, after = broad.load_bank("train", previous), broad.load_bank("train", out)
