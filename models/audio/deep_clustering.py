@@ -68,11 +68,13 @@ OVERLAP_SECONDS = 2.0      # ...with this much shared by neighbours, to order an
 # --- the loss --------------------------------------------------------------------------------
 
 def _weighted(embedding: torch.Tensor, labels: torch.Tensor, weights: torch.Tensor | None):
-    """(V, Y, w) with each bin's row scaled by its weight (B, bins, 1): all ones when none are given."""
+    """(V, Y, w) with each bin's row scaled by the square root of its weight, so that a pair of bins
+    (i, j) counts w_i w_j, and the weights w (B, bins, 1): all ones when none are given."""
     if weights is None:
         weights = torch.ones(embedding.shape[:2], device=embedding.device)
     w = weights.to(embedding.dtype).unsqueeze(-1)
-    return embedding * w, labels.to(embedding.dtype) * w, w
+    root = w.sqrt()
+    return embedding * root, labels.to(embedding.dtype) * root, w
 
 
 def deep_clustering_loss(embedding: torch.Tensor, labels: torch.Tensor,
@@ -82,7 +84,8 @@ def deep_clustering_loss(embedding: torch.Tensor, labels: torch.Tensor,
     Args:
         embedding: V, ``(batch, bins, dim)``, one (unit-norm) embedding per time-frequency bin.
         labels: Y, ``(batch, bins, sources)``, one-hot owner of each bin (float).
-        weights: ``(batch, bins)`` in [0, 1] or bool, 0 for bins to ignore (silence); default all 1.
+        weights: ``(batch, bins)``, non-negative or bool, 0 for bins to ignore (silence); default
+            all 1. The pair (i, j) counts w_i w_j.
 
     Returns:
         ``(batch,)``: the loss divided by (sum of weights)^2, so 0 is perfect and the figure does
@@ -90,9 +93,10 @@ def deep_clustering_loss(embedding: torch.Tensor, labels: torch.Tensor,
 
     Expanding the Frobenius norm gives ||V^T V||^2 - 2 ||V^T Y||^2 + ||Y^T Y||^2, whose
     matrices are dim x dim, dim x sources and sources x sources: linear in the number of bins
-    instead of quadratic (the bins x bins affinity matrix is never formed). Weighting V and Y
-    by w weights the pair (i, j) by w_i w_j, which for a 0/1 mask removes silent bins
-    altogether (as in asteroid's ``deep_clustering_loss``).
+    instead of quadratic (the bins x bins affinity matrix is never formed). Scaling the rows of V
+    and Y by sqrt(w) weights the pair (i, j) by w_i w_j: a 0/1 mask removes silent bins
+    altogether (as in asteroid's ``deep_clustering_loss``), magnitude weights make the loud bins
+    count most (:func:`bin_weights`).
     """
     v, y, w = _weighted(embedding, labels, weights)
     vv = torch.linalg.matrix_norm(v.transpose(1, 2) @ v) ** 2
@@ -144,6 +148,11 @@ class DeepClusteringConfig:
                                        "YY^T (the original deep clustering loss); whitened-kmeans: the k-means cost "
                                        "of the ideal clusters in whitened embeddings (Wang, Le Roux & Hershey 2018)",
                            choices=tuple(OBJECTIVES), advanced=True)
+    bin_weights: str = param("audible", "How much each time-frequency bin counts in the loss. audible: every bin "
+                                        "within silence_db of the loudest alike; magnitude: each audible bin by "
+                                        "its loudness, so that the loud bins, which carry the separated sound, "
+                                        "count most (Wang, Le Roux & Hershey 2018)",
+                             choices=("audible", "magnitude"), advanced=True)
     mask_head: bool = param(False, "Chimera++: a mask-inference head beside the embeddings, trained with them; "
                                    "it then gives the masks, and the embeddings the picture", advanced=True)
     n_fft: int = param(256, "STFT window in samples (256 = 32 ms at 8 kHz)", choices=(128, 256, 512),
@@ -189,8 +198,8 @@ class DeepClusteringConfig:
 
     # The network's shape, and the demo data and training mixtures it learns from, must stay.
     FIXED_ON_RESUME: ClassVar[tuple[str, ...]] = ("hidden", "layers", "embedding_dim", "n_fft", "hop", "mask_head",
-                                                  "objective", "train_per_voice", "valid_mixtures", "test_mixtures",
-                                                  "seed", "data")
+                                                  "objective", "bin_weights", "train_per_voice", "valid_mixtures",
+                                                  "test_mixtures", "seed", "data")
     SHAPE: ClassVar[tuple[str, ...]] = ("hidden", "layers", "embedding_dim", "n_fft", "hop")
 
     def shape(self) -> dict:
@@ -534,11 +543,26 @@ def evaluate_with_oracles(estimates, references, mixture, stft_cfg: STFTConfig, 
 
 # --- training --------------------------------------------------------------------------------
 
-def _batch(sources: torch.Tensor, cfg: STFTConfig, silence_db: float, mask_targets: bool = False):
+def bin_weights(mix: torch.Tensor, silence_db: float, kind: str = "audible") -> torch.Tensor:
+    """Each bin's weight in the loss, (B, F, T) mixture STFT -> (B, F*T): 1 for the audible bins (within
+    ``silence_db`` of the loudest) and 0 for the others; with ``kind`` "magnitude", each audible bin's
+    magnitude over the mean of the audible ones instead (the magnitude-ratio weights of Wang, Le
+    Roux & Hershey 2018), so that a mixture weighs the same however loud, and within it a bin
+    counts as much as it adds to the separated voices."""
+    audible = active_bins(mix, silence_db).flatten(1).float()
+    if kind == "audible":
+        return audible
+    magnitude = mix.abs().flatten(1) * audible
+    return magnitude / (magnitude.sum(1, keepdim=True) / audible.sum(1, keepdim=True).clamp(min=1.0)).clamp(min=EPS)
+
+
+def _batch(sources: torch.Tensor, cfg: STFTConfig, silence_db: float, mask_targets: bool = False,
+           weighting: str = "audible"):
     """(B, 2 or 3, samples) sources -> features (B, F, T), one-hot labels (B, F*T, 2), weights
-    (B, F*T), and, with ``mask_targets``, what a mask head learns from: the mixture's magnitude
-    (B, F, T) and each voice's truncated phase-sensitive magnitude (B, 2, F, T), |S| cos(angle X -
-    angle S) within [0, |X|] (else None: a network without the head has no use for them).
+    (B, F*T: :func:`bin_weights` of the ``weighting``), and, with ``mask_targets``, what a mask head
+    learns from: the mixture's magnitude (B, F, T) and each voice's truncated phase-sensitive
+    magnitude (B, 2, F, T), |S| cos(angle X - angle S) within [0, |X|] (else None: a network without
+    the head has no use for them).
 
     A third source is background noise: part of the mixture, owner of no bin (each bin goes to the
     louder voice)."""
@@ -546,7 +570,7 @@ def _batch(sources: torch.Tensor, cfg: STFTConfig, silence_db: float, mask_targe
     mix = specs.sum(1)
     voices = specs[:, :2]
     labels = ideal_binary_mask(voices).flatten(2).transpose(1, 2)
-    weights = active_bins(mix, silence_db).flatten(1)
+    weights = bin_weights(mix, silence_db, weighting)
     head_targets = None
     if mask_targets:
         magnitude = mix.abs()
@@ -701,7 +725,8 @@ def _prepare(config: DeepClusteringConfig, base, state: TrainingState | None, de
         sources = demo.sample_batch(train_bank, rng, size, int(round(seconds * sr)), rms, odds)
         if config.augment:
             sources = broad.augment(sources, rng, sr)
-        return _batch(torch.from_numpy(sources).to(device), stft_cfg, config.silence_db, config.mask_head)
+        return _batch(torch.from_numpy(sources).to(device), stft_cfg, config.silence_db, config.mask_head,
+                      config.bin_weights)
 
     if base is not None:
         # a mask head the bundled model lacks starts from random weights on its trained BLSTM
@@ -715,7 +740,7 @@ def _prepare(config: DeepClusteringConfig, base, state: TrainingState | None, de
     else:
         net.load_state_dict(_as_torch(state.tensors_under(LAST), device))
     valid = _batch(_fixed_crops(valid_mixtures, int(VALID_SECONDS * sr)).to(device), stft_cfg, config.silence_db,
-                   config.mask_head)
+                   config.mask_head, config.bin_weights)
     return net, draw, valid, test_mixtures, data, data_seconds
 
 

@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from models.audio import demo
-from models.audio.deep_clustering import (DeepClusteringConfig, DeepClusteringModel, deep_clustering_loss,
-                                          kmeans, load_model, train, whitened_kmeans_loss)
+from models.audio.deep_clustering import (DeepClusteringConfig, DeepClusteringModel, bin_weights,
+                                          deep_clustering_loss, kmeans, load_model, train, whitened_kmeans_loss)
 from models.core.checkpoint import CheckpointError
 from models.core.events import STOP, Progress
 from models.registry import get
@@ -34,17 +34,20 @@ def _run(gen):
 
 
 def _dense_loss(v, y, w):
-    """The definition, with the N x N affinity matrices."""
-    v, y = v * w[..., None], y * w[..., None]
+    """The definition, with the N x N affinity matrices, the pair (i, j) weighted by w_i w_j."""
     diff = v @ v.transpose(1, 2) - y @ y.transpose(1, 2)
-    return (diff ** 2).sum(dim=(1, 2)) / w.sum(1) ** 2
+    pairs = w[:, :, None] * w[:, None, :]
+    return (pairs * diff ** 2).sum(dim=(1, 2)) / w.sum(1) ** 2
 
 
-def test_low_rank_loss_equals_the_n_by_n_form_and_so_does_its_gradient():
+@pytest.mark.parametrize("weights", ["audible", "magnitude"])
+def test_low_rank_loss_equals_the_n_by_n_form_and_so_does_its_gradient(weights):
     gen = torch.Generator().manual_seed(0)
     v = torch.nn.functional.normalize(torch.randn(3, 50, 6, generator=gen, dtype=torch.float64), dim=-1)
     y = torch.nn.functional.one_hot(torch.randint(2, (3, 50), generator=gen), 2).double()
     w = (torch.rand(3, 50, generator=gen) > 0.3).double()
+    if weights == "magnitude":
+        w = w * torch.rand(3, 50, generator=gen, dtype=torch.float64) * 3
     v1, v2 = v.clone().requires_grad_(), v.clone().requires_grad_()
     fast, slow = deep_clustering_loss(v1, y, w), _dense_loss(v2, y, w)
     assert fast.shape == (3,)
@@ -53,6 +56,22 @@ def test_low_rank_loss_equals_the_n_by_n_form_and_so_does_its_gradient():
     slow.sum().backward()
     torch.testing.assert_close(v1.grad, v2.grad)
     assert float(deep_clustering_loss(y, y).max()) < 1e-12          # embeddings equal to labels: perfect
+
+
+def test_magnitude_weights_count_the_loud_bins_most_and_leave_out_the_silent_ones():
+    gen = torch.Generator().manual_seed(0)
+    mix = torch.randn(2, 9, 30, generator=gen, dtype=torch.complex64)
+    mix[0] *= 100.0                              # one mixture far louder than the other
+    mix[:, :, :5] *= 1e-4                        # five frames of near silence, 80 dB down
+    audible = bin_weights(mix, 40.0)
+    loud = bin_weights(mix, 40.0, "magnitude")
+    assert set(audible.unique().tolist()) == {0.0, 1.0}
+    assert torch.equal(loud > 0, audible > 0)
+    # a mixture weighs the same however loud: its audible bins average 1
+    torch.testing.assert_close((loud.sum(1) / audible.sum(1)), torch.ones(2))
+    magnitude = mix.abs().flatten(1)
+    on = audible[0] > 0
+    assert torch.equal(torch.argsort(loud[0][on]), torch.argsort(magnitude[0][on]))
 
 
 def test_whitened_kmeans_loss_is_the_k_means_cost_of_the_ideal_clusters_in_whitened_embeddings():
@@ -122,9 +141,11 @@ def test_training_batches_mix_two_different_voices():
     assert (np.abs(batch).max(axis=2) > 0).all()
 
 
-@pytest.mark.parametrize("objective", ["affinity", "whitened-kmeans"])
-def test_a_tiny_model_trains_its_loss_falls_and_it_separates(objective):
-    config = DeepClusteringConfig(steps=40, minutes=5, lr=1e-2, objective=objective, **TINY_MODEL)
+@pytest.mark.parametrize("objective, weights", [("affinity", "audible"), ("whitened-kmeans", "audible"),
+                                                ("affinity", "magnitude")])
+def test_a_tiny_model_trains_its_loss_falls_and_it_separates(objective, weights):
+    config = DeepClusteringConfig(steps=40, minutes=5, lr=1e-2, objective=objective, bin_weights=weights,
+                                  **TINY_MODEL)
     events, model = _run(train(config, None))
     batches = [e for e in events if e.unit == "batches" and e.total_steps]
     assert batches and batches[-1].step == 40 and all(isinstance(e, Progress) for e in events)
