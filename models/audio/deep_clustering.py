@@ -36,6 +36,8 @@ import torch
 from torch import nn
 
 from models.audio import broad, demo, metrics
+from models.audio.clustering import kmeans, smoothed_over_time
+from models.audio.clustering_losses import OBJECTIVES, bin_weights, mask_loss
 from models.audio.features import (EPS, STFTConfig, active_bins, apply_masks, as_tensor, ideal_binary_mask,
                                    ideal_ratio_mask, normalised_log_magnitude, stft)
 from models.audio.wav import MAX_RATE, MIN_RATE
@@ -63,70 +65,6 @@ MASK_LOSS_WEIGHT = 1.0     # the mask head's loss beside the embeddings' (both 0
 LAST, BEST = "net.", "best."   # a training state's copies of the weights reached and of the best ones
 CHUNK_SECONDS = 20.0       # long mixtures are separated this much at a time...
 OVERLAP_SECONDS = 2.0      # ...with this much shared by neighbours, to order and cross-fade them
-
-
-# --- the loss --------------------------------------------------------------------------------
-
-def _weighted(embedding: torch.Tensor, labels: torch.Tensor, weights: torch.Tensor | None):
-    """(V, Y, w) with each bin's row scaled by the square root of its weight, so that a pair of bins
-    (i, j) counts w_i w_j, and the weights w (B, bins, 1): all ones when none are given."""
-    if weights is None:
-        weights = torch.ones(embedding.shape[:2], device=embedding.device)
-    w = weights.to(embedding.dtype).unsqueeze(-1)
-    root = w.sqrt()
-    return embedding * root, labels.to(embedding.dtype) * root, w
-
-
-def deep_clustering_loss(embedding: torch.Tensor, labels: torch.Tensor,
-                         weights: torch.Tensor | None = None) -> torch.Tensor:
-    """||V V^T - Y Y^T||_F^2 per item, over the bins whose weight is non-zero.
-
-    Args:
-        embedding: V, ``(batch, bins, dim)``, one (unit-norm) embedding per time-frequency bin.
-        labels: Y, ``(batch, bins, sources)``, one-hot owner of each bin (float).
-        weights: ``(batch, bins)``, non-negative or bool, 0 for bins to ignore (silence); default
-            all 1. The pair (i, j) counts w_i w_j.
-
-    Returns:
-        ``(batch,)``: the loss divided by (sum of weights)^2, so 0 is perfect and the figure does
-        not grow with the length of the mixture.
-
-    Expanding the Frobenius norm gives ||V^T V||^2 - 2 ||V^T Y||^2 + ||Y^T Y||^2, whose
-    matrices are dim x dim, dim x sources and sources x sources: linear in the number of bins
-    instead of quadratic (the bins x bins affinity matrix is never formed). Scaling the rows of V
-    and Y by sqrt(w) weights the pair (i, j) by w_i w_j: a 0/1 mask removes silent bins
-    altogether (as in asteroid's ``deep_clustering_loss``), magnitude weights make the loud bins
-    count most (:func:`bin_weights`).
-    """
-    v, y, w = _weighted(embedding, labels, weights)
-    vv = torch.linalg.matrix_norm(v.transpose(1, 2) @ v) ** 2
-    vy = torch.linalg.matrix_norm(v.transpose(1, 2) @ y) ** 2
-    yy = torch.linalg.matrix_norm(y.transpose(1, 2) @ y) ** 2
-    return (vv - 2 * vy + yy) / w.sum(dim=(1, 2)).clamp(min=1.0) ** 2
-
-
-def whitened_kmeans_loss(embedding: torch.Tensor, labels: torch.Tensor,
-                         weights: torch.Tensor | None = None) -> torch.Tensor:
-    """D - tr((V^T V + I)^-1 V^T Y (Y^T Y + I)^-1 Y^T V) per item (Wang, Le Roux & Hershey 2018, as
-    in nussl's ``WhitenedKMeansLoss``), arguments as in :func:`deep_clustering_loss`.
-
-    It is the k-means cost of the ideal partition once the embeddings are whitened: unlike the
-    affinity loss it does not ask all pairs of bins to be orthogonal or equal, only that the
-    clusters be apart in every direction the embeddings use; the paper (and Chimera++ after it)
-    measured it above the affinity loss on wsj0-2mix. The identities keep both inverses defined
-    when a source or a direction is unused; beside thousands of bins they barely move the figure.
-    0 is unreachable: at best the trace nears the number of sources heard, so the loss nears D
-    minus that."""
-    v, y, _ = _weighted(embedding, labels, weights)
-    dim, sources = v.shape[-1], y.shape[-1]
-    vv = v.transpose(1, 2) @ v + torch.eye(dim, dtype=v.dtype, device=v.device)
-    vy = v.transpose(1, 2) @ y
-    yy = y.transpose(1, 2) @ y + torch.eye(sources, dtype=v.dtype, device=v.device)
-    trace = (torch.linalg.solve(vv, vy) * torch.linalg.solve(yy, vy.transpose(1, 2)).transpose(1, 2)).sum(dim=(1, 2))
-    return dim - trace
-
-
-OBJECTIVES = {"affinity": deep_clustering_loss, "whitened-kmeans": whitened_kmeans_loss}
 
 
 @dataclass
@@ -253,72 +191,6 @@ class DeepClusteringNet(nn.Module):
 def _build_net(config: DeepClusteringConfig) -> DeepClusteringNet:
     return DeepClusteringNet(config.stft().n_freqs, config.hidden, config.layers, config.embedding_dim,
                              config.dropout, config.mask_head)
-
-
-# --- k-means ---------------------------------------------------------------------------------
-
-def kmeans(x: torch.Tensor, k: int = 2, inits: int = 5, iters: int = 50,
-           generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """Lloyd's k-means with k-means++ seeding, best of ``inits`` runs by inertia.
-
-    x ``(n, dim)`` -> (labels ``(n,)`` int64, centroids ``(k, dim)``). Deterministic for a
-    given generator, so separating the same file twice gives the same result.
-    """
-    n = x.shape[0]
-    if n == 0:
-        return torch.zeros(0, dtype=torch.long, device=x.device), torch.zeros(k, x.shape[1], device=x.device)
-    x = x.float()
-    best, best_inertia = None, math.inf
-    for _ in range(inits):
-        centroids = _kmeans_pp(x, k, generator)
-        for _ in range(iters):
-            labels = torch.cdist(x, centroids).argmin(1)
-            sums = torch.zeros_like(centroids).index_add_(0, labels, x)
-            counts = torch.bincount(labels, minlength=k).to(x.dtype)[:, None]
-            # an emptied cluster keeps its old centre rather than becoming NaN
-            new = torch.where(counts > 0, sums / counts.clamp(min=1), centroids)
-            if torch.allclose(new, centroids):
-                break
-            centroids = new
-        dist = torch.cdist(x, centroids)
-        labels = dist.argmin(1)
-        inertia = float(dist.gather(1, labels[:, None]).pow(2).sum())
-        if inertia < best_inertia:
-            best, best_inertia = (labels, centroids), inertia
-    return best
-
-
-def smoothed_over_time(v: torch.Tensor, weight: torch.Tensor, frames: int) -> torch.Tensor:
-    """Each bin's embedding averaged with those of the same frequency in the ``frames`` frames around
-    it, each weighted by ``weight`` (its magnitude): (F, T, D), (F, T) -> (F, T, D).
-
-    A voice rarely leaves a frequency for one 16 ms frame, so a bin whose embedding alone points to
-    the other voice is outvoted by its neighbours; a loud bin counts for more than a faint one, whose
-    embedding carries less."""
-    if frames <= 1:
-        return v
-    kernel = torch.ones(1, 1, frames, dtype=v.dtype)
-    n_freqs, n_frames, _ = v.shape
-
-    def box(x):     # (F, T, C) summed over the frames around each one, along T
-        y = x.permute(0, 2, 1).reshape(-1, 1, n_frames)
-        y = nn.functional.conv1d(y, kernel, padding=frames // 2)
-        return y.reshape(n_freqs, x.shape[2], n_frames).permute(0, 2, 1)
-
-    w = weight[..., None].to(v.dtype)
-    return box(v * w) / (box(w) + EPS)
-
-
-def _kmeans_pp(x: torch.Tensor, k: int, generator) -> torch.Tensor:
-    first = torch.randint(x.shape[0], (1,), generator=generator, device="cpu").item()
-    centroids = [x[first]]
-    d2 = (x - x[first]).pow(2).sum(1)
-    for _ in range(1, k):
-        p = d2.cpu() / d2.sum().cpu() if float(d2.sum()) > 0 else torch.full((x.shape[0],), 1.0 / x.shape[0])
-        i = torch.multinomial(p, 1, generator=generator).item()
-        centroids.append(x[i])
-        d2 = torch.minimum(d2, (x - x[i]).pow(2).sum(1))
-    return torch.stack(centroids)
 
 
 # --- the trained model and separation --------------------------------------------------------
@@ -543,19 +415,6 @@ def evaluate_with_oracles(estimates, references, mixture, stft_cfg: STFTConfig, 
 
 # --- training --------------------------------------------------------------------------------
 
-def bin_weights(mix: torch.Tensor, silence_db: float, kind: str = "audible") -> torch.Tensor:
-    """Each bin's weight in the loss, (B, F, T) mixture STFT -> (B, F*T): 1 for the audible bins (within
-    ``silence_db`` of the loudest) and 0 for the others; with ``kind`` "magnitude", each audible bin's
-    magnitude over the mean of the audible ones instead (the magnitude-ratio weights of Wang, Le
-    Roux & Hershey 2018), so that a mixture weighs the same however loud, and within it a bin
-    counts as much as it adds to the separated voices."""
-    audible = active_bins(mix, silence_db).flatten(1).float()
-    if kind == "audible":
-        return audible
-    magnitude = mix.abs().flatten(1) * audible
-    return magnitude / (magnitude.sum(1, keepdim=True) / audible.sum(1, keepdim=True).clamp(min=1.0)).clamp(min=EPS)
-
-
 def _batch(sources: torch.Tensor, cfg: STFTConfig, silence_db: float, mask_targets: bool = False,
            weighting: str = "audible"):
     """(B, 2 or 3, samples) sources -> features (B, F, T), one-hot labels (B, F*T, 2), weights
@@ -577,17 +436,6 @@ def _batch(sources: torch.Tensor, cfg: STFTConfig, silence_db: float, mask_targe
         phase_sensitive = (voices * mix.conj()[:, None]).real / (magnitude[:, None] + EPS)
         head_targets = (magnitude, torch.minimum(phase_sensitive.clamp(min=0.0), magnitude[:, None]))
     return normalised_log_magnitude(mix), labels, weights, head_targets
-
-
-def mask_loss(masks: torch.Tensor, magnitude: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Chimera++'s mask-inference loss, per item (B,): the L1 distance between the masked mixture
-    magnitude ``masks * magnitude`` (B, 2, F, T) and the phase-sensitive ``target`` (B, 2, F, T) in
-    the better of the two orders (permutation-invariant), over the mixture's mean magnitude so that
-    loudness does not weigh."""
-    estimate = masks * magnitude[:, None]
-    same = (estimate - target).abs().mean(dim=(1, 2, 3))
-    swapped = (estimate - target.flip(1)).abs().mean(dim=(1, 2, 3))
-    return torch.minimum(same, swapped) / magnitude.mean(dim=(1, 2)).clamp(min=EPS)
 
 
 def _loss(net, batch, objective: str) -> torch.Tensor:

@@ -5,8 +5,9 @@ import pytest
 import torch
 
 from models.audio import demo
-from models.audio.deep_clustering import (DeepClusteringConfig, DeepClusteringModel, bin_weights,
-                                          deep_clustering_loss, kmeans, load_model, train, whitened_kmeans_loss)
+from models.audio.clustering import kmeans
+from models.audio.clustering_losses import bin_weights, deep_clustering_loss, whitened_kmeans_loss
+from models.audio.deep_clustering import DeepClusteringConfig, DeepClusteringModel, load_model, train
 from models.core.checkpoint import CheckpointError
 from models.core.events import STOP, Progress
 from models.registry import get

@@ -11,6 +11,8 @@ import torch
 
 from models.audio import broad, demo, explore, metrics, wav
 from models.audio import deep_clustering as dc
+from models.audio.clustering import smoothed_over_time
+from models.audio.clustering_losses import mask_loss
 from models.audio.deep_clustering import DeepClusteringConfig, DeepClusteringModel, DeepClusteringNet
 from models.core.events import drain
 from models.errors import UserError
@@ -245,9 +247,9 @@ def test_the_mask_loss_is_zero_for_the_phase_sensitive_masks_in_either_order_and
     _, _, _, (magnitude, target) = dc._batch(clean, dc.STFTConfig(), 40.0, mask_targets=True)
     assert (target >= 0).all() and (target <= magnitude[:, None] + 1e-6).all()
     ideal = target / (magnitude[:, None] + 1e-8)
-    assert dc.mask_loss(ideal, magnitude, target).max() < 1e-4
-    assert dc.mask_loss(ideal.flip(1), magnitude, target).max() < 1e-4     # permutation-invariant
-    assert dc.mask_loss(torch.full_like(ideal, 0.5), magnitude, target).min() > 0.1
+    assert mask_loss(ideal, magnitude, target).max() < 1e-4
+    assert mask_loss(ideal.flip(1), magnitude, target).max() < 1e-4     # permutation-invariant
+    assert mask_loss(torch.full_like(ideal, 0.5), magnitude, target).min() > 0.1
 
 
 def test_a_mask_head_is_added_to_the_bundled_weights_trained_saved_and_separates_with_its_masks(
@@ -314,10 +316,10 @@ def test_smoothing_over_time_outvotes_a_bin_that_points_to_the_other_voice_for_o
     v[..., 0] = 1.0                      # every bin points one way...
     v[0, 3] = torch.tensor([-1.0, 0.0])  # ...but one, for a single frame
     magnitude = torch.ones(2, 7)
-    assert torch.equal(dc.smoothed_over_time(v, magnitude, 1), v)
-    smooth = dc.smoothed_over_time(v, magnitude, 3)
+    assert torch.equal(smoothed_over_time(v, magnitude, 1), v)
+    smooth = smoothed_over_time(v, magnitude, 3)
     assert smooth[0, 3, 0] > 0 and torch.allclose(smooth[1], v[1])
     # a silent neighbour has no say: the flipped bin between two silent frames keeps its direction
     magnitude[0, 2] = magnitude[0, 4] = 0.0
-    assert dc.smoothed_over_time(v, magnitude, 3)[0, 3, 0] < 0
+    assert smoothed_over_time(v, magnitude, 3)[0, 3, 0] < 0
 
