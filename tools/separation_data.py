@@ -86,12 +86,13 @@ from safetensors.numpy import load_file, save
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from models.audio import broad, demo, speech, wav  # noqa: E402
-from models.audio.broad import FOLDER_NAME, SAMPLE_RATE, SPLITS  # noqa: E402
+from models.audio.broad import FOLDER_NAME, MAX_SPEAKERS_BYTES, SAMPLE_RATE, SPLITS  # noqa: E402
+from models.core.reading import read_bounded  # noqa: E402
 from models.core.events import drain, relay  # noqa: E402
 from models.core.writing import Staged, staged  # noqa: E402
+from models.errors import UserError  # noqa: E402
 
 SEED = 20261205
-MAX_INDEX_BYTES = 1 << 20     # speakers.json names a few hundred speakers: a few kB
 ESPEAK_UTTERANCES = 45          # per eSpeak speaker
 FESTIVAL_UTTERANCES = 160       # per Festival voice
 MIN_SECONDS = 1.0               # shorter prompts ("yes", "five") teach little about overlap
@@ -577,12 +578,12 @@ def read_index(folder: Path, remedy: str) -> dict:
     not an index, stands there), a stop that names the folder and says ``remedy``."""
     path = folder / "speakers.json"
     try:
-        if path.is_symlink() or not path.is_file() or path.stat().st_size > MAX_INDEX_BYTES:
+        if path.is_symlink():
             raise ValueError(path)
-        index = json.loads(path.read_text(encoding="utf-8"))
+        index = json.loads(read_bounded(path, MAX_SPEAKERS_BYTES, "a list of speakers", UserError, remedy))
         if not isinstance(index, dict) or not isinstance(index.get("speakers"), dict):
             raise ValueError(path)
-    except (OSError, ValueError):
+    except (UserError, ValueError):
         sys.exit(f"error: no data in {folder}; {remedy}")
     return index
 

@@ -72,6 +72,7 @@ def whitened_kmeans_loss(embedding: torch.Tensor, labels: torch.Tensor,
 
 
 OBJECTIVES = {"affinity": deep_clustering_loss, "whitened-kmeans": whitened_kmeans_loss}
+BIN_WEIGHTS = ("audible", "magnitude")      # the kinds of :func:`bin_weights`
 
 
 def bin_weights(mix: torch.Tensor, silence_db: float, kind: str = "audible") -> torch.Tensor:
@@ -84,7 +85,8 @@ def bin_weights(mix: torch.Tensor, silence_db: float, kind: str = "audible") -> 
     if kind == "audible":
         return audible
     magnitude = mix.abs().flatten(1) * audible
-    return magnitude / (magnitude.sum(1, keepdim=True) / audible.sum(1, keepdim=True).clamp(min=1.0)).clamp(min=EPS)
+    mean = magnitude.sum(1, keepdim=True) / audible.sum(1, keepdim=True).clamp(min=1.0)
+    return magnitude / mean.clamp(min=EPS)
 
 
 def mask_loss(masks: torch.Tensor, magnitude: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

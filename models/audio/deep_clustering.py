@@ -37,7 +37,7 @@ from torch import nn
 
 from models.audio import broad, demo, metrics
 from models.audio.clustering import kmeans, smoothed_over_time
-from models.audio.clustering_losses import OBJECTIVES, bin_weights, mask_loss
+from models.audio.clustering_losses import BIN_WEIGHTS, OBJECTIVES, bin_weights, mask_loss
 from models.audio.features import (EPS, STFTConfig, active_bins, apply_masks, as_tensor, ideal_binary_mask,
                                    ideal_ratio_mask, normalised_log_magnitude, stft)
 from models.audio.wav import MAX_RATE, MIN_RATE
@@ -90,7 +90,7 @@ class DeepClusteringConfig:
                                         "within silence_db of the loudest alike; magnitude: each audible bin by "
                                         "its loudness, so that the loud bins, which carry the separated sound, "
                                         "count most (Wang, Le Roux & Hershey 2018)",
-                             choices=("audible", "magnitude"), advanced=True)
+                             choices=BIN_WEIGHTS, advanced=True)
     mask_head: bool = param(False, "Chimera++: a mask-inference head beside the embeddings, trained with them; "
                                    "it then gives the masks, and the embeddings the picture", advanced=True)
     n_fft: int = param(256, "STFT window in samples (256 = 32 ms at 8 kHz)", choices=(128, 256, 512),
