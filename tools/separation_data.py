@@ -25,7 +25,9 @@ at run time:
   spoken descriptions of Tux Paint's stamps (``tuxpaint-stamps-default``), a word or a phrase each,
   in 13 languages, up to ten minutes of each; and the actors of the talkie edition of Flight of the
   Amazon Queen (``flight-of-the-amazon-queen``, a freeware adventure game), the hero and the person of
-  each dialogue, 64 speakers with at least 30 s, up to ten minutes each (English, MP3 at 11 kHz).
+  each dialogue, 64 speakers with at least 30 s, up to ten minutes each (English, MP3 at 11 kHz); and
+  those of Beneath a Steel Sky (``beneath-a-steel-sky``, freeware too), whose lines do not say who
+  speaks them, in runs of three minutes of consecutive lines, each run counted as a speaker.
 
 What is held out, never trained on, so that the figures measure voices the model never heard:
 
@@ -54,12 +56,13 @@ and neither is Festival's ``kal`` diphone voice: flite's ``kal`` voices are the 
         rhvoice rhvoice-russian rhvoice-ukrainian rhvoice-polish rhvoice-macedonian rhvoice-kyrgyz \\
         rhvoice-tatar rhvoice-brazilian-portuguese rhvoice-esperanto rhvoice-albanian \\
         codec2-examples pocketsphinx-testdata klettres-data ktuberling-data tuxpaint-stamps-default \\
-        flight-of-the-amazon-queen
+        flight-of-the-amazon-queen beneath-a-steel-sky
+    .venv/bin/pip install -e '.[data]'   # propack, which unpacks Beneath a Steel Sky's lines
     # MBROLA: add "contrib non-free" to the Debian sources' Components, then run the line this prints:
     .venv/bin/python tools/separation_data.py --mbrola-packages
-    .venv/bin/python tools/separation_data.py        # writes $EMBEDDING_EXPLORER_CACHE/dc-broad-8
-    # or, from the seventh version's data made by the previous version of this script, in seconds:
-    .venv/bin/python tools/separation_data.py --extend-from $EMBEDDING_EXPLORER_CACHE/dc-broad-7
+    .venv/bin/python tools/separation_data.py        # writes $EMBEDDING_EXPLORER_CACHE/dc-broad-9
+    # or, from the eighth version's data made by the previous version of this script, in minutes:
+    .venv/bin/python tools/separation_data.py --extend-from $EMBEDDING_EXPLORER_CACHE/dc-broad-8
 
 The output is one safetensors bank per split (int16 audio at 8 kHz, utterance offsets, speaker
 ids) and ``speakers.json`` naming each speaker and its source. Seeded: the same packages give the
@@ -216,6 +219,19 @@ QUEEN_LINE = re.compile(r"(\d\d)[0-9A-F]{4}([JP])[0-9A-Z]\.SB|JOE\d{5}\.SB")
 QUEEN_ENTRY = 21                # bytes per table entry: name (12), bundle (1), offset and size (big-endian u32)
 QUEEN_SECONDS = 600.0           # at most, per speaker: Joe speaks more than an hour
 QUEEN_MIN_SECONDS = 30.0        # at least: a speaker is drawn as often as any other, so a few lines would repeat
+# Added in the ninth version: the actors of the talkie edition of Beneath a Steel Sky (Debian's
+# ``beneath-a-steel-sky``, freeware), 3,491 lines (3,196 of a second or more, 1.9 hours), unsigned
+# 8-bit at 11 kHz, each line a file of ScummVM's ``sky.dsk`` packed with RNC ProPack (``propack``,
+# the ``data`` extra). Nothing in a line's file says who speaks it, so the lines are taken in their
+# numbers' order, the order of the game's scenes, and each run of about SKY_RUN_SECONDS counts as
+# one speaker: its mixtures with the other speakers' lines pair two actors, or now and then the hero
+# with himself.
+SKY = Path("/usr/share/scummvm/beneath-a-steel-sky")
+SKY_ENTRY = 8                   # bytes per sky.dnr entry: number (u16), offset (24 bits), size and flags (24 bits)
+SKY_SPEECH = range(50000, 56000)    # the numbers of the speech files (ScummVM's Sound::startSpeech)
+SKY_HEADER = 22                 # bytes of a file's own header, before its packed data
+SKY_RATE = 11025
+SKY_RUN_SECONDS = 180.0
 
 
 def espeak_speakers(rng: np.random.Generator) -> list[dict]:
@@ -527,15 +543,72 @@ def read_queen(rng: np.random.Generator) -> dict[str, list[np.ndarray]]:
     return out
 
 
+def sky_entries(table: bytes, size: int) -> list[tuple[int, int, int]]:
+    """(number, offset, size) of each speech file in ``sky.dnr``'s table (``size``: sky.dsk's):
+    a little-endian count, then SKY_ENTRY bytes a file, whose offset counts 16-byte units where
+    its bit 23 says so (ScummVM's ``Disk::loadFile``)."""
+    count = int.from_bytes(table[:4], "little")
+    if len(table) < 4 + count * SKY_ENTRY:
+        sys.exit(f"error: {SKY / 'sky.dnr'} is cut short: {count} entries promised.")
+    out = []
+    for i in range(count):
+        raw = table[4 + i * SKY_ENTRY:4 + (i + 1) * SKY_ENTRY]
+        number, offset = int.from_bytes(raw[:2], "little"), int.from_bytes(raw[2:5], "little")
+        length = int.from_bytes(raw[5:8], "little") & 0x3FFFFF
+        if offset >> 23:
+            offset = (offset & 0x7FFFFF) << 4
+        if number in SKY_SPEECH:
+            if offset + length > size or length <= SKY_HEADER:
+                sys.exit(f"error: {SKY / 'sky.dnr'}: file {number} lies outside sky.dsk or holds nothing.")
+            out.append((number, offset, length))
+    return sorted(out)
+
+
+def read_sky() -> dict[str, list[np.ndarray]]:
+    """Runs of consecutive lines (about SKY_RUN_SECONDS each, a speaker each) -> their lines at SAMPLE_RATE."""
+    import propack      # the data extra: only this bank needs it
+
+    if not (SKY / "sky.dsk").is_file():
+        sys.exit(f"error: {SKY / 'sky.dsk'} is missing; apt-get install beneath-a-steel-sky.")
+    disk = (SKY / "sky.dsk").read_bytes()
+    runs, run, total = {}, [], 0
+    for number, offset, length in sky_entries((SKY / "sky.dnr").read_bytes(), len(disk)):
+        try:
+            pcm = propack.unpack(disk[offset + SKY_HEADER:offset + length])
+        except ValueError as e:
+            sys.exit(f"error: {SKY / 'sky.dsk'}: speech file {number} does not unpack ({e}).")
+        x = wav.resample((np.frombuffer(pcm, np.uint8).astype(np.float32) - 128.0) / 128.0, SKY_RATE, SAMPLE_RATE)
+        if len(x) < MIN_SECONDS * SAMPLE_RATE:
+            continue
+        run.append(x)
+        total += len(x)
+        if total >= SKY_RUN_SECONDS * SAMPLE_RATE:
+            runs[f"{len(runs):02d}"], run, total = run, [], 0
+    if runs and total < SKY_RUN_SECONDS * SAMPLE_RATE / 2:      # a short last run joins the one before:
+        runs[f"{len(runs) - 1:02d}"] += run                     # drawn as often as any, its lines would repeat
+    elif run:
+        runs[f"{len(runs):02d}"] = run
+    return runs
+
+
+def sky_utterances() -> tuple[list[np.ndarray], list[str]]:
+    utts, names = [], []
+    for speaker, lines in read_sky().items():
+        print(f"  Steel Sky run {speaker}: {len(lines)} lines, {sum(map(len, lines)) / SAMPLE_RATE:.0f} s (train)")
+        utts += lines
+        names += [f"sky:{speaker}"] * len(lines)
+    return utts, names
+
+
 def extend(previous: Path, out: Path) -> None:
-    """This version's data from the seventh's in ``previous``: its banks as they are, and the speakers
-    the eighth adds appended to the training bank, as a full run would append them."""
-    index = read_index(previous, "make the seventh version there first, or this one in full.")
+    """This version's data from the eighth's in ``previous``: its banks as they are, and the speakers
+    the ninth adds appended to the training bank, as a full run would append them."""
+    index = read_index(previous, "make the eighth version there first, or this one in full.")
     if previous.resolve() == out.resolve():
-        sys.exit(f"error: {out} is where the seventh version is; write this one beside it (--out).")
+        sys.exit(f"error: {out} is where the eighth version is; write this one beside it (--out).")
     old = load_file(str(previous / "train.safetensors"))
     old_names = index["speakers"]["train"]
-    utts, speakers = queen_utterances()
+    utts, speakers = sky_utterances()
     names = sorted(set(old_names) | set(speakers))
     # the old speakers' ids where they fall among the new names
     old["speaker"] = np.array([names.index(n) for n in old_names], np.int64)[old["speaker"]]
@@ -658,7 +731,7 @@ def main(argv=None) -> int:
     ap.add_argument("--recordings-only", action="store_true",
                     help="add the held-out recordings' bank to data made earlier in --out, and stop")
     ap.add_argument("--extend-from", type=Path, metavar="DIR",
-                    help="make this version's data from the previous version's in DIR (dc-broad-7), adding "
+                    help="make this version's data from the previous version's in DIR (dc-broad-8), adding "
                          "only what this version adds, and stop")
     ap.add_argument("--mbrola-packages", action="store_true",
                     help="print the apt-get line that installs MBROLA and its voices used here, and stop")
@@ -746,6 +819,7 @@ def main(argv=None) -> int:
         print(f"  Tux Paint {language}: {len(utts)} runs, {sum(map(len, utts)) / SAMPLE_RATE:.0f} s (train)")
         add("train", utts, [f"tuxpaint:{language}"] * len(utts))
     add("train", *queen_utterances())
+    add("train", *sky_utterances())
     add("heldout_recordings", *read_recordings())
     args.out.mkdir(parents=True, exist_ok=True)
     names = {}

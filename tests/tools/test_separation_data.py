@@ -1,11 +1,12 @@
 """The recorded speech of registry packages read into the broad data: KDE's and Tux Paint's clips into
-runs of one speaker per language, the Amazon Queen's lines by speaker."""
+runs of one speaker per language, the Amazon Queen's lines by speaker, Beneath a Steel Sky's in runs."""
 import importlib.util
 import io
 import json
 from pathlib import Path
 
 import numpy as np
+import propack
 import pytest
 import soundfile
 
@@ -164,10 +165,79 @@ def test_amazon_queen_lines_are_read_by_speaker_from_its_bundle(tmp_path, monkey
         raise AssertionError("a file of another kind was read as a bundle")
 
 
-def test_the_eighth_version_is_the_seventh_with_the_amazon_queen_speakers_appended(tmp_path, monkeypatch):
-    bundle, previous, out = tmp_path / "queen.1c", tmp_path / "v7", tmp_path / "v8"
-    _bundle(bundle, _queen_files())
-    monkeypatch.setattr(separation_data, "QUEEN", bundle)
+def _steel_sky(folder: Path, lines: list[float], cut: int = 0) -> None:
+    """``sky.dnr`` and ``sky.dsk`` as the talkie edition ships them: a table of numbered files, each a
+    header and packed data, speech among graphics; one speech file at an offset counted in 16-byte
+    units; lines of ``lines`` seconds, unsigned 8-bit at 11,025 Hz; ``sky.dsk`` ``cut`` bytes short."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rate = separation_data.SKY_RATE
+    files = [(100, bytes(22) + propack.pack(bytes(range(256)) * 8))]        # a picture, not speech
+    for k, seconds in enumerate(lines):
+        t = np.arange(int(seconds * rate)) / rate
+        pcm = np.round(128 + 60 * np.sin(2 * np.pi * (110 + 20 * k) * t)).astype(np.uint8)
+        files.append((50000 + 3 * k, bytes(22) + propack.pack(pcm.tobytes())))
+    rows, disk = b"", b""
+    for i, (number, data) in enumerate(files):
+        if i == 2:                       # this one's offset in 16-byte units, bit 23 set
+            disk += bytes(-len(disk) % 16)
+            offset = len(disk) // 16 | 1 << 23
+        else:
+            offset = len(disk)
+        flags = len(data) | 1 << 22      # a flag above the size, as the game's files have
+        rows += number.to_bytes(2, "little") + offset.to_bytes(3, "little") + flags.to_bytes(3, "little")
+        disk += data
+    (folder / "sky.dnr").write_bytes(len(files).to_bytes(4, "little") + rows)
+    (folder / "sky.dsk").write_bytes(disk[:len(disk) - cut])
+
+
+def test_steel_sky_lines_are_unpacked_and_taken_in_runs_of_consecutive_lines(tmp_path, monkeypatch):
+    folder = tmp_path / "sky"
+    _steel_sky(folder, [2.0, 3.0, 0.5, 2.5, 2.0, 1.5])
+    monkeypatch.setattr(separation_data, "SKY", folder)
+    monkeypatch.setattr(separation_data, "SKY_RUN_SECONDS", 4.5)
+    runs = separation_data.read_sky()
+    rate = separation_data.SAMPLE_RATE
+    # the half-second line is too short to overlap; runs close once they reach 4.5 s, and the last,
+    # under half that, joins the one before
+    assert {k: [round(len(x) / rate, 2) for x in v] for k, v in runs.items()} == \
+        {"00": [2.0, 3.0], "01": [2.5, 2.0, 1.5]}
+    x = runs["00"][1]                    # unsigned bytes around 128 -> the tone, centred, at 8 kHz
+    assert abs(float(np.mean(x))) < 0.01 and 0.4 < float(np.max(np.abs(x))) < 0.5
+    spectrum = np.abs(np.fft.rfft(x))
+    assert abs(np.argmax(spectrum) * rate / len(x) - 130) < 2
+
+    utts, names = separation_data.sky_utterances()
+    assert names == ["sky:00"] * 2 + ["sky:01"] * 3 and len(utts) == 5
+    monkeypatch.setattr(separation_data, "SKY_RUN_SECONDS", 5.5)        # a last run of half or more stays
+    assert [len(v) for v in separation_data.read_sky().values()] == [3, 2]
+
+
+def test_damaged_steel_sky_files_stop_with_the_file_named(tmp_path, monkeypatch):
+    folder = tmp_path / "sky"
+    monkeypatch.setattr(separation_data, "SKY", folder)
+    with pytest.raises(SystemExit, match="apt-get install beneath-a-steel-sky"):
+        separation_data.read_sky()
+    _steel_sky(folder, [2.0, 2.0], cut=100)              # the last file lies past the end
+    with pytest.raises(SystemExit, match="file 50003 lies outside sky.dsk"):
+        separation_data.read_sky()
+    _steel_sky(folder, [2.0, 2.0])
+    table = (folder / "sky.dnr").read_bytes()
+    (folder / "sky.dnr").write_bytes(table[:-5])          # a table shorter than its count
+    with pytest.raises(SystemExit, match="cut short"):
+        separation_data.read_sky()
+    _steel_sky(folder, [2.0, 2.0])
+    disk = bytearray((folder / "sky.dsk").read_bytes())
+    disk[-40:] = bytes(40)                                 # the last line's packed data spoiled
+    (folder / "sky.dsk").write_bytes(bytes(disk))
+    with pytest.raises(SystemExit, match="speech file 50003 does not unpack"):
+        separation_data.read_sky()
+
+
+def test_the_ninth_version_is_the_eighth_with_the_steel_sky_runs_appended(tmp_path, monkeypatch):
+    folder, previous, out = tmp_path / "sky", tmp_path / "v8", tmp_path / "v9"
+    _steel_sky(folder, [2.0] * 10)
+    monkeypatch.setattr(separation_data, "SKY", folder)
+    monkeypatch.setattr(separation_data, "SKY_RUN_SECONDS", 10.0)
     previous.mkdir()
     rng = np.random.default_rng(1)
     rate = separation_data.SAMPLE_RATE
@@ -190,13 +260,13 @@ def test_the_eighth_version_is_the_seventh_with_the_amazon_queen_speakers_append
 
     before, after = broad.load_bank("train", previous), broad.load_bank("train", out)
     names = broad.speaker_names("train", out)
-    assert names == sorted(old_names + ["queen:joe", "queen:p12"])
-    assert len(after) == len(before) + 40
+    assert names == sorted(old_names + ["sky:00", "sky:01"])
+    assert len(after) == len(before) + 10
     for i in range(len(before)):             # the old utterances as they were, each by the same speaker
         assert np.array_equal(after.utterance(i), before.utterance(i))
         assert names[after.speaker[i]] == old_names[before.speaker[i]]
     added = [names[s] for s in after.speaker[len(before):]]
-    assert added.count("queen:joe") == 20 and added.count("queen:p12") == 20
+    assert added == ["sky:00"] * 5 + ["sky:01"] * 5
     assert broad.recorded(after, names)[len(before):].all()
     for split in ("heldout_synth", "heldout_real", "heldout_recordings"):
         assert (out / f"{split}.safetensors").read_bytes() == (previous / f"{split}.safetensors").read_bytes()
