@@ -90,10 +90,10 @@ def draw_odds(bank: demo.Bank, is_recorded: np.ndarray, share: float) -> np.ndar
 
 def subset(bank: demo.Bank, keep: np.ndarray) -> demo.Bank:
     """The utterances ``keep`` (indices) of ``bank``, end to end again."""
-    pieces = [bank.utterance(int(i)) for i in keep]
+    pieces = [bank.pcm(int(i)) for i in keep]
     offsets = np.zeros(len(pieces) + 1, np.int64)
     offsets[1:] = np.cumsum([len(p) for p in pieces])
-    audio = np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
+    audio = np.concatenate(pieces) if pieces else np.zeros(0, bank.audio.dtype)
     return demo.Bank(audio, offsets, bank.speaker[keep])
 
 
@@ -190,11 +190,13 @@ def augment(sources: np.ndarray, rng: np.random.Generator, sample_rate: int = SA
 
 
 def concat(*banks: demo.Bank) -> demo.Bank:
-    """Banks end to end, each bank's speakers numbered after the previous bank's."""
+    """Banks end to end, each bank's speakers numbered after the previous bank's; 16-bit PCM where
+    all of them are, else float32."""
+    pcm = all(bank.audio.dtype == np.int16 for bank in banks)
     audio, offsets, speakers, base = [], [np.zeros(1, np.int64)], [], 0
     end = 0
     for bank in banks:
-        audio.append(bank.audio)
+        audio.append(bank.audio if pcm else demo.as_float(bank.audio))
         offsets.append(bank.offsets[1:] + end)
         end += int(bank.offsets[-1])
         speakers.append(bank.speaker + base)

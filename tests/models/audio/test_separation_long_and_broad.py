@@ -152,6 +152,24 @@ def test_banks_joined_keep_their_speakers_apart_and_validation_takes_other_sente
     assert set(valid.speaker.tolist()) <= set(train.speaker.tolist())
 
 
+def test_banks_stay_16_bit_through_split_and_join_and_give_float_utterances():
+    pcm = _bank([0, 1, 2] * 10)
+    pcm.audio = np.round(pcm.audio * 32768).astype(np.int16)      # as the banks are stored
+    train, valid = broad.split_validation(pcm)
+    joined = broad.concat(train, valid)
+    assert train.audio.dtype == valid.audio.dtype == joined.audio.dtype == np.int16
+    x = joined.utterance(len(train))
+    assert x.dtype == np.float32
+    np.testing.assert_array_equal(x, valid.pcm(0) / np.float32(32768.0))
+    # a float bank joined with a 16-bit one: all float, each sample where it was
+    mixed = broad.concat(_bank([0]), pcm)
+    assert mixed.audio.dtype == np.float32
+    np.testing.assert_array_equal(mixed.utterance(3), pcm.utterance(2))
+    rms = pcm.rms()
+    for i in (0, 7, 29):
+        assert rms[i] == pytest.approx(float(np.sqrt(np.mean(pcm.utterance(i).astype(np.float64) ** 2))))
+
+
 def test_recorded_speakers_get_their_share_of_the_draws_each_alike():
     # three synthetic speakers with 10 utterances each, two recorded ones with 40 and 4
     speaker = np.repeat(np.arange(5), [10, 10, 10, 40, 4])
