@@ -19,6 +19,9 @@ from scratch with the window's default settings for that long, scored on (a).
 centres (if those are no better, the embeddings hold the model back, not the clustering), and the
 recorded training speakers, mixed from the sentences kept out of training for validation (if those
 score no better than unseen speakers, more of the same speakers will not help).
+
+``--training-memory`` instead reports only the time and peak memory of a one-batch training run on
+the broad data (what loading its 22 hours costs).
 """
 from __future__ import annotations
 
@@ -143,6 +146,26 @@ def long_recording(model_dir: Path, minutes: float, mixtures: list[demo.Mixture]
     return seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1e6, size
 
 
+def training_memory(share: float = 0.7) -> tuple[float, float]:
+    """(seconds, peak resident GB) of `explorer train dc --data broad` for one batch, in a child process
+    that reports its own peak: reading the demo and broad data, the draw odds, each utterance's level,
+    the network, a step, validation, the test scoring and the save."""
+    import subprocess
+
+    code = ("import resource, runpy, sys\n"
+            "sys.argv = ['explorer'] + sys.argv[1:]\n"
+            "try:\n    runpy.run_module('explorer', run_name='__main__')\n"
+            "except SystemExit as e:\n    if e.code:\n        raise\n"
+            "print('peak', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6)")
+    with tempfile.TemporaryDirectory() as tmp:
+        t = time.perf_counter()
+        out = subprocess.run([sys.executable, "-c", code, "train", "dc", "--data", "broad", "--recorded-share",
+                              str(share), "--steps", "1", "--out", str(Path(tmp) / "dc")], check=True,
+                             capture_output=True, text=True, cwd=Path(__file__).resolve().parents[2]).stdout
+        seconds = time.perf_counter() - t
+    return seconds, float(out.split()[-1])
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", type=Path, default=dc.PRETRAINED)
@@ -151,7 +174,13 @@ def main(argv=None) -> int:
                     help="also separate a 44.1 kHz stereo recording this long and report time and peak memory")
     ap.add_argument("--diagnose", action="store_true",
                     help="also compare k-means with the answer's own centres, and score recorded training speakers")
+    ap.add_argument("--training-memory", action="store_true",
+                    help="only report the time and peak memory of a one-batch training run on the broad data")
     args = ap.parse_args(argv)
+    if args.training_memory:
+        seconds, peak = training_memory()
+        print(f"train dc --data broad, one batch: {seconds:.0f} s, peak resident memory {peak:.2f} GB")
+        return 0
     torch.set_num_threads(1)
     torch.set_flush_denormal(True)
     sets = test_sets()
