@@ -232,6 +232,7 @@ SKY_SPEECH = range(50000, 56000)    # the numbers of the speech files (ScummVM's
 SKY_HEADER = 22                 # bytes of a file's own header, before its packed data
 SKY_RATE = 11025
 SKY_RUN_SECONDS = 180.0
+GAME_MAX_BYTES = 256 << 20      # a game's data file read whole (queen.1c: 54 MB, sky.dsk: 72 MB)
 
 
 def espeak_speakers(rng: np.random.Generator) -> list[dict]:
@@ -489,6 +490,17 @@ def joined_runs(pieces: list[np.ndarray], rng: np.random.Generator, seconds: flo
     return runs
 
 
+def read_game_file(path: Path, package: str) -> bytes:
+    """The bytes of one of a game package's data files, a regular file under GAME_MAX_BYTES; a stop
+    naming it otherwise."""
+    if not path.exists():
+        sys.exit(f"error: {path} is missing; apt-get install {package}.")
+    try:
+        return read_bounded(path, GAME_MAX_BYTES, f"{package}'s data", UserError, f"apt-get install --reinstall {package}.")
+    except UserError as e:
+        sys.exit(f"error: {e}")
+
+
 def queen_entries(data: bytes) -> dict[str, tuple[int, int]]:
     """name -> (offset, size) of each file of a rebuilt FOTAQ bundle: "QTBL", a version string, a
     compression byte, then a big-endian count and the table (ScummVM's ``Resource::readTableEntries``)."""
@@ -519,9 +531,7 @@ def queen_speaker(name: str) -> str | None:
 def read_queen(rng: np.random.Generator) -> dict[str, list[np.ndarray]]:
     """speaker -> lines at SAMPLE_RATE, each speaker's in a random order up to :data:`QUEEN_SECONDS`;
     those with less than :data:`QUEEN_MIN_SECONDS` left out."""
-    if not QUEEN.is_file():
-        sys.exit(f"error: {QUEEN} is missing; apt-get install flight-of-the-amazon-queen.")
-    data = QUEEN.read_bytes()
+    data = read_game_file(QUEEN, "flight-of-the-amazon-queen")
     entries, lines, out = queen_entries(data), {}, {}
     for name in sorted(entries):
         speaker = queen_speaker(name)
@@ -568,11 +578,9 @@ def read_sky() -> dict[str, list[np.ndarray]]:
     """Runs of consecutive lines (about SKY_RUN_SECONDS each, a speaker each) -> their lines at SAMPLE_RATE."""
     import propack      # the data extra: only this bank needs it
 
-    if not (SKY / "sky.dsk").is_file():
-        sys.exit(f"error: {SKY / 'sky.dsk'} is missing; apt-get install beneath-a-steel-sky.")
-    disk = (SKY / "sky.dsk").read_bytes()
+    disk = read_game_file(SKY / "sky.dsk", "beneath-a-steel-sky")
     runs, run, total = {}, [], 0
-    for number, offset, length in sky_entries((SKY / "sky.dnr").read_bytes(), len(disk)):
+    for number, offset, length in sky_entries(read_game_file(SKY / "sky.dnr", "beneath-a-steel-sky"), len(disk)):
         try:
             pcm = propack.unpack(disk[offset + SKY_HEADER:offset + length])
         except ValueError as e:

@@ -231,6 +231,14 @@ def test_damaged_steel_sky_files_stop_with_the_file_named(tmp_path, monkeypatch)
     (folder / "sky.dsk").write_bytes(bytes(disk))
     with pytest.raises(SystemExit, match="speech file 50003 does not unpack"):
         separation_data.read_sky()
+    monkeypatch.setattr(separation_data, "GAME_MAX_BYTES", 1000)       # a disk larger than a game's
+    with pytest.raises(SystemExit, match="larger than the 1,000 bytes allowed"):
+        separation_data.read_sky()
+    monkeypatch.setattr(separation_data, "GAME_MAX_BYTES", 1 << 30)
+    (folder / "sky.dsk").unlink()
+    (folder / "sky.dsk").symlink_to("/dev/zero")                        # a device that never ends
+    with pytest.raises(SystemExit, match="character device"):
+        separation_data.read_sky()
 
 
 def test_the_ninth_version_is_the_eighth_with_the_steel_sky_runs_appended(tmp_path, monkeypatch):
