@@ -41,7 +41,7 @@ def load_bank(split: str, where: Path | None = None) -> demo.Bank:
     path = (where or folder()) / f"{split}.safetensors"
     try:
         return demo._bank(load_file(str(path)))
-    except (OSError, SafetensorError) as e:
+    except (OSError, SafetensorError, ValueError) as e:
         raise UserError(f"The broad speech data is missing or damaged ({path}: {e}).",
                         "Make it with: python tools/separation_data.py (see its docstring for the packages).") from e
 

@@ -265,11 +265,26 @@ def _write_examples(folder: Path, spec: DemoSpec) -> None:
 # --- reading it ------------------------------------------------------------------------------
 
 def _bank(t: dict) -> Bank:
-    return Bank(t["audio"], t["offsets"], t["speaker"])
+    """A bank as stored: 16-bit audio, int64 offsets from 0 to its end, never decreasing, and a
+    speaker id for each utterance; ValueError naming what is wrong otherwise."""
+    try:
+        audio, offsets, speaker = t["audio"], t["offsets"], t["speaker"]
+    except KeyError as e:
+        raise ValueError(f"no {e.args[0]!r} in it") from None
+    if audio.dtype != np.int16 or audio.ndim != 1:
+        raise ValueError(f"its audio is {audio.dtype} of {audio.ndim} dimensions, not 16-bit samples")
+    if (offsets.dtype != np.int64 or offsets.ndim != 1 or len(offsets) < 1 or offsets[0] != 0
+            or offsets[-1] != len(audio) or np.any(np.diff(offsets) < 0)):
+        raise ValueError("its utterances' offsets do not run from the start of its audio to the end")
+    if speaker.dtype != np.int64 or speaker.shape != (len(offsets) - 1,) or np.any(speaker < 0):
+        raise ValueError("it does not name one speaker for each utterance")
+    return Bank(audio, offsets, speaker)
 
 
 def _mixtures(t: dict) -> list[Mixture]:
     bank = _bank(t)
+    if len(bank) != 2 * len(t["gain_db"]) or len(t["shift"]) != len(t["gain_db"]):
+        raise ValueError(f"{len(bank)} utterances for {len(t['gain_db'])} mixtures")
     return [mix(bank.utterance(2 * i), bank.utterance(2 * i + 1), float(g), float(s))
             for i, (g, s) in enumerate(zip(t["gain_db"], t["shift"]))]
 
@@ -278,10 +293,10 @@ def load(spec: DemoSpec = DemoSpec()) -> DemoData:
     folder = spec.folder()
     try:
         splits = {s: load_file(str(folder / f"{s}.safetensors")) for s in ("train", "valid", "test")}
-    except (OSError, SafetensorError) as e:
+        return DemoData(spec, folder, _bank(splits["train"]), _mixtures(splits["valid"]), _mixtures(splits["test"]))
+    except (OSError, SafetensorError, ValueError, KeyError) as e:
         raise UserError(f"The demo data in {folder} cannot be read ({e}).",
                         "Delete that folder; it is made again on the next run.") from e
-    return DemoData(spec, folder, _bank(splits["train"]), _mixtures(splits["valid"]), _mixtures(splits["test"]))
 
 
 def load_steps(spec: DemoSpec = DemoSpec(), workers: int = 0):

@@ -3,6 +3,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from safetensors.numpy import load_file, save_file
 
 from models.audio import demo
 from models.audio.clustering import kmeans
@@ -10,6 +11,7 @@ from models.audio.clustering_losses import bin_weights, deep_clustering_loss, wh
 from models.audio.deep_clustering import DeepClusteringConfig, DeepClusteringModel, load_model, train
 from models.core.checkpoint import CheckpointError
 from models.core.events import STOP, Progress
+from models.errors import UserError
 from models.registry import get
 
 TINY_DATA = dict(train_per_voice=2, valid_mixtures=2, test_mixtures=2)
@@ -132,6 +134,14 @@ def test_demo_data_is_made_once_deterministically_and_split_by_voice(tmp_path, m
     sentences = manifest["sentences"]
     assert not set(sentences["test"]) & set(sentences["train"]) and not set(sentences["valid"]) & set(sentences["train"])
     assert not {tuple(v) for v in manifest["voices"]["test"]} & {tuple(v) for v in manifest["voices"]["train"]}
+    # a damaged cache: one utterance of the test split cut away, so its mixtures lack a voice
+    test = load_file(str(data.folder / "test.safetensors"))
+    test["speaker"], test["offsets"] = test["speaker"][:-1], test["offsets"][:-1]
+    test["audio"] = test["audio"][:test["offsets"][-1]]
+    save_file(test, str(data.folder / "test.safetensors"))
+    with pytest.raises(UserError, match="utterances for 2 mixtures") as refused:
+        demo.load(spec)
+    assert str(data.folder) in str(refused.value) and "Delete that folder" in str(refused.value)
 
 
 def test_training_batches_mix_two_different_voices():

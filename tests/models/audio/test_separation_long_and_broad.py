@@ -170,6 +170,24 @@ def test_banks_stay_16_bit_through_split_and_join_and_give_float_utterances():
         assert rms[i] == pytest.approx(float(np.sqrt(np.mean(pcm.utterance(i).astype(np.float64) ** 2))))
 
 
+@pytest.mark.parametrize("damage, said", [
+    (dict(audio=np.zeros(100, np.float32)), "not 16-bit samples"),
+    (dict(offsets=np.array([0, 60, 50, 100])), "offsets do not run"),
+    (dict(offsets=np.array([0, 50, 100, 400])), "offsets do not run"),
+    (dict(speaker=np.array([0, -1, 0])), "one speaker for each utterance"),
+    (dict(speaker=np.array([0, 1])), "one speaker for each utterance"),
+    (dict(audio=None), "no 'audio'"),
+])
+def test_a_damaged_bank_is_refused_with_its_file_named(tmp_path, damage, said):
+    from safetensors.numpy import save_file
+
+    good = dict(audio=np.zeros(100, np.int16), offsets=np.array([0, 50, 60, 100]), speaker=np.array([0, 1, 0]))
+    save_file({k: v for k, v in (good | damage).items() if v is not None}, str(tmp_path / "train.safetensors"))
+    with pytest.raises(UserError, match=said) as refused:
+        broad.load_bank("train", tmp_path)
+    assert str(tmp_path / "train.safetensors") in str(refused.value)
+
+
 def test_recorded_speakers_get_their_share_of_the_draws_each_alike():
     # three synthetic speakers with 10 utterances each, two recorded ones with 40 and 4
     speaker = np.repeat(np.arange(5), [10, 10, 10, 40, 4])
