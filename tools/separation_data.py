@@ -232,6 +232,7 @@ SKY_SPEECH = range(50000, 56000)    # the numbers of the speech files (ScummVM's
 SKY_HEADER = 22                 # bytes of a file's own header, before its packed data
 SKY_RATE = 11025
 SKY_RUN_SECONDS = 180.0
+SKY_LINE_MAX_BYTES = 1 << 24     # unpacked, at most: 25 minutes of one line (the longest: 5.4 s)
 GAME_MAX_BYTES = 256 << 20      # a game's data file read whole (queen.1c: 54 MB, sky.dsk: 72 MB)
 
 
@@ -581,9 +582,12 @@ def read_sky() -> dict[str, list[np.ndarray]]:
     disk = read_game_file(SKY / "sky.dsk", "beneath-a-steel-sky")
     runs, run, total = {}, [], 0
     for number, offset, length in sky_entries(read_game_file(SKY / "sky.dnr", "beneath-a-steel-sky"), len(disk)):
+        packed = disk[offset + SKY_HEADER:offset + length]
         try:
-            pcm = propack.unpack(disk[offset + SKY_HEADER:offset + length])
-        except ValueError as e:
+            if propack.parse_header(packed).unpacked_size > SKY_LINE_MAX_BYTES:
+                raise ValueError(f"it claims more than {SKY_LINE_MAX_BYTES:,} bytes")
+            pcm = propack.unpack(packed)
+        except Exception as e:      # a bad checksum is a ValueError; a stream cut short can raise others
             sys.exit(f"error: {SKY / 'sky.dsk'}: speech file {number} does not unpack ({e}).")
         x = wav.resample((np.frombuffer(pcm, np.uint8).astype(np.float32) - 128.0) / 128.0, SKY_RATE, SAMPLE_RATE)
         if len(x) < MIN_SECONDS * SAMPLE_RATE:

@@ -231,6 +231,10 @@ def test_damaged_steel_sky_files_stop_with_the_file_named(tmp_path, monkeypatch)
     (folder / "sky.dsk").write_bytes(bytes(disk))
     with pytest.raises(SystemExit, match="speech file 50003 does not unpack"):
         separation_data.read_sky()
+    _steel_sky(folder, [2.0, 2.0])
+    monkeypatch.setattr(separation_data, "SKY_LINE_MAX_BYTES", 20000)  # a line that would unpack too large
+    with pytest.raises(SystemExit, match="speech file 50000 does not unpack .it claims more than 20,000 bytes"):
+        separation_data.read_sky()
     monkeypatch.setattr(separation_data, "GAME_MAX_BYTES", 1000)       # a disk larger than a game's
     with pytest.raises(SystemExit, match="larger than the 1,000 bytes allowed"):
         separation_data.read_sky()
