@@ -654,8 +654,7 @@ def write_recordings_only(out: Path) -> None:
 
 
 def to_int16(x: np.ndarray) -> np.ndarray:
-    x = speech._trim(np.asarray(x, np.float32), SAMPLE_RATE // 20)
-    return np.clip(np.round(x * 32767.0), -32768, 32767).astype(np.int16)
+    return speech.as_pcm16(speech._trim(np.asarray(x, np.float32), SAMPLE_RATE // 20))
 
 
 def read_index(folder: Path, remedy: str) -> dict:

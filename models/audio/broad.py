@@ -23,6 +23,7 @@ from safetensors import SafetensorError
 from safetensors.numpy import load_file
 
 from models.audio import demo
+from models.audio.speech import as_float
 from models.core.reading import read_bounded
 from models.errors import UserError
 
@@ -196,7 +197,7 @@ def concat(*banks: demo.Bank) -> demo.Bank:
     audio, offsets, speakers, base = [], [np.zeros(1, np.int64)], [], 0
     end = 0
     for bank in banks:
-        audio.append(bank.audio if pcm else demo.as_float(bank.audio))
+        audio.append(bank.audio if pcm else as_float(bank.audio))
         offsets.append(bank.offsets[1:] + end)
         end += int(bank.offsets[-1])
         speakers.append(bank.speaker + base)

@@ -27,6 +27,7 @@ from safetensors import SafetensorError
 from safetensors.numpy import load_file, save_file
 
 from models.audio import speech
+from models.audio.speech import as_float
 from models.core.cache import CACHE_ENV, cache_dir  # noqa: F401 - demo.CACHE_ENV is what callers name
 from models.core.events import Progress, Rate
 from models.errors import UserError
@@ -65,11 +66,6 @@ class DemoSpec:
 
     def folder(self) -> Path:
         return cache_dir() / self.key
-
-
-def as_float(pcm: np.ndarray) -> np.ndarray:
-    """16-bit PCM as float32 in [-1, 1); float32 as it is."""
-    return pcm if pcm.dtype == np.float32 else pcm.astype(np.float32) / np.float32(32768.0)
 
 
 @dataclass

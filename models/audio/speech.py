@@ -137,12 +137,22 @@ def synth_sample_rate() -> int:
         return _Engine.get().sample_rate
 
 
+def as_float(pcm: np.ndarray) -> np.ndarray:
+    """16-bit PCM as float32 in [-1, 1); float32 as it is."""
+    return pcm if pcm.dtype == np.float32 else pcm.astype(np.float32) / np.float32(32768.0)
+
+
+def as_pcm16(wave: np.ndarray) -> np.ndarray:
+    """A float waveform as 16-bit PCM, rounded and clipped to full scale."""
+    return np.clip(np.round(wave * 32767.0), -32768, 32767).astype(np.int16)
+
+
 def synthesize(text: str, voice: Voice = Voice()) -> tuple[np.ndarray, int]:
     """Speak ``text``; returns (float32 waveform in [-1, 1], sample rate)."""
     with _Engine._lock:
         engine = _Engine.get()
         pcm = engine.synth(text, voice)
-        return pcm.astype(np.float32) / 32768.0, engine.sample_rate
+        return as_float(pcm), engine.sample_rate
 
 
 def available() -> bool:
@@ -168,9 +178,9 @@ def _to_rate(pcm: np.ndarray, rate: int, sample_rate: int) -> np.ndarray:
     import scipy.signal     # deferred: half a second to import, which every worker process would pay
 
     g = gcd(sample_rate, rate)
-    wave = scipy.signal.resample_poly(pcm.astype(np.float32) / 32768.0, sample_rate // g, rate // g)
+    wave = scipy.signal.resample_poly(as_float(pcm), sample_rate // g, rate // g)
     wave = _trim(wave, sample_rate // 20)
-    return np.clip(np.round(wave * 32767.0), -32768, 32767).astype(np.int16)
+    return as_pcm16(wave)
 
 
 def synthesize_batches(jobs: list[dict], sample_rate: int, batch: int = 200, workers: int = 0):
