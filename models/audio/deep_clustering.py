@@ -100,12 +100,12 @@ class DeepClusteringConfig:
                               low=1.0, high=120.0, advanced=True)
     kmeans_inits: int = param(5, "k-means restarts when separating (the best is kept)", low=1, high=100,
                               advanced=True)
-    # 2.5 measured best of 0.5-10 on the demo test voices: 1.2 dB over binary masks (see README)
+    # 2.5 measured best of 0.5-10 on the demo test voices: 1.2 dB over binary masks (docs/separation-history.md)
     soft_mask: float = param(2.5, "Soft masks when separating: sharpness of each bin's split between the two "
                                   "k-means centres by distance (0: binary masks)", low=0.0, high=1000.0,
                              advanced=True)
     # 3 measured best of 1-9 with the bundled model: +0.03 to +0.13 dB on each of the four test sets
-    # (see README); 9 loses 0.4-0.5 dB on the synthetic ones
+    # (docs/separation-history.md); 9 loses 0.4-0.5 dB on the synthetic ones
     smooth_frames: int = param(3, "k-means clusters each bin's embedding averaged with its neighbours over this "
                                   "many frames, weighted by magnitude (1: the bin's own)", choices=(1, 3, 5, 7, 9),
                                advanced=True)
