@@ -94,7 +94,7 @@ def true_centres(model: dc.DeepClusteringModel, mixtures: list[demo.Mixture]) ->
 
 def recorded_training_speakers(n: int = 30) -> list[demo.Mixture]:
     """Mixtures of the recorded people the model trained on (Asterisk's, KDE's, Tux Paint's and the
-    Amazon Queen's actors), from the utterances kept out of training for validation."""
+    actors of both games: broad.RECORDED), from the utterances kept out of training for validation."""
     _, valid = broad.split_validation(broad.load_bank("train"))
     recorded = broad.recorded(valid, broad.speaker_names("train"))
     return broad.fixed_mixtures(broad.subset(valid, np.flatnonzero(recorded)), n, 5)
@@ -107,7 +107,7 @@ def diagnose(model: dc.DeepClusteringModel, sets: dict[str, list[demo.Mixture]],
         r = scores[label]
         print(f"{label:28s} {r['ours']:8.2f} {true_centres(model, mixtures):8.2f} {r['ibm']:7.2f}", flush=True)
     print_table("recorded people the model trained on, sentences it did not",
-                {"Asterisk, KDE, Tux Paint, Queen": score(model, recorded_training_speakers())})
+                {"Asterisk, KDE, Tux Paint, games": score(model, recorded_training_speakers())})
 
 
 def minute_at_16k(model: dc.DeepClusteringModel, mixtures: list[demo.Mixture]) -> float:
