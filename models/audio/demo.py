@@ -27,7 +27,6 @@ from safetensors import SafetensorError
 from safetensors.numpy import load_file, save_file
 
 from models.audio import speech
-from models.audio.speech import as_float
 from models.core.cache import CACHE_ENV, cache_dir  # noqa: F401 - demo.CACHE_ENV is what callers name
 from models.core.events import Progress, Rate
 from models.errors import UserError
@@ -87,7 +86,7 @@ class Bank:
         return self.audio[self.offsets[i]:self.offsets[i + 1]]
 
     def utterance(self, i: int) -> np.ndarray:
-        return as_float(self.pcm(i))
+        return speech.as_float(self.pcm(i))
 
     @property
     def lengths(self) -> np.ndarray:
@@ -331,6 +330,6 @@ def sample_batch(bank: Bank, rng: np.random.Generator, batch: int, samples: int,
         gain = rng.uniform(-5.0, 5.0)
         for j, (u, g) in enumerate(((first, gain), (second, -gain))):
             start = int(rng.integers(max(1, lengths[u] - samples + 1)))
-            x = as_float(bank.pcm(u)[start:start + samples])
+            x = speech.as_float(bank.pcm(u)[start:start + samples])
             out[b, j, :len(x)] = x * np.float32(LEVEL_RMS * 10 ** (g / 40) / (rms[u] + 1e-8))
     return out
