@@ -10,11 +10,12 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QCompleter, QFileDialog, QFormLayout, QGroupBox,
-                               QHBoxLayout, QHeaderView, QLabel, QLineEdit, QProgressBar, QPushButton,
+                               QHBoxLayout, QHeaderView, QLineEdit, QProgressBar, QPushButton,
                                QSplitter, QTableWidget, QTableWidgetItem, QTreeWidget, QTreeWidgetItem,
                                QVBoxLayout, QWidget)
 
 from explorer.app_state import Layout
+from explorer.views.plain import plain_label
 from explorer.views.projection_map import ANALOGY, GROUP
 from models.vectors.evaluation import DEFAULT_ANALOGIES, analogy, evaluate_analogies_steps
 from models.printable import printable
@@ -84,13 +85,13 @@ class AnalogyView(QWidget):
         self.solve_button.clicked.connect(self.solve)
         row = QHBoxLayout()
         for label, edit in (("a", self.a_edit), ("b", self.b_edit), ("c", self.c_edit)):
-            row.addWidget(QLabel(label))
+            row.addWidget(plain_label(label))
             row.addWidget(edit)
         row2 = QHBoxLayout()
         row2.addWidget(self.method_box)
         row2.addStretch(1)
         row2.addWidget(self.solve_button)
-        self.note = QLabel(wordWrap=True)
+        self.note = plain_label(wordWrap=True)
         self.note.setStyleSheet("color: #8a6d00;")
         self.table = QTableWidget(0, 2)
         self.table.setHorizontalHeaderLabels(["answer", "score"])
@@ -117,9 +118,9 @@ class AnalogyView(QWidget):
         for label, a, b in (("x", self.x_from, self.x_to), ("y", self.y_from, self.y_to)):
             row = QHBoxLayout()
             row.addWidget(a)
-            row.addWidget(QLabel("→"))
+            row.addWidget(plain_label("→"))
             row.addWidget(b)
-            form.addRow(label, row)
+            form.addRow(plain_label(label), row)
         self.axes_button = QPushButton("Lay out the map on these axes")
         self.axes_button.setToolTip("Each word sits at (its cosine with unit(x₂ − x₁), with unit(y₂ − y₁)). "
                                     "Press Project on the map to go back.")
@@ -140,7 +141,7 @@ class AnalogyView(QWidget):
         self.batch_progress = QProgressBar()
         self.batch_progress.setRange(0, 1000)
         self.batch_progress.hide()
-        self.summary = QLabel(wordWrap=True)
+        self.summary = plain_label(wordWrap=True)
         self.report = QTreeWidget()
         self.report.setHeaderLabels(["section / failure", "accuracy · answer", "correct", "skipped"])
         self.report.header().setSectionResizeMode(0, QHeaderView.Stretch)

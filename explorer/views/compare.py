@@ -21,10 +21,11 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxL
 
 from explorer.app_state import SessionModel
 from explorer.views.column import column
+from explorer.views.plain import heading_label, plain_label, point_tip, tooltip
 from explorer.views.projection_map import BASE, GROUP, NEIGHBOUR, SELECTED, show_labels
 from explorer.views.when_shown import WhenShown
 from models.vectors.comparison import OVERLAP_K, aligned_maps, neighbour_overlap, rows, score_many_steps, shared_words
-from models.printable import printable
+from models.printable import printable, printable_html
 
 FIXED_COLUMNS = ("model", "added", "training s", "vocabulary", "semantic", "syntactic", "analogy",
                  "analogy coverage", "WS353 ρ", "WS353 coverage", "SimLex ρ", "SimLex coverage")
@@ -42,7 +43,7 @@ class SideMap(pg.PlotWidget):
         self.setAspectLocked(True)
         self.points = pg.ScatterPlotItem(size=6, pen=None, brush=pg.mkBrush(BASE + "aa"), pxMode=True,
                                          hoverable=True, hoverSize=10, hoverBrush=pg.mkBrush(SELECTED),
-                                         tip=lambda x, y, data: str(data))
+                                         tip=point_tip)
         self.marks = pg.ScatterPlotItem(pxMode=True, pen=pg.mkPen("w", width=1))
         self.addItem(self.points)
         self.addItem(self.marks)
@@ -58,7 +59,7 @@ class SideMap(pg.PlotWidget):
         self.words, self.coords = list(words), np.ascontiguousarray(coords, dtype=np.float32)
         self._index = {w: i for i, w in enumerate(self.words)}
         self.points.setData(pos=self.coords, data=self.words)
-        self.setTitle(title, color="#333", size="10pt")
+        self.setTitle(printable_html(title), color="#333", size="10pt")   # pyqtgraph titles are HTML
         self.mark({})
         self.autoRange(padding=0.05)
 
@@ -80,6 +81,11 @@ class SideMap(pg.PlotWidget):
 
     def visible_labels(self) -> list[str]:
         return [w for w, item in zip(self.marked, self._labels) if item.isVisible()]
+
+
+def _words_html(words) -> str:
+    """Words of a corpus for the rich-text overlap label: escaped, or a dash for none."""
+    return ", ".join(printable_html(w) for w in words) or "—"
 
 
 def _cell(value) -> str:
@@ -147,11 +153,11 @@ class CompareView(QWidget):
         self.progress = QProgressBar(maximumWidth=160)
         self.progress.setRange(0, 1000)
         self.progress.hide()
-        self.table_note = QLabel()
+        self.table_note = plain_label()
         self.table_note.setStyleSheet("color: #555;")
 
         bar = QHBoxLayout()
-        for w in (QLabel("Left"), self.a_box, QLabel("Right"), self.b_box, self.count_box):
+        for w in (plain_label("Left"), self.a_box, plain_label("Right"), self.b_box, self.count_box):
             bar.addWidget(w)
         bar.addStretch(1)
         bar.addWidget(self.search)
@@ -160,7 +166,7 @@ class CompareView(QWidget):
         maps.addWidget(self.map_b)
         top = column(bar, (maps, 1), self.overlap_label)
         buttons = QHBoxLayout()
-        buttons.addWidget(QLabel("<b>Every model of this session</b>"))
+        buttons.addWidget(heading_label("Every model of this session"))
         buttons.addWidget(self.table_note, 1)
         buttons.addWidget(self.progress)
         buttons.addWidget(self.current_button)
@@ -261,7 +267,7 @@ class CompareView(QWidget):
             return
         self._maps.flush()
         if word not in self.map_a._index:
-            self.overlap_label.setText(f"“{word}” is not among the {len(self.words):,} shared words shown; "
+            self.overlap_label.setText(f"“{printable_html(word)}” is not among the {len(self.words):,} shared words shown; "
                                        "show more words or pick another.")
             return
         self.selected = word
@@ -282,9 +288,9 @@ class CompareView(QWidget):
             i = self.map_a._index[word]
             only_a = [w for w in near_a if w not in near_b]
             only_b = [w for w in near_b if w not in near_a]
-            text = (f"“{word}”: <b>{_cell(float(self.overlap[i]))}</b> of its {OVERLAP_K} nearest shown words "
-                    f"agree (green). Left only: {', '.join(only_a) or '—'}. Right only: "
-                    f"{', '.join(only_b) or '—'}. " + text)
+            text = (f"“{printable_html(word)}”: <b>{_cell(float(self.overlap[i]))}</b> of its {OVERLAP_K} nearest "
+                    f"shown words agree (green). Left only: {_words_html(only_a)}. Right only: "
+                    f"{_words_html(only_b)}. " + text)
         self.overlap_label.setText(text)
 
     def selected_overlap(self) -> float:
@@ -350,7 +356,7 @@ class CompareView(QWidget):
 
         def progress(ev) -> None:
             self.progress.setValue(int(1000 * ev.fraction))
-            self.progress.setToolTip(ev.message)
+            self.progress.setToolTip(tooltip(ev.message))
 
         job = self.app.jobs.run("compare-scores", score_many_steps, [(id(e), e.model.vectors) for e in todo],
                                 on_progress=progress, on_done=done)

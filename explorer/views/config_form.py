@@ -4,6 +4,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QLineEdit,
                                QSpinBox, QVBoxLayout, QWidget)
 
+from explorer.views.plain import plain_label
 from models.core.params import ParamInfo, describe
 
 _INT_MAX = 2_000_000_000
@@ -92,7 +93,7 @@ class ConfigForm(QWidget):
         for p in describe(cls):
             w = _editor(p)
             self._editors[p.name] = (p, w)
-            (advanced if p.advanced else basic).addRow(_label(p.name), w)
+            (advanced if p.advanced else basic).addRow(plain_label(_label(p.name)), w)
         self._rows = {name: (advanced if p.advanced else basic) for name, (p, _) in self._editors.items()}
         holder = QWidget()
         holder.setLayout(basic)

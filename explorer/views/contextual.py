@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPla
 
 from explorer import workers
 from explorer.views.column import column
+from explorer.views.plain import plain_label
 from models.text.contextual import ContextualReport, contextual_report
 from models.text.mlm import CONTEXT_SENTENCES, TrainedMLM, load_mlm
 
@@ -75,12 +76,12 @@ class ContextualView(QWidget):
         open_model.setToolTip("A folder saved from a masked language model (mlm) training")
         open_model.clicked.connect(self.ask_model)
         row = QHBoxLayout()
-        for w in (QLabel("Word"), self.word_edit, self.compare_button, open_model):
+        for w in (plain_label("Word"), self.word_edit, self.compare_button, open_model):
             row.addWidget(w)
         row.addStretch(1)
-        self.model_label = QLabel("No masked language model yet: train “Masked LM” on the left, or open a saved "
+        self.model_label = plain_label("No masked language model yet: train “Masked LM” on the left, or open a saved "
                                   "one.", wordWrap=True)
-        self.status = QLabel(wordWrap=True)
+        self.status = plain_label(wordWrap=True)
         self.status.setStyleSheet("color: #8a6d00;")
         self.sentence_list = QLabel(wordWrap=True, textFormat=Qt.RichText)
 
@@ -107,7 +108,7 @@ class ContextualView(QWidget):
         self.static_word = pg.ScatterPlotItem(pen=pg.mkPen("#111", width=1), brush=pg.mkBrush(STATIC), size=12)
         self.static_map.addItem(self.static_points)
         self.static_map.addItem(self.static_word)
-        self.static_note = QLabel(wordWrap=True)
+        self.static_note = plain_label(wordWrap=True)
         self.spaces_note = QLabel(
             "<b>Two different spaces.</b> The left map is a PCA of the masked LM's contextual vectors: each "
             "occurrence of the word (red) among the other words of its sentence (grey). The right one is a PCA "
@@ -122,7 +123,7 @@ class ContextualView(QWidget):
         split.setSizes([420, 640])
 
         outer = QVBoxLayout(self)
-        outer.addWidget(QLabel("Sentences, one per line:"))
+        outer.addWidget(plain_label("Sentences, one per line:"))
         outer.addWidget(self.sentences_edit)
         outer.addLayout(row)
         outer.addWidget(self.model_label)

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
 from explorer import workers
+from explorer.views.plain import plain_label
 from models.text.factors import Factors, factor_steps
 
 COLOUR_MAP = "viridis"
@@ -52,7 +53,7 @@ class FactorsView(QWidget):
         self.k_box = QSpinBox(minimum=1, maximum=200, value=20, suffix=" factors")
         self.button = QPushButton("Factorise")
         self.button.clicked.connect(self.factorise)
-        self.note = QLabel(wordWrap=True)
+        self.note = plain_label(wordWrap=True)
         self.plots = {}
         grid = QGridLayout()
         for col, (key, title) in enumerate((("X", "X"), ("W", "W"), ("H", "H"), ("WH", "W H"))):

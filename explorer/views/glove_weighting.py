@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QLabel, QPushButton, QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QPushButton, QHBoxLayout, QVBoxLayout, QWidget
 
 from explorer import workers
+from explorer.views.plain import plain_label
 from models.text.glove import GloVeConfig, pair_counts, weighting
 
 BINS = 40
@@ -27,7 +28,7 @@ class WeightingView(QWidget):
         self.histogram: tuple[np.ndarray, np.ndarray] | None = None    # bin edges, pairs in each bin
         self.button = QPushButton("Count the corpus's pairs")
         self.button.clicked.connect(lambda: self.count(self.config))
-        self.note = QLabel(wordWrap=True)
+        self.note = plain_label(wordWrap=True)
         self.f_plot = pg.PlotWidget(background="w")
         self.f_plot.setLogMode(x=True, y=False)
         self.f_plot.setLabel("left", "weight f(x)")

@@ -15,9 +15,10 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QRectF, Qt, Signal
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import (QBoxLayout, QCheckBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSplitter,
+from PySide6.QtWidgets import (QBoxLayout, QCheckBox, QFileDialog, QHBoxLayout, QLineEdit, QPushButton, QSplitter,
                                QVBoxLayout, QWidget)
 
+from explorer.views.plain import plain_label
 from explorer.views.when_shown import WhenShown
 from models.printable import printable
 from models.vectors.similarity import MODULE_WORDS, cluster_order, cosine_matrix, known_and_missing, one_hot_matrix
@@ -130,9 +131,9 @@ class HeatmapView(QWidget):
         png, csv_button = QPushButton("Export PNG…"), QPushButton("Export CSV…")
         png.clicked.connect(self._ask_png)
         csv_button.clicked.connect(self._ask_csv)
-        self.note = QLabel(wordWrap=True)
+        self.note = plain_label(wordWrap=True)
         self.note.setStyleSheet("color: #8a6d00;")
-        self.cell_note = QLabel()
+        self.cell_note = plain_label()
 
         self.cosine_widget = pg.PlotWidget(background="w")
         self.one_hot_widget = pg.PlotWidget(background="w")
@@ -164,7 +165,7 @@ class HeatmapView(QWidget):
         self.one_hot.image.cell_clicked.connect(self._cell_clicked)
 
         top = QHBoxLayout()
-        top.addWidget(QLabel("Words"))
+        top.addWidget(plain_label("Words"))
         top.addWidget(self.words_edit, 1)
         top.addWidget(show)
         buttons = QHBoxLayout()

@@ -13,12 +13,13 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxLayout, QHeaderView, QLabel,
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxLayout, QHeaderView,
                                QProgressBar, QPushButton, QSplitter, QStyle, QTableWidget, QTableWidgetItem,
                                QToolButton, QVBoxLayout, QWidget)
 
 from explorer import audio, workers
 from explorer.views.column import column
+from explorer.views.plain import plain_label, point_tip, tooltip
 from models.vectors import projection
 from models.errors import UserError
 from models.printable import printable
@@ -71,22 +72,22 @@ class MatchingView(QWidget):
         self.progress.setRange(0, 1000)
         self.progress.hide()
         top = QHBoxLayout()
-        for w in (QLabel("Query"), self.query_box, load, open_model, self.play_query_button, self.stop_button,
+        for w in (plain_label("Query"), self.query_box, load, open_model, self.play_query_button, self.stop_button,
                   self.progress):
             top.addWidget(w)
         top.addStretch(1)
-        self.model_label = QLabel("No Siamese matcher yet: train “Siamese” on the left, or open a saved one.",
+        self.model_label = plain_label("No Siamese matcher yet: train “Siamese” on the left, or open a saved one.",
                                   wordWrap=True)
-        self.status = QLabel(wordWrap=True)
+        self.status = plain_label(wordWrap=True)
         self.status.setStyleSheet("color: #8a6d00;")
 
         self.tables = {False: self._ranking_table(), True: self._ranking_table()}
-        self.rank_notes = {False: QLabel(wordWrap=True), True: QLabel(wordWrap=True)}
+        self.rank_notes = {False: plain_label(wordWrap=True), True: plain_label(wordWrap=True)}
         rankings = QHBoxLayout()
         for baseline, heading in ((False, "Siamese network (learned)"),
                                   (True, "Baseline: log-mel correlation (no learning)")):
             col = QVBoxLayout()
-            label = QLabel(heading)
+            label = plain_label(heading)
             label.setStyleSheet("font-weight: bold;")
             col.addWidget(label)
             col.addWidget(self.tables[baseline], 1)
@@ -99,9 +100,9 @@ class MatchingView(QWidget):
         self.metrics.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
         self.metrics.setFixedHeight(self.metrics.horizontalHeader().sizeHint().height()
                                     + 3 * self.metrics.verticalHeader().defaultSectionSize() + 6)
-        self.metrics_note = QLabel(wordWrap=True)
+        self.metrics_note = plain_label(wordWrap=True)
         left = column((rankings, 1),
-                      QLabel("Held-out metrics (queries of items never trained on, against the whole database)"),
+                      plain_label("Held-out metrics (queries of items never trained on, against the whole database)"),
                       self.metrics, self.metrics_note)
 
         self.plot = pg.PlotWidget(background="w")
@@ -110,7 +111,7 @@ class MatchingView(QWidget):
         self.plot.setTitle("database items · one point per item", color="#333", size="10pt")
         self.legend = self.plot.addLegend(offset=(-8, 8), labelTextColor="#222",
                                           brush=pg.mkBrush(255, 255, 255, 210))
-        tip = dict(hoverable=True, hoverSize=11, tip=lambda x, y, data: str(data))
+        tip = dict(hoverable=True, hoverSize=11, tip=point_tip)
         self.trained_items = pg.ScatterPlotItem(pen=None, brush=pg.mkBrush(TRAINED_ITEM), size=7, **tip)
         self.held_items = pg.ScatterPlotItem(pen=None, brush=pg.mkBrush(HELD_OUT_ITEM), size=7, **tip)
         self.best_mark = pg.ScatterPlotItem(pen=pg.mkPen(BEST, width=2), brush=None, size=15)
@@ -130,9 +131,9 @@ class MatchingView(QWidget):
         self.layout_box.addItems(["PCA", "UMAP"])
         self.layout_box.setToolTip("UMAP runs in the background")
         self.layout_box.currentTextChanged.connect(self._relayout)
-        self.caption = QLabel(wordWrap=True)
+        self.caption = plain_label(wordWrap=True)
         controls = QHBoxLayout()
-        controls.addWidget(QLabel("Layout"))
+        controls.addWidget(plain_label("Layout"))
         controls.addWidget(self.layout_box)
         controls.addStretch(1)
         right = column(controls, (self.plot, 1), self.caption)
@@ -306,7 +307,7 @@ class MatchingView(QWidget):
         icon = self.style().standardIcon(QStyle.SP_MediaPlay)
         for row, i in enumerate(top):
             play = QToolButton(icon=icon, autoRaise=True)
-            play.setToolTip(f"Play {names[i]}")
+            play.setToolTip(tooltip(f"Play {names[i]}"))
             play.clicked.connect(lambda _=False, item=int(i): self.play_item(item))
             table.setCellWidget(row, 0, play)
             cells = [QTableWidgetItem(f"{row + 1}. {printable(names[i])}"), QTableWidgetItem(f"{scores[i]:.3f}")]

@@ -12,11 +12,12 @@ import functools
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton,
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLineEdit, QPushButton,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
+from explorer.views.plain import plain_label
 from models import registry
-from models.printable import printable
+from models.printable import printable, printable_html
 from models.text import negatives
 from models.text.negatives import ScoredSample
 
@@ -37,7 +38,7 @@ class NegativesView(QWidget):
         self.button.setToolTip("Trains skip-gram with the settings on the left, stopping about once a second "
                                "to score this word's pairs")
         self.button.clicked.connect(self.watch)
-        self.note = QLabel("Choose a centre word and train: its context words' scores should rise to 1, "
+        self.note = plain_label("Choose a centre word and train: its context words' scores should rise to 1, "
                            "the negatives' fall to 0.", wordWrap=True)
         self.table = QTableWidget(0, 3)
         self.table.setHorizontalHeaderLabels(["word", "pair", "σ(u·v)"])
@@ -54,7 +55,7 @@ class NegativesView(QWidget):
         self.bars = pg.BarGraphItem(x0=[], y=[], height=0.7, width=[], pen=None)
         self.plot.addItem(self.bars)
         row = QHBoxLayout()
-        row.addWidget(QLabel("Centre word"))
+        row.addWidget(plain_label("Centre word"))
         row.addWidget(self.centre_edit)
         row.addWidget(self.button)
         row.addStretch(1)
@@ -97,7 +98,7 @@ class NegativesView(QWidget):
                           brushes=[pg.mkBrush(CONTEXT if k == "context" else NEGATIVE) for _, k, _ in rows])
         self.plot.getAxis("left").setTicks([[(i, printable(w)) for i, (w, _, _) in enumerate(rows)]])
         self.plot.setYRange(-0.6, len(rows) - 0.4)
-        self.plot.setTitle(f"centre word “{printable(s.centre)}”: context words (blue), sampled negatives (red)",
+        self.plot.setTitle(f"centre word “{printable_html(s.centre)}”: context words (blue), sampled negatives (red)",
                            color="#333", size="10pt")
         mean = lambda pairs: float(np.mean([v for _, v in pairs])) if pairs else float("nan")  # noqa: E731
         self.note.setText(f"After {s.step:,} {s.unit}: mean σ of the context pairs {mean(s.contexts):.2f}, of the "

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHeaderView, QLabel, QTableWidget,
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHeaderView, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
+from explorer.views.plain import heading_label, plain_label
 from models.printable import printable, printable_html
 from models.text.fasttext import SubwordVectors, char_ngrams
 from models.text.presets import WORD_GROUPS
@@ -30,8 +31,8 @@ class NeighboursPanel(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.title = QLabel("<b>Nearest neighbours</b>")
-        self.hint = QLabel("Click a point on the map or search for a word.", wordWrap=True)
+        self.title = heading_label("Nearest neighbours")
+        self.hint = plain_label("Click a point on the map or search for a word.", wordWrap=True)
         self.hint.setStyleSheet("color: #555;")
         self.table = QTableWidget(0, 2)
         self.table.setHorizontalHeaderLabels(["word", "cosine"])
@@ -46,10 +47,10 @@ class NeighboursPanel(QWidget):
         for name in WORD_GROUPS:
             self.groups.addItem(name, name)
         self.groups.activated.connect(self._group)
-        self.group_note = QLabel(wordWrap=True)
+        self.group_note = plain_label(wordWrap=True)
         self.group_note.setStyleSheet("color: #8a6d00;")
-        self.subwords_title = QLabel("<b>Subwords</b>")
-        self.subwords = QLabel(wordWrap=True, textInteractionFlags=Qt.TextSelectableByMouse)
+        self.subwords_title = heading_label("Subwords")
+        self.subwords = plain_label(wordWrap=True, textInteractionFlags=Qt.TextSelectableByMouse)
         self.subwords.setStyleSheet("font-family: monospace;")
         self.subwords_title.setToolTip("FastText's input for a word is the mean of its own vector and the "
                                        "vectors of these n-grams of <word>")
@@ -59,7 +60,7 @@ class NeighboursPanel(QWidget):
         layout.addWidget(self.table, 1)
         layout.addWidget(self.subwords_title)
         layout.addWidget(self.subwords)
-        layout.addWidget(QLabel("<b>Word groups</b>"))
+        layout.addWidget(heading_label("Word groups"))
         layout.addWidget(self.groups)
         layout.addWidget(self.group_note)
         self.show_subwords("", None)
@@ -100,7 +101,7 @@ class NeighboursPanel(QWidget):
         """The word's character n-grams, shown only for a subword model (``lengths`` not None)."""
         text = subword_text(word, lengths) if lengths and word else ""
         self.subwords.setText(text)
-        self.subwords_title.setText(f"<b>Subwords of “{word}”</b>" if text else "<b>Subwords</b>")
+        self.subwords_title.setText(f"<b>Subwords of “{printable_html(word)}”</b>" if text else "<b>Subwords</b>")
         self.subwords_title.setVisible(bool(text))
         self.subwords.setVisible(bool(text))
 

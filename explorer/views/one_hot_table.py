@@ -10,10 +10,11 @@ import re
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton,
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLineEdit, QPushButton,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from explorer import workers
+from explorer.views.plain import plain_label
 from models.printable import printable
 from models.vectors.similarity import MODULE_WORDS
 from models.text.onehot import IdentityTable, identity_table
@@ -33,12 +34,12 @@ class OneHotTableView(QWidget):
         self.words_edit.returnPressed.connect(self.show_words)
         show = QPushButton("Show")
         show.clicked.connect(self.show_words)
-        self.note = QLabel(wordWrap=True)
+        self.note = plain_label(wordWrap=True)
         self.table = QTableWidget(0, 0)
         self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
         row = QHBoxLayout()
-        row.addWidget(QLabel("Words"))
+        row.addWidget(plain_label("Words"))
         row.addWidget(self.words_edit, 1)
         row.addWidget(show)
         lay = QVBoxLayout(self)

@@ -9,10 +9,11 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QCompleter, QHBoxLayout, QLabel, QLineEdit, QProgressBar,
+from PySide6.QtWidgets import (QComboBox, QCompleter, QHBoxLayout, QLineEdit, QProgressBar,
                                QPushButton, QSizePolicy, QSpinBox, QVBoxLayout, QWidget)
 from explorer.app_state import Layout
-from models.printable import printable
+from explorer.views.plain import plain_label, point_tip, tooltip
+from models.printable import printable, printable_html
 
 METHODS = {"PCA": "pca", "t-SNE": "tsne", "UMAP": "umap"}
 BASE = "#7f8c9b"
@@ -104,7 +105,7 @@ class MapView(QWidget):
         self.cancel_button = QPushButton("Cancel")
         self.pause_button.hide()
         self.cancel_button.hide()
-        self.caption = QLabel()
+        self.caption = plain_label()
         self.caption.setStyleSheet("color: #555;")
         # A long caption must not widen the map past the window; it is cut instead.
         self.caption.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
@@ -113,7 +114,7 @@ class MapView(QWidget):
         self.colour_box.setToolTip("Colour the points by k-means cluster, by frequency, or by a metadata column")
 
         bar = QHBoxLayout()
-        bar.addWidget(QLabel("Projection"))
+        bar.addWidget(plain_label("Projection"))
         bar.addWidget(self.method_box)
         bar.addWidget(self.count_box)
         bar.addWidget(self.apply_button)
@@ -129,7 +130,7 @@ class MapView(QWidget):
         self.plot.setAspectLocked(True)
         self.points = pg.ScatterPlotItem(size=6, pen=None, brush=pg.mkBrush(BASE + "aa"), pxMode=True,
                                          hoverable=True, hoverSize=10, hoverBrush=pg.mkBrush(SELECTED),
-                                         tip=self._tip)
+                                         tip=point_tip)
         self.marks = pg.ScatterPlotItem(pxMode=True, pen=pg.mkPen("w", width=1))
         self.extra_points = pg.ScatterPlotItem(pxMode=True, pen=pg.mkPen("w", width=1), symbol="d", size=11)
         self.plot.addItem(self.points)
@@ -156,7 +157,7 @@ class MapView(QWidget):
         layout.addWidget(self.plot, 1)
         foot = QHBoxLayout()
         foot.addWidget(self.caption, 1)
-        foot.addWidget(QLabel("Colour"))
+        foot.addWidget(plain_label("Colour"))
         foot.addWidget(self.colour_box)
         layout.addLayout(foot)
         self.apply_button.clicked.connect(self.request_projection)
@@ -280,7 +281,7 @@ class MapView(QWidget):
                 continue
             item = pg.ScatterPlotItem(size=6, pen=None, brush=pg.mkBrush(colour), pxMode=True,
                                       hoverable=True, hoverSize=10, hoverBrush=pg.mkBrush(SELECTED),
-                                      tip=self._tip, name=names[g])
+                                      tip=point_tip, name=printable_html(names[g]))   # legends are HTML
             item.sigClicked.connect(self._clicked)
             self.plot.addItem(item)
             self._layers.append(item)
@@ -294,7 +295,7 @@ class MapView(QWidget):
                 self._legend.addItem(item, item.name())
         else:
             cmap, low, high, title, ticks = bar
-            self._colour_bar = pg.ColorBarItem(values=(low, high), colorMap=cmap, label=title,
+            self._colour_bar = pg.ColorBarItem(values=(low, high), colorMap=cmap, label=printable_html(title),
                                                interactive=False, width=14, pen="#555")
             if ticks:
                 self._colour_bar.axis.setTicks([ticks])
@@ -338,7 +339,7 @@ class MapView(QWidget):
         for side, text in (("bottom", x), ("left", y)):
             if text:
                 item.getAxis(side).enableAutoSIPrefix(False)   # cosines read as cosines, not "x0.001"
-                item.setLabel(side, text)
+                item.setLabel(side, printable_html(text))    # axis labels are HTML: the words escaped
                 item.showAxis(side)
             else:
                 item.hideAxis(side)
@@ -405,7 +406,7 @@ class MapView(QWidget):
 
     def set_progress(self, fraction: float, message: str) -> None:
         self.progress.setValue(int(1000 * fraction))
-        self.progress.setToolTip(message)
+        self.progress.setToolTip(tooltip(message))
         self.caption.setText(message)
 
     def set_paused(self, paused: bool) -> None:
@@ -436,6 +437,3 @@ class MapView(QWidget):
         if len(spots):
             self.word_clicked.emit(spots[0].data())
 
-    @staticmethod
-    def _tip(x, y, data):
-        return str(data)

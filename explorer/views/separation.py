@@ -20,11 +20,12 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QHeaderView,
-                               QLabel, QProgressBar, QPushButton, QSizePolicy, QSplitter, QStyle, QTableWidget,
+                               QProgressBar, QPushButton, QSizePolicy, QSplitter, QStyle, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
 from explorer import audio, workers
 from explorer.views.column import column
+from explorer.views.plain import plain_label
 from explorer.views.spectrogram import SOURCE_COLOURS, BrushViewBox, Spectrogram, Waveform
 from models.vectors import projection
 from models.audio import explore, wav
@@ -93,12 +94,12 @@ class SeparationView(QWidget):
         self.progress = QProgressBar(maximumWidth=160)
         self.progress.setRange(0, 1000)
         self.progress.hide()
-        self.model_label = QLabel("No deep clustering model yet: train “Deep clustering” on the left, "
+        self.model_label = plain_label("No deep clustering model yet: train “Deep clustering” on the left, "
                                   "or open a saved one.", wordWrap=True)
-        self.status = QLabel(wordWrap=True)
+        self.status = plain_label(wordWrap=True)
         self.status.setStyleSheet("color: #8a6d00;")
         top = QHBoxLayout()
-        for w in (QLabel("Mixture"), self.mixture_box, load, open_model, self.separate_button, self.progress):
+        for w in (plain_label("Mixture"), self.mixture_box, load, open_model, self.separate_button, self.progress):
             top.addWidget(w)
         top.addStretch(1)
         top.addWidget(self.mask_box)
@@ -124,7 +125,7 @@ class SeparationView(QWidget):
         # Two rows, what the model gave above what it was given: in one row the players alone made
         # this tab, and with it the window, wider than a 1400-pixel screen.
         heard, given = QHBoxLayout(), QHBoxLayout()
-        heard.addWidget(QLabel("Listen"))
+        heard.addWidget(plain_label("Listen"))
         for tag, text, tip in PLAYERS:
             b = QPushButton(icon(QStyle.SP_MediaPlay), text, toolTip=tip)
             b.setEnabled(False)
@@ -167,8 +168,8 @@ class SeparationView(QWidget):
         self.layout_box.addItems(["PCA", "UMAP"])
         self.layout_box.setToolTip("UMAP runs in the background")
         self.layout_box.currentTextChanged.connect(self._relayout)
-        self.caption = QLabel(wordWrap=True)
-        self.selection_note = QLabel(wordWrap=True)
+        self.caption = plain_label(wordWrap=True)
+        self.selection_note = plain_label(wordWrap=True)
         self.metrics = QTableWidget(0, len(METRIC_COLUMNS))
         self.metrics.setHorizontalHeaderLabels(METRIC_COLUMNS)
         self.metrics.setEditTriggers(QAbstractItemView.NoEditTriggers)
@@ -176,9 +177,9 @@ class SeparationView(QWidget):
         self.metrics.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.metrics.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Fixed)
         self.metrics.hide()
-        self.metrics_note = QLabel(wordWrap=True)
+        self.metrics_note = plain_label(wordWrap=True)
         scatter_controls = QHBoxLayout()
-        for w in (QLabel("Colour"), self.colour_box, QLabel("Layout"), self.layout_box):
+        for w in (plain_label("Colour"), self.colour_box, plain_label("Layout"), self.layout_box):
             scatter_controls.addWidget(w)
         scatter_controls.addStretch(1)
         right = column(scatter_controls, (self.scatter, 1), self.caption, self.selection_note, self.metrics,

@@ -6,11 +6,12 @@ import math
 
 import pyqtgraph as pg
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QProgressBar,
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLineEdit, QProgressBar,
                                QPushButton, QScrollArea, QVBoxLayout, QWidget)
 
 from explorer.figures import describe_progress, describe_result
 from explorer.views.config_form import ConfigForm
+from explorer.views.plain import heading_label, plain_label
 from models.core.events import Progress
 from models.printable import printable
 from models.registry import ModelSpec, can_continue
@@ -111,7 +112,7 @@ class TrainingPanel(QWidget):
         for s in specs:
             self.model_box.addItem(s.label, s.name)
             self.model_box.setItemData(self.model_box.count() - 1, s.description, 3)  # ToolTipRole
-        self.description = QLabel(wordWrap=True)
+        self.description = plain_label(wordWrap=True)
         self.description.setStyleSheet("color: #555;")
         self.corpus_edit = QLineEdit(readOnly=True)
         browse = QPushButton("Open…")
@@ -119,7 +120,7 @@ class TrainingPanel(QWidget):
         browse_folder = QPushButton("Folder…")
         browse_folder.setToolTip("A folder of .txt and .txt.gz files, read in the order of their names")
         browse_folder.clicked.connect(self._browse_folder)
-        self.corpus_info = QLabel(wordWrap=True)
+        self.corpus_info = plain_label(wordWrap=True)
         self.form = ConfigForm()
         scroll = QScrollArea(widgetResizable=True)
         scroll.setWidget(self.form)
@@ -142,7 +143,7 @@ class TrainingPanel(QWidget):
         self.progress.setRange(0, 1000)
         self.progress.setValue(0)
         self.progress.setTextVisible(False)
-        self.status = QLabel("Ready.", wordWrap=True)
+        self.status = plain_label("Ready.", wordWrap=True)
         self.loss_plot = LossPlot()
         # Progress is drawn at most every REFRESH_MS: a small corpus can send fifty events a
         # second, and redrawing the bar, the status and the plot for each kept the event loop busy.
@@ -159,13 +160,13 @@ class TrainingPanel(QWidget):
         buttons.addWidget(self.continue_button)
         buttons.addWidget(self.stop_button)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("<b>Model</b>"))
+        layout.addWidget(heading_label("Model"))
         layout.addWidget(self.model_box)
         layout.addWidget(self.description)
-        layout.addWidget(QLabel("<b>Corpus</b>"))
+        layout.addWidget(heading_label("Corpus"))
         layout.addLayout(corpus_row)
         layout.addWidget(self.corpus_info)
-        layout.addWidget(QLabel("<b>Parameters</b>"))
+        layout.addWidget(heading_label("Parameters"))
         layout.addWidget(scroll, 1)
         # The status, whose height changes with its text, sits above the buttons: the form gives
         # up the room it takes, and Train, Continue and Stop stay where the pointer left them.

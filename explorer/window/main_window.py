@@ -27,6 +27,7 @@ from explorer.views.matching import MatchingView
 from explorer.views.negatives import NegativesView
 from explorer.views.neighbours import NeighboursPanel, subwords_of
 from explorer.views.one_hot_table import OneHotTableView
+from explorer.views.plain import plain_box
 from explorer.views.projection_map import GROUP, NEIGHBOUR, SELECTED, MapView
 from explorer.views.separation import SeparationView
 from explorer.views.training_panel import TrainingPanel
@@ -224,8 +225,8 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(message, 15000)
         if quiet:
             return
-        box = QMessageBox(QMessageBox.Warning if user_error else QMessageBox.Critical,
-                          "Embedding Explorer", message, QMessageBox.Ok, self)
+        box = plain_box(QMessageBox.Warning if user_error else QMessageBox.Critical,
+                        "Embedding Explorer", message, QMessageBox.Ok, self)
         if details and not user_error:
             box.setDetailedText(details)
         box.setObjectName("error_dialog")
@@ -262,9 +263,9 @@ class MainWindow(QMainWindow):
     def offer_corpus(self, path: str) -> QMessageBox:
         """Ask before opening ``path`` as the corpus, showing which file it is: a session file names
         its corpus by path, and that path may be anything on the disk."""
-        box = QMessageBox(QMessageBox.Question, "Embedding Explorer",
-                          f"This session was made with the corpus\n{printable(path)}\nOpen that file as the corpus?",
-                          parent=self)
+        box = plain_box(QMessageBox.Question, "Embedding Explorer",
+                        f"This session was made with the corpus\n{printable(path)}\nOpen that file as the corpus?",
+                        parent=self)
         box.setObjectName("corpus_offer")
         box.open_button = box.addButton("Open it", QMessageBox.AcceptRole)
         box.addButton("Not now", QMessageBox.RejectRole)

@@ -16,6 +16,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from explorer.views.neighbours import subwords_of
+from explorer.views.plain import plain_label
 from models.vectors.similarity import MODULE_WORDS
 
 
@@ -109,9 +110,9 @@ class TourNote(QWidget):
 
     def __init__(self):
         super().__init__()
-        self.heading = QLabel()
-        self.text = QLabel(wordWrap=True)
-        self.extra = QLabel(wordWrap=True)
+        self.heading = QLabel(textFormat=Qt.RichText)          # the slides' own titles
+        self.text = plain_label(wordWrap=True)
+        self.extra = plain_label(wordWrap=True)
         self.extra.setStyleSheet("color: #8a6d00;")
         self.actions_row = QHBoxLayout()
         self.buttons: list[QPushButton] = []

@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QTextDocument
 
 from explorer.views.projection_map import SELECTED, place_labels
 from models.text.embedding import TrainedEmbedding
@@ -68,7 +69,9 @@ def test_clicking_a_point_selects_its_word(qtbot, loaded):
 
 def test_hovering_a_point_gives_its_word_as_tip(loaded):
     assert loaded.map.points.opts["hoverable"]
-    assert loaded.map._tip(0, 0, "chicago") == "chicago"
+    shown = QTextDocument()
+    shown.setHtml(loaded.map.points.opts["tip"](0, 0, "chicago"))     # a tooltip is rich text
+    assert shown.toPlainText() == "chicago"
 
 
 @pytest.mark.parametrize("method", ["tsne", "umap"])

@@ -1,13 +1,22 @@
-"""The window under hostile files: words shown escaped, a worker's panic ending as a dialog, and a
-session whose numbers or types are wrong refused with the window left as it was."""
+"""The window under hostile files: words shown escaped and never read as HTML, a worker's panic
+ending as a dialog, and a session whose numbers or types are wrong refused with the window left as
+it was."""
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
 import pytest
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QMessageBox
 
 from explorer import workers
+from explorer.views.compare import SideMap
 from explorer.views.neighbours import NeighboursPanel
+from explorer.views.plain import point_tip
+from explorer.window.vector_files import OpenedVectors
 from models.printable import printable
+from tests.explorer.window.test_vector_files import random_vectors
 from tests.hostile.cases import HOSTILE_WORDS, Stage
 
 
@@ -45,6 +54,52 @@ def test_words_from_a_file_are_shown_escaped_in_the_neighbours_panel(qtbot):
     shown = [panel.table.item(r, 0).text() for r in range(panel.table.rowCount())]
     assert shown == [printable(w) for w in words] and all(s.isprintable() for s in shown)
     assert "&lt;img src=x&gt;\\u202e" in panel.title.text()        # rich text: the tag shown, not obeyed
+
+
+TAG = "<img src=/x.png>"         # obeyed as HTML, Qt would read /x.png to draw it
+
+
+def test_no_label_of_the_window_guesses_whether_its_text_is_html(empty_window):
+    """Qt reads a label's text as HTML when it looks like HTML (Qt.mightBeRichText): every label
+    that may show a file's words or a path is plain text, and the rich ones say so on purpose."""
+    for i in range(empty_window.tabs.count()):          # views that build their widgets when shown
+        empty_window.tabs.setCurrentIndex(i)
+    labels = empty_window.findChildren(QLabel)
+    guessing = [label.text()[:40] or label.objectName() for label in labels if label.textFormat() == Qt.AutoText]
+    assert len(labels) > 40 and guessing == []
+
+
+def test_words_and_names_in_rich_text_titles_and_tooltips_are_escaped(qtbot):
+    panel = NeighboursPanel()
+    qtbot.addWidget(panel)
+    panel.show_subwords(TAG, (3, 4))
+    assert "&lt;img src=/x.png&gt;" in panel.subwords_title.text()
+    side = SideMap()                     # a model's name from a session file titles the compare map
+    qtbot.addWidget(side)
+    side.set_points([], np.zeros((0, 2)), f"{TAG} · PCA")
+    assert side.plotItem.titleLabel.item.toPlainText() == f"{TAG} · PCA"
+    assert "&lt;img" in point_tip(0, 0, TAG) and Qt.mightBeRichText(point_tip(0, 0, TAG))
+
+
+def test_metadata_classes_and_axis_words_reach_the_map_escaped(qtbot, empty_window):
+    """The map's legend and axis titles are HTML in pyqtgraph: a class of a metadata file and a
+    word put there are escaped."""
+    vectors = random_vectors(60, metadata={"class": [TAG if i % 2 else "plain" for i in range(60)]})
+    empty_window.set_model(OpenedVectors(vectors, Path("meta.tsv"), "tsv"))
+    view = empty_window.map
+    qtbot.waitUntil(lambda: "projection" not in empty_window.jobs and len(view.words) == 60, timeout=30_000)
+    view.colour_box.setCurrentText("Metadata: class")
+    view.colour_box.activated.emit(view.colour_box.currentIndex())
+    assert sorted(item.name() for item in view.colour_layers()) == ["&lt;img src=/x.png&gt;", "plain"]
+    view.set_axis_labels(f"cosine with {TAG}", None)
+    assert "&lt;img" in view.plot.getPlotItem().getAxis("bottom").labelText
+
+
+def test_an_error_quoting_a_hostile_name_is_shown_as_text(qtbot, empty_window):
+    empty_window.show_error(f"{TAG}.wav is not a readable audio file.")
+    qtbot.waitUntil(lambda: empty_window._dialog is not None and empty_window._dialog.isVisible(), timeout=5000)
+    assert empty_window._dialog.textFormat() == Qt.PlainText and TAG in empty_window._dialog.text()
+    empty_window._dialog.reject()
 
 
 @pytest.mark.parametrize("state,notes", [

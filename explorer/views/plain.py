@@ -1,0 +1,45 @@
+"""Labels, tooltips and message boxes that show text as text.
+
+Qt guesses whether a label's, a tooltip's or a message box's text is HTML (``Qt.mightBeRichText``):
+a word of a corpus, a model's name in a session file or a recording's file name such as
+``<img src=/some/file>`` would be obeyed, and Qt would read the file it names to draw it. So every
+label of the window is made here: plain text, or a heading whose words are the code's own. Where a
+label is rich text on purpose, what it quotes goes through :func:`models.printable.printable_html`.
+"""
+from __future__ import annotations
+
+import html
+
+from PySide6 import QtGui
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QMessageBox
+
+from models.printable import printable
+
+
+def plain_label(text: str = "", **options) -> QLabel:
+    """A label that shows ``text`` (and whatever is set later) exactly, never as HTML."""
+    return QLabel(text, textFormat=Qt.PlainText, **options)
+
+
+def heading_label(text: str) -> QLabel:
+    """A bold label of the code's own words."""
+    return QLabel(f"<b>{html.escape(text)}</b>", textFormat=Qt.RichText)
+
+
+def tooltip(text: str) -> str:
+    """``text`` as a tooltip shows it exactly: tooltips have no plain-text mode, so it goes as
+    escaped HTML."""
+    return QtGui.Qt.convertFromPlainText(text, Qt.WhiteSpaceNormal)
+
+
+def point_tip(x, y, data) -> str:
+    """The tooltip of a scatter point (pyqtgraph's ``tip``): its word or name, escaped."""
+    return tooltip(printable(data))
+
+
+def plain_box(*args, **options) -> QMessageBox:
+    """A message box whose text is shown exactly (messages quote paths and words of files)."""
+    box = QMessageBox(*args, **options)
+    box.setTextFormat(Qt.PlainText)
+    return box
