@@ -267,8 +267,8 @@ class CompareView(QWidget):
             return
         self._maps.flush()
         if word not in self.map_a._index:
-            self.overlap_label.setText(f"“{printable_html(word)}” is not among the {len(self.words):,} shared words shown; "
-                                       "show more words or pick another.")
+            self.overlap_label.setText(f"“{printable_html(word)}” is not among the {len(self.words):,} shared "
+                                       "words shown; show more words or pick another.")
             return
         self.selected = word
         i = self.map_a._index[word]

@@ -79,8 +79,8 @@ class ContextualView(QWidget):
         for w in (plain_label("Word"), self.word_edit, self.compare_button, open_model):
             row.addWidget(w)
         row.addStretch(1)
-        self.model_label = plain_label("No masked language model yet: train “Masked LM” on the left, or open a saved "
-                                  "one.", wordWrap=True)
+        self.model_label = plain_label("No masked language model yet: train “Masked LM” on the left, or open a "
+                                       "saved one.", wordWrap=True)
         self.status = plain_label(wordWrap=True)
         self.status.setStyleSheet("color: #8a6d00;")
         self.sentence_list = QLabel(wordWrap=True, textFormat=Qt.RichText)

@@ -77,7 +77,7 @@ class MatchingView(QWidget):
             top.addWidget(w)
         top.addStretch(1)
         self.model_label = plain_label("No Siamese matcher yet: train “Siamese” on the left, or open a saved one.",
-                                  wordWrap=True)
+                                       wordWrap=True)
         self.status = plain_label(wordWrap=True)
         self.status.setStyleSheet("color: #8a6d00;")
 

@@ -39,7 +39,7 @@ class NegativesView(QWidget):
                                "to score this word's pairs")
         self.button.clicked.connect(self.watch)
         self.note = plain_label("Choose a centre word and train: its context words' scores should rise to 1, "
-                           "the negatives' fall to 0.", wordWrap=True)
+                                "the negatives' fall to 0.", wordWrap=True)
         self.table = QTableWidget(0, 3)
         self.table.setHorizontalHeaderLabels(["word", "pair", "σ(u·v)"])
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
@@ -98,8 +98,8 @@ class NegativesView(QWidget):
                           brushes=[pg.mkBrush(CONTEXT if k == "context" else NEGATIVE) for _, k, _ in rows])
         self.plot.getAxis("left").setTicks([[(i, printable(w)) for i, (w, _, _) in enumerate(rows)]])
         self.plot.setYRange(-0.6, len(rows) - 0.4)
-        self.plot.setTitle(f"centre word “{printable_html(s.centre)}”: context words (blue), sampled negatives (red)",
-                           color="#333", size="10pt")
+        self.plot.setTitle(f"centre word “{printable_html(s.centre)}”: context words (blue), sampled negatives "
+                           "(red)", color="#333", size="10pt")
         mean = lambda pairs: float(np.mean([v for _, v in pairs])) if pairs else float("nan")  # noqa: E731
         self.note.setText(f"After {s.step:,} {s.unit}: mean σ of the context pairs {mean(s.contexts):.2f}, of the "
                           f"negatives {mean(s.negatives):.2f}. Training pushes the first towards 1 and the second "

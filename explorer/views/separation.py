@@ -95,7 +95,7 @@ class SeparationView(QWidget):
         self.progress.setRange(0, 1000)
         self.progress.hide()
         self.model_label = plain_label("No deep clustering model yet: train “Deep clustering” on the left, "
-                                  "or open a saved one.", wordWrap=True)
+                                       "or open a saved one.", wordWrap=True)
         self.status = plain_label(wordWrap=True)
         self.status.setStyleSheet("color: #8a6d00;")
         top = QHBoxLayout()
