@@ -9,8 +9,8 @@ progress bar, so memory follows the output, not the file (an hour at 44.1 kHz in
 The two voices are written as ``<mix>_source1.wav`` and ``<mix>_source2.wav``. With the two reference
 voices, the sources are written in the references' order and ``metrics.json`` holds SI-SDR and
 SDR per source, their improvements over the mixture, and the ideal binary / ratio mask ceilings.
-What reading a recording had to change (samples beyond [-1, 1] clipped, a WAV cut short) is said
-on stderr as ``note: ...``.
+What reading a recording had to change (samples beyond [-1, 1] clipped, a WAV cut short), or that
+it is silent, is said on stderr as ``note: ...``.
 """
 from __future__ import annotations
 

@@ -5,8 +5,9 @@ checked: a sample rate no recording has, or more frames than the file's bytes ca
 damaged header and is refused, never allocated. Samples are then read in blocks, so memory
 follows what the file really holds. NaN or infinite samples are refused (a model or a loudspeaker
 is no place to find them); samples beyond [-1, 1] are clipped and counted, and a WAV whose data
-ends before its header says is read as far as it goes and reported as truncated. Both land in
-:attr:`Recording.note`. Every problem is an :class:`AudioFileError` naming the file.
+ends before its header says is read as far as it goes and reported as truncated; a file of zeros is
+read and said to be silent. These land in :attr:`Recording.note`. Every problem is an
+:class:`AudioFileError` naming the file.
 """
 from __future__ import annotations
 
@@ -82,6 +83,10 @@ def read_mono(path: str | Path, sample_rate: int, max_seconds: int | None = None
     if len(mono) == 0:
         raise AudioFileError(f"{path} has no samples.", "Choose a recording with sound in it.")
     notes = []
+    if not mono.any():
+        # read as asked (a silent mixture separates into two silent voices), but said: a muted
+        # export or an unplugged microphone is the likelier cause than a wish to separate silence
+        notes.append(f"{path.name} is silent: every sample is zero")
     if channels > 1:
         notes.append(f"{path.name} has {channels} channels; they were mixed down to one")
     if clipped:

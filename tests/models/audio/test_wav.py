@@ -43,6 +43,14 @@ def test_samples_beyond_full_scale_are_clipped_counted_and_noted(tmp_path):
     assert load_wav(path).clipped == over       # the matcher's reader is the same reader
 
 
+def test_a_silent_file_is_read_and_said_to_be_silent(tmp_path):
+    path = write_float(tmp_path / "muted.wav", np.zeros(4000, np.float32))
+    rec = read_mono(path, 16000)
+    assert len(rec.samples) == 8000 and not rec.samples.any()
+    assert rec.note == "muted.wav is silent: every sample is zero"
+    assert read_mono(write_float(tmp_path / "quiet.wav", tone(amplitude=1e-6)), 8000).note == ""
+
+
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 def test_nan_or_infinite_samples_are_refused_naming_the_file_and_where(tmp_path, bad):
     x = tone()
