@@ -27,15 +27,15 @@ def heading_label(text: str) -> QLabel:
     return QLabel(f"<b>{html.escape(text)}</b>", textFormat=Qt.RichText)
 
 
-def tooltip(text: str) -> str:
-    """``text`` as a tooltip shows it exactly: tooltips have no plain-text mode, so it goes as
-    escaped HTML."""
-    return QtGui.Qt.convertFromPlainText(text, Qt.WhiteSpaceNormal)
+def tooltip(text) -> str:
+    """``text`` as a tooltip shows it, control characters escaped (:func:`printable`): tooltips
+    have no plain-text mode, so it goes as escaped HTML."""
+    return QtGui.Qt.convertFromPlainText(printable(text), Qt.WhiteSpaceNormal)
 
 
 def point_tip(x, y, data) -> str:
-    """The tooltip of a scatter point (pyqtgraph's ``tip``): its word or name, escaped."""
-    return tooltip(printable(data))
+    """The tooltip of a scatter point (pyqtgraph's ``tip``): its word or name."""
+    return tooltip(data)
 
 
 def plain_box(*args, **options) -> QMessageBox:
