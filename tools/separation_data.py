@@ -234,6 +234,20 @@ SKY_RATE = 11025
 SKY_RUN_SECONDS = 180.0
 SKY_LINE_MAX_BYTES = 1 << 24     # unpacked, at most: 25 minutes of one line (the longest: 5.4 s)
 GAME_MAX_BYTES = 256 << 20      # a game's data file read whole (queen.1c: 54 MB, sky.dsk: 72 MB)
+# Added in the tenth version: the actors of the talkie edition of Drascula: The Vampire Strikes Back
+# (Debian's ``drascula`` and ``drascula-spanish``, freeware), an English cast and a Spanish one, 49 and
+# 43 minutes of lines, a file each, unsigned 8-bit at 11 kHz between margins of 32 bytes (ScummVM's
+# ``DrasculaEngine::playFile``). A file's name tells whose line it is: a letter or two for each
+# character (D Drascula, I Igor, BJ B.J., VB Von Braun...), none for the hero, John Hacker. A character
+# counts as a speaker in each language; where a few share a letter (D also names the blind man's
+# lines) that speaker holds two voices, never mixed with each other. The Italian edition's lines are
+# the English ones again, and the French and German ones link to them: none of the three is read.
+DRASCULA = Path("/usr/share/scummvm/drascula")
+DRASCULA_CASTS = {"en": "drascula", "es": "drascula-spanish"}
+DRASCULA_LINE = re.compile(r"([A-Z]*)(\d+)\.ALS")
+DRASCULA_RATE = 11025
+DRASCULA_MARGIN = 32
+DRASCULA_LINE_MAX_BYTES = 1 << 22   # 6 minutes of one line (the longest: 18 s)
 
 
 def espeak_speakers(rng: np.random.Generator) -> list[dict]:
@@ -612,15 +626,64 @@ def sky_utterances() -> tuple[list[np.ndarray], list[str]]:
     return utts, names
 
 
+def drascula_lines(folder: Path, package: str) -> dict[str, list[np.ndarray]]:
+    """Character -> its lines in ``folder`` at SAMPLE_RATE, in the files' order; links (to another
+    edition's lines) and names of no line are passed over."""
+    if not folder.is_dir():
+        sys.exit(f"error: {folder} is missing; apt-get install {package}.")
+    lines: dict[str, list[np.ndarray]] = {}
+    for path in sorted(folder.iterdir()):
+        m = DRASCULA_LINE.fullmatch(path.name)
+        if m is None or path.is_symlink():
+            continue
+        try:
+            raw = read_bounded(path, DRASCULA_LINE_MAX_BYTES, f"{package}'s line", UserError,
+                               f"apt-get install --reinstall {package}.")
+        except UserError as e:
+            sys.exit(f"error: {e}")
+        pcm = np.frombuffer(raw[DRASCULA_MARGIN:len(raw) - DRASCULA_MARGIN], np.uint8)
+        x = wav.resample((pcm.astype(np.float32) - 128.0) / 128.0, DRASCULA_RATE, SAMPLE_RATE)
+        lines.setdefault(m[1] or "hacker", []).append(x)
+    return lines
+
+
+def read_drascula(rng: np.random.Generator) -> dict[str, list[np.ndarray]]:
+    """"en:hacker", "es:D"... -> lines at SAMPLE_RATE, each speaker's in a random order up to
+    :data:`QUEEN_SECONDS`; those with less than :data:`QUEEN_MIN_SECONDS` left out."""
+    out = {}
+    for language, package in DRASCULA_CASTS.items():
+        for character, lines in drascula_lines(DRASCULA / language, package).items():
+            kept, total = [], 0
+            for i in rng.permutation(len(lines)):
+                if total >= QUEEN_SECONDS * SAMPLE_RATE:
+                    break
+                x = speech._trim(lines[i], SAMPLE_RATE // 20)      # the silence a line starts and ends with
+                if len(x) >= MIN_SECONDS * SAMPLE_RATE:
+                    kept.append(x)
+                    total += len(x)
+            if total >= QUEEN_MIN_SECONDS * SAMPLE_RATE:
+                out[f"{language}:{character}"] = kept
+    return out
+
+
+def drascula_utterances() -> tuple[list[np.ndarray], list[str]]:
+    utts, names = [], []
+    for speaker, lines in read_drascula(np.random.default_rng(SEED + 10)).items():
+        print(f"  Drascula {speaker}: {len(lines)} lines, {sum(map(len, lines)) / SAMPLE_RATE:.0f} s (train)")
+        utts += lines
+        names += [f"drascula:{speaker}"] * len(lines)
+    return utts, names
+
+
 def extend(previous: Path, out: Path) -> None:
-    """This version's data from the eighth's in ``previous``: its banks as they are, and the speakers
-    the ninth adds appended to the training bank, as a full run would append them."""
-    index = read_index(previous, "make the eighth version there first, or this one in full.")
+    """This version's data from the ninth's in ``previous``: its banks as they are, and the speakers
+    the tenth adds appended to the training bank, as a full run would append them."""
+    index = read_index(previous, "make the ninth version there first, or this one in full.")
     if previous.resolve() == out.resolve():
-        sys.exit(f"error: {out} is where the eighth version is; write this one beside it (--out).")
+        sys.exit(f"error: {out} is where the ninth version is; write this one beside it (--out).")
     old = load_file(str(previous / "train.safetensors"))
     old_names = index["speakers"]["train"]
-    utts, speakers = sky_utterances()
+    utts, speakers = drascula_utterances()
     names = sorted(set(old_names) | set(speakers))
     # the old speakers' ids where they fall among the new names
     old["speaker"] = np.array([names.index(n) for n in old_names], np.int64)[old["speaker"]]
@@ -742,7 +805,7 @@ def main(argv=None) -> int:
     ap.add_argument("--recordings-only", action="store_true",
                     help="add the held-out recordings' bank to data made earlier in --out, and stop")
     ap.add_argument("--extend-from", type=Path, metavar="DIR",
-                    help="make this version's data from the previous version's in DIR (dc-broad-8), adding "
+                    help="make this version's data from the previous version's in DIR (dc-broad-9), adding "
                          "only what this version adds, and stop")
     ap.add_argument("--mbrola-packages", action="store_true",
                     help="print the apt-get line that installs MBROLA and its voices used here, and stop")
@@ -831,6 +894,7 @@ def main(argv=None) -> int:
         add("train", utts, [f"tuxpaint:{language}"] * len(utts))
     add("train", *queen_utterances())
     add("train", *sky_utterances())
+    add("train", *drascula_utterances())
     add("heldout_recordings", *read_recordings())
     args.out.mkdir(parents=True, exist_ok=True)
     names = {}
