@@ -27,7 +27,9 @@ at run time:
   Amazon Queen (``flight-of-the-amazon-queen``, a freeware adventure game), the hero and the person of
   each dialogue, 64 speakers with at least 30 s, up to ten minutes each (English, MP3 at 11 kHz); and
   those of Beneath a Steel Sky (``beneath-a-steel-sky``, freeware too), whose lines do not say who
-  speaks them, in runs of three minutes of consecutive lines, each run counted as a speaker.
+  speaks them, in runs of three minutes of consecutive lines, each run counted as a speaker; and
+  the English and the Spanish cast of Drascula: The Vampire Strikes Back (``drascula``,
+  ``drascula-spanish``, freeware), each character a speaker in each language, up to ten minutes each.
 
 What is held out, never trained on, so that the figures measure voices the model never heard:
 
@@ -56,13 +58,13 @@ and neither is Festival's ``kal`` diphone voice: flite's ``kal`` voices are the 
         rhvoice rhvoice-russian rhvoice-ukrainian rhvoice-polish rhvoice-macedonian rhvoice-kyrgyz \\
         rhvoice-tatar rhvoice-brazilian-portuguese rhvoice-esperanto rhvoice-albanian \\
         codec2-examples pocketsphinx-testdata klettres-data ktuberling-data tuxpaint-stamps-default \\
-        flight-of-the-amazon-queen beneath-a-steel-sky
+        flight-of-the-amazon-queen beneath-a-steel-sky drascula drascula-spanish
     .venv/bin/pip install -e '.[data]'   # propack, which unpacks Beneath a Steel Sky's lines
     # MBROLA: add "contrib non-free" to the Debian sources' Components, then run the line this prints:
     .venv/bin/python tools/separation_data.py --mbrola-packages
-    .venv/bin/python tools/separation_data.py        # writes $EMBEDDING_EXPLORER_CACHE/dc-broad-9
-    # or, from the eighth version's data made by the previous version of this script, in minutes:
-    .venv/bin/python tools/separation_data.py --extend-from $EMBEDDING_EXPLORER_CACHE/dc-broad-8
+    .venv/bin/python tools/separation_data.py        # writes $EMBEDDING_EXPLORER_CACHE/dc-broad-10
+    # or, from the ninth version's data made by the previous version of this script, in a minute:
+    .venv/bin/python tools/separation_data.py --extend-from $EMBEDDING_EXPLORER_CACHE/dc-broad-9
 
 The output is one safetensors bank per split (int16 audio at 8 kHz, utterance offsets, speaker
 ids) and ``speakers.json`` naming each speaker and its source. Seeded: the same packages give the
