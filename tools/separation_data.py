@@ -219,8 +219,8 @@ TUXPAINT_SECONDS = 600.0
 QUEEN = Path("/usr/share/scummvm/flight-of-the-amazon-queen/queen.1c")
 QUEEN_LINE = re.compile(r"(\d\d)[0-9A-F]{4}([JP])[0-9A-Z]\.SB|JOE\d{5}\.SB")
 QUEEN_ENTRY = 21                # bytes per table entry: name (12), bundle (1), offset and size (big-endian u32)
-QUEEN_SECONDS = 600.0           # at most, per speaker: Joe speaks more than an hour
-QUEEN_MIN_SECONDS = 30.0        # at least: a speaker is drawn as often as any other, so a few lines would repeat
+GAME_SECONDS = 600.0            # at most, per speaker of a game: FOTAQ's Joe speaks more than an hour
+GAME_MIN_SECONDS = 30.0         # at least: a speaker is drawn as often as any other, so a few lines would repeat
 # Added in the ninth version: the actors of the talkie edition of Beneath a Steel Sky (Debian's
 # ``beneath-a-steel-sky``, freeware), 3,491 lines (3,196 of a second or more, 1.9 hours), unsigned
 # 8-bit at 11 kHz, each line a file of ScummVM's ``sky.dsk`` packed with RNC ProPack (``propack``,
@@ -546,28 +546,41 @@ def queen_speaker(name: str) -> str | None:
 
 
 def read_queen(rng: np.random.Generator) -> dict[str, list[np.ndarray]]:
-    """speaker -> lines at SAMPLE_RATE, each speaker's in a random order up to :data:`QUEEN_SECONDS`;
-    those with less than :data:`QUEEN_MIN_SECONDS` left out."""
+    """speaker -> lines at SAMPLE_RATE, each speaker's in a random order up to :data:`GAME_SECONDS`;
+    those with less than :data:`GAME_MIN_SECONDS` left out."""
     data = read_game_file(QUEEN, "flight-of-the-amazon-queen")
     entries, lines, out = queen_entries(data), {}, {}
     for name in sorted(entries):
         speaker = queen_speaker(name)
         if speaker is not None:
             lines.setdefault(speaker, []).append(name)
+
+    def line(name: str) -> np.ndarray:
+        offset, size = entries[name]
+        samples, rate = soundfile.read(io.BytesIO(data[offset:offset + size]), dtype="float32", always_2d=True)
+        return wav.resample(samples.mean(axis=1), rate, SAMPLE_RATE)
+
     for speaker in sorted(lines):
-        kept, total = [], 0
-        for i in rng.permutation(len(lines[speaker])):
-            if total >= QUEEN_SECONDS * SAMPLE_RATE:
-                break
-            offset, size = entries[lines[speaker][i]]
-            samples, rate = soundfile.read(io.BytesIO(data[offset:offset + size]), dtype="float32", always_2d=True)
-            x = wav.resample(samples.mean(axis=1), rate, SAMPLE_RATE)
-            if len(x) >= MIN_SECONDS * SAMPLE_RATE:
-                kept.append(x)
-                total += len(x)
-        if total >= QUEEN_MIN_SECONDS * SAMPLE_RATE:
+        kept = drawn_lines(lines[speaker], line, rng)
+        if kept:
             out[speaker] = kept
     return out
+
+
+def drawn_lines(lines: list, read, rng: np.random.Generator) -> list[np.ndarray]:
+    """``read(line)`` of ``lines`` in a random order until :data:`GAME_SECONDS` are filled, those
+    too short to overlap passed over (each read only when drawn: a game's hero has an hour); none
+    when they come to less than :data:`GAME_MIN_SECONDS`, for a speaker is drawn as often as any
+    other and a few lines would repeat."""
+    kept, total = [], 0
+    for i in rng.permutation(len(lines)):
+        if total >= GAME_SECONDS * SAMPLE_RATE:
+            break
+        x = read(lines[i])
+        if len(x) >= MIN_SECONDS * SAMPLE_RATE:
+            kept.append(x)
+            total += len(x)
+    return kept if total >= GAME_MIN_SECONDS * SAMPLE_RATE else []
 
 
 def sky_entries(table: bytes, size: int) -> list[tuple[int, int, int]]:
@@ -620,12 +633,7 @@ def read_sky() -> dict[str, list[np.ndarray]]:
 
 
 def sky_utterances() -> tuple[list[np.ndarray], list[str]]:
-    utts, names = [], []
-    for speaker, lines in read_sky().items():
-        print(f"  Steel Sky run {speaker}: {len(lines)} lines, {sum(map(len, lines)) / SAMPLE_RATE:.0f} s (train)")
-        utts += lines
-        names += [f"sky:{speaker}"] * len(lines)
-    return utts, names
+    return game_utterances("Steel Sky run", "sky", read_sky())
 
 
 def drascula_lines(folder: Path, package: str) -> dict[str, list[np.ndarray]]:
@@ -651,29 +659,28 @@ def drascula_lines(folder: Path, package: str) -> dict[str, list[np.ndarray]]:
 
 def read_drascula(rng: np.random.Generator) -> dict[str, list[np.ndarray]]:
     """"en:hacker", "es:D"... -> lines at SAMPLE_RATE, each speaker's in a random order up to
-    :data:`QUEEN_SECONDS`; those with less than :data:`QUEEN_MIN_SECONDS` left out."""
+    :data:`GAME_SECONDS`; those with less than :data:`GAME_MIN_SECONDS` left out."""
     out = {}
     for language, package in DRASCULA_CASTS.items():
         for character, lines in drascula_lines(DRASCULA / language, package).items():
-            kept, total = [], 0
-            for i in rng.permutation(len(lines)):
-                if total >= QUEEN_SECONDS * SAMPLE_RATE:
-                    break
-                x = speech._trim(lines[i], SAMPLE_RATE // 20)      # the silence a line starts and ends with
-                if len(x) >= MIN_SECONDS * SAMPLE_RATE:
-                    kept.append(x)
-                    total += len(x)
-            if total >= QUEEN_MIN_SECONDS * SAMPLE_RATE:
+            # trimmed of the silence a line starts and ends with before its length counts
+            kept = drawn_lines(lines, lambda x: speech._trim(x, SAMPLE_RATE // 20), rng)
+            if kept:
                 out[f"{language}:{character}"] = kept
     return out
 
 
 def drascula_utterances() -> tuple[list[np.ndarray], list[str]]:
+    return game_utterances("Drascula", "drascula", read_drascula(np.random.default_rng(SEED + 10)))
+
+
+def game_utterances(game: str, source: str, speakers: dict[str, list[np.ndarray]]) -> tuple[list[np.ndarray], list[str]]:
+    """A game's lines and their speakers' names ("source:speaker"), each speaker's told on stdout."""
     utts, names = [], []
-    for speaker, lines in read_drascula(np.random.default_rng(SEED + 10)).items():
-        print(f"  Drascula {speaker}: {len(lines)} lines, {sum(map(len, lines)) / SAMPLE_RATE:.0f} s (train)")
+    for speaker, lines in speakers.items():
+        print(f"  {game} {speaker}: {len(lines)} lines, {sum(map(len, lines)) / SAMPLE_RATE:.0f} s (train)")
         utts += lines
-        names += [f"drascula:{speaker}"] * len(lines)
+        names += [f"{source}:{speaker}"] * len(lines)
     return utts, names
 
 
@@ -699,12 +706,7 @@ def extend(previous: Path, out: Path) -> None:
 
 
 def queen_utterances() -> tuple[list[np.ndarray], list[str]]:
-    utts, names = [], []
-    for speaker, lines in read_queen(np.random.default_rng(SEED + 8)).items():
-        print(f"  Amazon Queen {speaker}: {len(lines)} lines, {sum(map(len, lines)) / SAMPLE_RATE:.0f} s (train)")
-        utts += lines
-        names += [f"queen:{speaker}"] * len(lines)
-    return utts, names
+    return game_utterances("Amazon Queen", "queen", read_queen(np.random.default_rng(SEED + 8)))
 
 
 def write_recordings_only(out: Path) -> None:

@@ -145,8 +145,8 @@ def test_amazon_queen_lines_are_read_by_speaker_from_its_bundle(tmp_path, monkey
     rate = separation_data.SAMPLE_RATE
     assert len(lines["p12"]) == 20 and all(len(x) == 2 * rate for x in lines["p12"])
     assert len(lines["joe"]) == 20 and all(len(x) == int(1.5 * rate) for x in lines["joe"])
-    monkeypatch.setattr(separation_data, "QUEEN_SECONDS", 5.0)
-    monkeypatch.setattr(separation_data, "QUEEN_MIN_SECONDS", 4.0)
+    monkeypatch.setattr(separation_data, "GAME_SECONDS", 5.0)
+    monkeypatch.setattr(separation_data, "GAME_MIN_SECONDS", 4.0)
     capped = separation_data.read_queen(np.random.default_rng(0))
     assert len(capped["p12"]) == 3 and len(capped["p33"]) == 3         # stops at the cap
 
@@ -270,8 +270,8 @@ def test_drascula_lines_are_read_by_character_and_language_links_and_short_ones_
     folder = tmp_path / "drascula"
     _drascula(folder)
     monkeypatch.setattr(separation_data, "DRASCULA", folder)
-    monkeypatch.setattr(separation_data, "QUEEN_MIN_SECONDS", 5.0)
-    monkeypatch.setattr(separation_data, "QUEEN_SECONDS", 9.0)
+    monkeypatch.setattr(separation_data, "GAME_MIN_SECONDS", 5.0)
+    monkeypatch.setattr(separation_data, "GAME_SECONDS", 9.0)
     speakers = separation_data.read_drascula(np.random.default_rng(0))
     rate = separation_data.SAMPLE_RATE
     # lines drawn until a speaker holds 9 s: the hero's four (8 s), Von Braun's four (10 s); Igor's
@@ -306,7 +306,7 @@ def test_the_tenth_version_is_the_ninth_with_the_drascula_casts_appended(tmp_pat
     folder, previous, out = tmp_path / "drascula", tmp_path / "v9", tmp_path / "v10"
     _drascula(folder)
     monkeypatch.setattr(separation_data, "DRASCULA", folder)
-    monkeypatch.setattr(separation_data, "QUEEN_MIN_SECONDS", 5.0)
+    monkeypatch.setattr(separation_data, "GAME_MIN_SECONDS", 5.0)
     previous.mkdir()
     rng = np.random.default_rng(1)
     rate = separation_data.SAMPLE_RATE
