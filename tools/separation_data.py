@@ -27,9 +27,7 @@ at run time:
   Amazon Queen (``flight-of-the-amazon-queen``, a freeware adventure game), the hero and the person of
   each dialogue, 64 speakers with at least 30 s, up to ten minutes each (English, MP3 at 11 kHz); and
   those of Beneath a Steel Sky (``beneath-a-steel-sky``, freeware too), whose lines do not say who
-  speaks them, in runs of three minutes of consecutive lines, each run counted as a speaker; and
-  the English and the Spanish cast of Drascula: The Vampire Strikes Back (``drascula``,
-  ``drascula-spanish``, freeware), each character a speaker in each language, up to ten minutes each.
+  speaks them, in runs of three minutes of consecutive lines, each run counted as a speaker.
 
 What is held out, never trained on, so that the figures measure voices the model never heard:
 
@@ -58,13 +56,13 @@ and neither is Festival's ``kal`` diphone voice: flite's ``kal`` voices are the 
         rhvoice rhvoice-russian rhvoice-ukrainian rhvoice-polish rhvoice-macedonian rhvoice-kyrgyz \\
         rhvoice-tatar rhvoice-brazilian-portuguese rhvoice-esperanto rhvoice-albanian \\
         codec2-examples pocketsphinx-testdata klettres-data ktuberling-data tuxpaint-stamps-default \\
-        flight-of-the-amazon-queen beneath-a-steel-sky drascula drascula-spanish
+        flight-of-the-amazon-queen beneath-a-steel-sky
     .venv/bin/pip install -e '.[data]'   # propack, which unpacks Beneath a Steel Sky's lines
     # MBROLA: add "contrib non-free" to the Debian sources' Components, then run the line this prints:
     .venv/bin/python tools/separation_data.py --mbrola-packages
-    .venv/bin/python tools/separation_data.py        # writes $EMBEDDING_EXPLORER_CACHE/dc-broad-10
-    # or, from the ninth version's data made by the previous version of this script, in a minute:
-    .venv/bin/python tools/separation_data.py --extend-from $EMBEDDING_EXPLORER_CACHE/dc-broad-9
+    .venv/bin/python tools/separation_data.py        # writes $EMBEDDING_EXPLORER_CACHE/dc-broad-9
+    # or, from the eighth version's data made by the previous version of this script, in minutes:
+    .venv/bin/python tools/separation_data.py --extend-from $EMBEDDING_EXPLORER_CACHE/dc-broad-8
 
 The output is one safetensors bank per split (int16 audio at 8 kHz, utterance offsets, speaker
 ids) and ``speakers.json`` naming each speaker and its source. Seeded: the same packages give the
@@ -219,8 +217,8 @@ TUXPAINT_SECONDS = 600.0
 QUEEN = Path("/usr/share/scummvm/flight-of-the-amazon-queen/queen.1c")
 QUEEN_LINE = re.compile(r"(\d\d)[0-9A-F]{4}([JP])[0-9A-Z]\.SB|JOE\d{5}\.SB")
 QUEEN_ENTRY = 21                # bytes per table entry: name (12), bundle (1), offset and size (big-endian u32)
-GAME_SECONDS = 600.0            # at most, per speaker of a game: FOTAQ's Joe speaks more than an hour
-GAME_MIN_SECONDS = 30.0         # at least: a speaker is drawn as often as any other, so a few lines would repeat
+QUEEN_SECONDS = 600.0           # at most, per speaker: Joe speaks more than an hour
+QUEEN_MIN_SECONDS = 30.0        # at least: a speaker is drawn as often as any other, so a few lines would repeat
 # Added in the ninth version: the actors of the talkie edition of Beneath a Steel Sky (Debian's
 # ``beneath-a-steel-sky``, freeware), 3,491 lines (3,196 of a second or more, 1.9 hours), unsigned
 # 8-bit at 11 kHz, each line a file of ScummVM's ``sky.dsk`` packed with RNC ProPack (``propack``,
@@ -236,20 +234,6 @@ SKY_RATE = 11025
 SKY_RUN_SECONDS = 180.0
 SKY_LINE_MAX_BYTES = 1 << 24     # unpacked, at most: 25 minutes of one line (the longest: 5.4 s)
 GAME_MAX_BYTES = 256 << 20      # a game's data file read whole (queen.1c: 54 MB, sky.dsk: 72 MB)
-# Added in the tenth version: the actors of the talkie edition of Drascula: The Vampire Strikes Back
-# (Debian's ``drascula`` and ``drascula-spanish``, freeware), an English cast and a Spanish one, 49 and
-# 43 minutes of lines, a file each, unsigned 8-bit at 11 kHz between margins of 32 bytes (ScummVM's
-# ``DrasculaEngine::playFile``). A file's name tells whose line it is: a letter or two for each
-# character (D Drascula, I Igor, BJ B.J., VB Von Braun...), none for the hero, John Hacker. A character
-# counts as a speaker in each language; where a few share a letter (D also names the blind man's
-# lines) that speaker holds two voices, never mixed with each other. The Italian edition's lines are
-# the English ones again, and the French and German ones link to them: none of the three is read.
-DRASCULA = Path("/usr/share/scummvm/drascula")
-DRASCULA_CASTS = {"en": "drascula", "es": "drascula-spanish"}
-DRASCULA_LINE = re.compile(r"([A-Z]*)(\d+)\.ALS")
-DRASCULA_RATE = 11025
-DRASCULA_MARGIN = 32
-DRASCULA_LINE_MAX_BYTES = 1 << 22   # 6 minutes of one line (the longest: 18 s)
 
 
 def espeak_speakers(rng: np.random.Generator) -> list[dict]:
@@ -546,41 +530,28 @@ def queen_speaker(name: str) -> str | None:
 
 
 def read_queen(rng: np.random.Generator) -> dict[str, list[np.ndarray]]:
-    """speaker -> lines at SAMPLE_RATE, each speaker's in a random order up to :data:`GAME_SECONDS`;
-    those with less than :data:`GAME_MIN_SECONDS` left out."""
+    """speaker -> lines at SAMPLE_RATE, each speaker's in a random order up to :data:`QUEEN_SECONDS`;
+    those with less than :data:`QUEEN_MIN_SECONDS` left out."""
     data = read_game_file(QUEEN, "flight-of-the-amazon-queen")
     entries, lines, out = queen_entries(data), {}, {}
     for name in sorted(entries):
         speaker = queen_speaker(name)
         if speaker is not None:
             lines.setdefault(speaker, []).append(name)
-
-    def line(name: str) -> np.ndarray:
-        offset, size = entries[name]
-        samples, rate = soundfile.read(io.BytesIO(data[offset:offset + size]), dtype="float32", always_2d=True)
-        return wav.resample(samples.mean(axis=1), rate, SAMPLE_RATE)
-
     for speaker in sorted(lines):
-        kept = drawn_lines(lines[speaker], line, rng)
-        if kept:
+        kept, total = [], 0
+        for i in rng.permutation(len(lines[speaker])):
+            if total >= QUEEN_SECONDS * SAMPLE_RATE:
+                break
+            offset, size = entries[lines[speaker][i]]
+            samples, rate = soundfile.read(io.BytesIO(data[offset:offset + size]), dtype="float32", always_2d=True)
+            x = wav.resample(samples.mean(axis=1), rate, SAMPLE_RATE)
+            if len(x) >= MIN_SECONDS * SAMPLE_RATE:
+                kept.append(x)
+                total += len(x)
+        if total >= QUEEN_MIN_SECONDS * SAMPLE_RATE:
             out[speaker] = kept
     return out
-
-
-def drawn_lines(lines: list, read, rng: np.random.Generator) -> list[np.ndarray]:
-    """``read(line)`` of ``lines`` in a random order until :data:`GAME_SECONDS` are filled, those
-    too short to overlap passed over (each read only when drawn: a game's hero has an hour); none
-    when they come to less than :data:`GAME_MIN_SECONDS`, for a speaker is drawn as often as any
-    other and a few lines would repeat."""
-    kept, total = [], 0
-    for i in rng.permutation(len(lines)):
-        if total >= GAME_SECONDS * SAMPLE_RATE:
-            break
-        x = read(lines[i])
-        if len(x) >= MIN_SECONDS * SAMPLE_RATE:
-            kept.append(x)
-            total += len(x)
-    return kept if total >= GAME_MIN_SECONDS * SAMPLE_RATE else []
 
 
 def sky_entries(table: bytes, size: int) -> list[tuple[int, int, int]]:
@@ -636,44 +607,6 @@ def sky_utterances() -> tuple[list[np.ndarray], list[str]]:
     return game_utterances("Steel Sky run", "sky", read_sky())
 
 
-def drascula_lines(folder: Path, package: str) -> dict[str, list[np.ndarray]]:
-    """Character -> its lines in ``folder`` at SAMPLE_RATE, in the files' order; links (to another
-    edition's lines) and names of no line are passed over."""
-    if not folder.is_dir():
-        sys.exit(f"error: {folder} is missing; apt-get install {package}.")
-    lines: dict[str, list[np.ndarray]] = {}
-    for path in sorted(folder.iterdir()):
-        m = DRASCULA_LINE.fullmatch(path.name)
-        if m is None or path.is_symlink():
-            continue
-        try:
-            raw = read_bounded(path, DRASCULA_LINE_MAX_BYTES, f"{package}'s line", UserError,
-                               f"apt-get install --reinstall {package}.")
-        except UserError as e:
-            sys.exit(f"error: {e}")
-        pcm = np.frombuffer(raw[DRASCULA_MARGIN:len(raw) - DRASCULA_MARGIN], np.uint8)
-        x = wav.resample((pcm.astype(np.float32) - 128.0) / 128.0, DRASCULA_RATE, SAMPLE_RATE)
-        lines.setdefault(m[1] or "hacker", []).append(x)
-    return lines
-
-
-def read_drascula(rng: np.random.Generator) -> dict[str, list[np.ndarray]]:
-    """"en:hacker", "es:D"... -> lines at SAMPLE_RATE, each speaker's in a random order up to
-    :data:`GAME_SECONDS`; those with less than :data:`GAME_MIN_SECONDS` left out."""
-    out = {}
-    for language, package in DRASCULA_CASTS.items():
-        for character, lines in drascula_lines(DRASCULA / language, package).items():
-            # trimmed of the silence a line starts and ends with before its length counts
-            kept = drawn_lines(lines, lambda x: speech._trim(x, SAMPLE_RATE // 20), rng)
-            if kept:
-                out[f"{language}:{character}"] = kept
-    return out
-
-
-def drascula_utterances() -> tuple[list[np.ndarray], list[str]]:
-    return game_utterances("Drascula", "drascula", read_drascula(np.random.default_rng(SEED + 10)))
-
-
 def game_utterances(game: str, source: str, speakers: dict[str, list[np.ndarray]]) -> tuple[list[np.ndarray], list[str]]:
     """A game's lines and their speakers' names ("source:speaker"), each speaker's told on stdout."""
     utts, names = [], []
@@ -685,14 +618,14 @@ def game_utterances(game: str, source: str, speakers: dict[str, list[np.ndarray]
 
 
 def extend(previous: Path, out: Path) -> None:
-    """This version's data from the ninth's in ``previous``: its banks as they are, and the speakers
-    the tenth adds appended to the training bank, as a full run would append them."""
-    index = read_index(previous, "make the ninth version there first, or this one in full.")
+    """This version's data from the eighth's in ``previous``: its banks as they are, and the speakers
+    the ninth adds appended to the training bank, as a full run would append them."""
+    index = read_index(previous, "make the eighth version there first, or this one in full.")
     if previous.resolve() == out.resolve():
-        sys.exit(f"error: {out} is where the ninth version is; write this one beside it (--out).")
+        sys.exit(f"error: {out} is where the eighth version is; write this one beside it (--out).")
     old = load_file(str(previous / "train.safetensors"))
     old_names = index["speakers"]["train"]
-    utts, speakers = drascula_utterances()
+    utts, speakers = sky_utterances()
     names = sorted(set(old_names) | set(speakers))
     # the old speakers' ids where they fall among the new names
     old["speaker"] = np.array([names.index(n) for n in old_names], np.int64)[old["speaker"]]
@@ -809,7 +742,7 @@ def main(argv=None) -> int:
     ap.add_argument("--recordings-only", action="store_true",
                     help="add the held-out recordings' bank to data made earlier in --out, and stop")
     ap.add_argument("--extend-from", type=Path, metavar="DIR",
-                    help="make this version's data from the previous version's in DIR (dc-broad-9), adding "
+                    help="make this version's data from the previous version's in DIR (dc-broad-8), adding "
                          "only what this version adds, and stop")
     ap.add_argument("--mbrola-packages", action="store_true",
                     help="print the apt-get line that installs MBROLA and its voices used here, and stop")
@@ -898,7 +831,6 @@ def main(argv=None) -> int:
         add("train", utts, [f"tuxpaint:{language}"] * len(utts))
     add("train", *queen_utterances())
     add("train", *sky_utterances())
-    add("train", *drascula_utterances())
     add("heldout_recordings", *read_recordings())
     args.out.mkdir(parents=True, exist_ok=True)
     names = {}

@@ -27,7 +27,7 @@ from models.audio.speech import as_float
 from models.core.reading import read_bounded
 from models.errors import UserError
 
-FOLDER_NAME = "dc-broad-10"
+FOLDER_NAME = "dc-broad-9"
 SAMPLE_RATE = 8000
 SPLITS = ("train", "heldout_synth", "heldout_real", "heldout_recordings")
 MAX_SPEAKERS_BYTES = 1 << 20   # speakers.json: a few hundred names
@@ -61,7 +61,7 @@ def speaker_names(split: str, where: Path | None = None) -> list[str]:
     return names
 
 
-RECORDED = ("asterisk:", "kde:", "tuxpaint:", "queen:", "sky:", "drascula:")    # speaker names of people recorded, not synthesized
+RECORDED = ("asterisk:", "kde:", "tuxpaint:", "queen:", "sky:")    # speaker names of people recorded, not synthesized
 
 
 def recorded(bank: demo.Bank, names: list[str]) -> np.ndarray:

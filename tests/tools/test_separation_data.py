@@ -1,6 +1,5 @@
 """The recorded speech of registry packages read into the broad data: KDE's and Tux Paint's clips into
-runs of one speaker per language, the Amazon Queen's lines by speaker, Beneath a Steel Sky's in runs,
-Drascula's by character and language."""
+runs of one speaker per language, the Amazon Queen's lines by speaker, Beneath a Steel Sky's in runs."""
 import importlib.util
 import io
 import json
@@ -145,8 +144,8 @@ def test_amazon_queen_lines_are_read_by_speaker_from_its_bundle(tmp_path, monkey
     rate = separation_data.SAMPLE_RATE
     assert len(lines["p12"]) == 20 and all(len(x) == 2 * rate for x in lines["p12"])
     assert len(lines["joe"]) == 20 and all(len(x) == int(1.5 * rate) for x in lines["joe"])
-    monkeypatch.setattr(separation_data, "GAME_SECONDS", 5.0)
-    monkeypatch.setattr(separation_data, "GAME_MIN_SECONDS", 4.0)
+    monkeypatch.setattr(separation_data, "QUEEN_SECONDS", 5.0)
+    monkeypatch.setattr(separation_data, "QUEEN_MIN_SECONDS", 4.0)
     capped = separation_data.read_queen(np.random.default_rng(0))
     assert len(capped["p12"]) == 3 and len(capped["p33"]) == 3         # stops at the cap
 
@@ -246,72 +245,16 @@ def test_damaged_steel_sky_files_stop_with_the_file_named(tmp_path, monkeypatch)
         separation_data.read_sky()
 
 
-def _drascula_line(path: Path, seconds: float, hz: float) -> None:
-    """A line as the game keeps it: a tone in unsigned bytes at 11,025 Hz between 32-byte margins."""
-    t = np.arange(int(seconds * 11025)) / 11025
-    tone = np.round(128 + 60 * np.sin(2 * np.pi * hz * t)).astype(np.uint8)
-    margin = bytes([128]) * 32
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(margin + tone.tobytes() + margin)
-
-
-def _drascula(folder: Path) -> None:
-    for i in range(4):
-        _drascula_line(folder / "en" / f"{i + 1}.ALS", 2.0, 150)        # the hero: 8 s
-        _drascula_line(folder / "en" / f"BJ{i + 1}.ALS", 1.5, 250)      # B.J.: 6 s
-        _drascula_line(folder / "es" / f"VB{i + 1}.ALS", 2.5, 120)      # Von Braun, in Spanish: 10 s
-    _drascula_line(folder / "en" / "I1.ALS", 3.0, 140)                  # Igor: too little to draw often
-    _drascula_line(folder / "en" / "BJ9.ALS", 0.5, 250)                 # too short to overlap
-    (folder / "en" / "1.ALD").write_bytes(bytes(100))                   # a file of another kind
-    (folder / "es" / "1.ALS").symlink_to("../en/1.ALS")                 # the English line again
-
-
-def test_drascula_lines_are_read_by_character_and_language_links_and_short_ones_left_out(tmp_path, monkeypatch):
-    folder = tmp_path / "drascula"
-    _drascula(folder)
-    monkeypatch.setattr(separation_data, "DRASCULA", folder)
-    monkeypatch.setattr(separation_data, "GAME_MIN_SECONDS", 5.0)
-    monkeypatch.setattr(separation_data, "GAME_SECONDS", 9.0)
-    speakers = separation_data.read_drascula(np.random.default_rng(0))
-    rate = separation_data.SAMPLE_RATE
-    # lines drawn until a speaker holds 9 s: the hero's four (8 s), Von Braun's four (10 s); Igor's
-    # 3 s and the half-second line are left out, and so is the Spanish link to an English line
-    assert {k: sorted(round(len(x) / rate, 2) for x in v) for k, v in speakers.items()} == \
-        {"en:hacker": [2.0] * 4, "en:BJ": [1.5] * 4, "es:VB": [2.5] * 4}
-    x = speakers["es:VB"][0]                 # unsigned bytes around 128 -> the tone, centred, at 8 kHz
-    assert abs(float(np.mean(x))) < 0.01 and 0.4 < float(np.max(np.abs(x))) < 0.5
-    assert abs(np.argmax(np.abs(np.fft.rfft(x))) * rate / len(x) - 120) < 2
-    utts, names = separation_data.drascula_utterances()
-    assert sorted(set(names)) == ["drascula:en:BJ", "drascula:en:hacker", "drascula:es:VB"] and len(utts) == 12
-
-
-def test_missing_or_oversized_drascula_lines_stop_with_the_file_named(tmp_path, monkeypatch):
-    folder = tmp_path / "drascula"
-    monkeypatch.setattr(separation_data, "DRASCULA", folder)
-    with pytest.raises(SystemExit, match="apt-get install drascula"):
-        separation_data.read_drascula(np.random.default_rng(0))
-    _drascula(folder)
-    monkeypatch.setattr(separation_data, "DRASCULA_LINE_MAX_BYTES", 20000)
-    with pytest.raises(SystemExit, match=r"1\.ALS is larger than the 19\.5 KiB allowed"):
-        separation_data.read_drascula(np.random.default_rng(0))
-    monkeypatch.setattr(separation_data, "DRASCULA_LINE_MAX_BYTES", 1 << 22)
-    (folder / "en" / "T1.ALS").symlink_to("/dev/zero")                  # a link is passed over, not read
-    assert "en:T" not in separation_data.read_drascula(np.random.default_rng(0))
-    (folder / "en" / "T2.ALS").mkdir()                                  # a folder by a line's name
-    with pytest.raises(SystemExit, match="T2.ALS"):
-        separation_data.read_drascula(np.random.default_rng(0))
-
-
-def test_the_tenth_version_is_the_ninth_with_the_drascula_casts_appended(tmp_path, monkeypatch):
-    folder, previous, out = tmp_path / "drascula", tmp_path / "v9", tmp_path / "v10"
-    _drascula(folder)
-    monkeypatch.setattr(separation_data, "DRASCULA", folder)
-    monkeypatch.setattr(separation_data, "GAME_MIN_SECONDS", 5.0)
+def test_the_ninth_version_is_the_eighth_with_the_steel_sky_runs_appended(tmp_path, monkeypatch):
+    folder, previous, out = tmp_path / "sky", tmp_path / "v8", tmp_path / "v9"
+    _steel_sky(folder, [2.0] * 10)
+    monkeypatch.setattr(separation_data, "SKY", folder)
+    monkeypatch.setattr(separation_data, "SKY_RUN_SECONDS", 10.0)
     previous.mkdir()
     rng = np.random.default_rng(1)
     rate = separation_data.SAMPLE_RATE
     old = [rng.normal(0, 0.1, rate * (1 + i % 3)).astype(np.float32) for i in range(6)]
-    old_speakers = ["tuxpaint:en", "espeak:a", "sky:00", "espeak:a", "tuxpaint:en", "sky:00"]
+    old_speakers = ["tuxpaint:en", "espeak:a", "rhvoice:anna", "espeak:a", "tuxpaint:en", "rhvoice:anna"]
     old_names = sorted(set(old_speakers))
     with staged() as files:
         for split, speakers in (("train", old_speakers), ("heldout_synth", old_speakers[:2]),
@@ -329,14 +272,13 @@ def test_the_tenth_version_is_the_ninth_with_the_drascula_casts_appended(tmp_pat
 
     before, after = broad.load_bank("train", previous), broad.load_bank("train", out)
     names = broad.speaker_names("train", out)
-    cast = ["drascula:en:BJ", "drascula:en:hacker", "drascula:es:VB"]
-    assert names == sorted(old_names + cast)
-    assert len(after) == len(before) + 12
+    assert names == sorted(old_names + ["sky:00", "sky:01"])
+    assert len(after) == len(before) + 10
     for i in range(len(before)):             # the old utterances as they were, each by the same speaker
         assert np.array_equal(after.utterance(i), before.utterance(i))
         assert names[after.speaker[i]] == old_names[before.speaker[i]]
     added = [names[s] for s in after.speaker[len(before):]]
-    assert sorted(set(added)) == cast and len(added) == 12
+    assert added == ["sky:00"] * 5 + ["sky:01"] * 5
     assert broad.recorded(after, names)[len(before):].all()
     for split in ("heldout_synth", "heldout_real", "heldout_recordings"):
         assert (out / f"{split}.safetensors").read_bytes() == (previous / f"{split}.safetensors").read_bytes()
