@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxL
 
 from explorer import audio, workers
 from explorer.views.column import column
-from explorer.views.plain import plain_label, point_tip, tooltip
+from explorer.views.plain import heading_label, plain_label, point_tip, tooltip
 from models.vectors import projection
 from models.errors import UserError
 from models.printable import printable
@@ -87,9 +87,7 @@ class MatchingView(QWidget):
         for baseline, heading in ((False, "Siamese network (learned)"),
                                   (True, "Baseline: log-mel correlation (no learning)")):
             col = QVBoxLayout()
-            label = plain_label(heading)
-            label.setStyleSheet("font-weight: bold;")
-            col.addWidget(label)
+            col.addWidget(heading_label(heading))
             col.addWidget(self.tables[baseline], 1)
             col.addWidget(self.rank_notes[baseline])
             rankings.addLayout(col)

@@ -5,8 +5,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHeaderView, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
-from explorer.views.plain import heading_label, plain_label
-from models.printable import printable, printable_html
+from explorer.views.plain import heading, heading_label, plain_label
+from models.printable import printable
 from models.text.fasttext import SubwordVectors, char_ngrams
 from models.text.presets import WORD_GROUPS
 
@@ -66,7 +66,7 @@ class NeighboursPanel(QWidget):
         self.show_subwords("", None)
 
     def show_neighbours(self, word: str, neighbours: list[tuple[str, float]], note: str = "") -> None:
-        self.title.setText(f"<b>Nearest neighbours of “{printable_html(word)}”</b>")
+        self.title.setText(heading(f"Nearest neighbours of “{word}”"))
         self.hint.setText(note)
         self.hint.setVisible(bool(note))
         self.table.setRowCount(len(neighbours))
@@ -77,7 +77,7 @@ class NeighboursPanel(QWidget):
             self.table.setItem(row, 1, item)
 
     def show_message(self, text: str) -> None:
-        self.title.setText("<b>Nearest neighbours</b>")
+        self.title.setText(heading("Nearest neighbours"))
         self.hint.setText(text)
         self.hint.show()
         self.table.setRowCount(0)
@@ -101,7 +101,7 @@ class NeighboursPanel(QWidget):
         """The word's character n-grams, shown only for a subword model (``lengths`` not None)."""
         text = subword_text(word, lengths) if lengths and word else ""
         self.subwords.setText(text)
-        self.subwords_title.setText(f"<b>Subwords of “{printable_html(word)}”</b>" if text else "<b>Subwords</b>")
+        self.subwords_title.setText(heading(f"Subwords of “{word}”" if text else "Subwords"))
         self.subwords_title.setVisible(bool(text))
         self.subwords.setVisible(bool(text))
 

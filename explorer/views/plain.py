@@ -3,18 +3,17 @@
 Qt guesses whether a label's, a tooltip's or a message box's text is HTML (``Qt.mightBeRichText``):
 a word of a corpus, a model's name in a session file or a recording's file name such as
 ``<img src=/some/file>`` would be obeyed, and Qt would read the file it names to draw it. So every
-label of the window is made here: plain text, or a heading whose words are the code's own. Where a
-label is rich text on purpose, what it quotes goes through :func:`models.printable.printable_html`.
+label of the window is made here: plain text, or a bold heading (:func:`heading`) whose quoted words
+are escaped. Where a label is rich text on purpose, what it quotes goes through
+:func:`models.printable.printable_html`.
 """
 from __future__ import annotations
-
-import html
 
 from PySide6 import QtGui
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QMessageBox
 
-from models.printable import printable
+from models.printable import printable, printable_html
 
 
 def plain_label(text: str = "", **options) -> QLabel:
@@ -22,9 +21,14 @@ def plain_label(text: str = "", **options) -> QLabel:
     return QLabel(text, textFormat=Qt.PlainText, **options)
 
 
+def heading(text: str) -> str:
+    """``text`` as a rich-text heading: bold, and whatever it quotes shown, not obeyed."""
+    return f"<b>{printable_html(text)}</b>"
+
+
 def heading_label(text: str) -> QLabel:
-    """A bold label of the code's own words."""
-    return QLabel(f"<b>{html.escape(text)}</b>", textFormat=Qt.RichText)
+    """A bold label; later headings go in with :func:`heading`."""
+    return QLabel(heading(text), textFormat=Qt.RichText)
 
 
 def tooltip(text) -> str:

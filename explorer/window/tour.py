@@ -13,10 +13,10 @@ from typing import Callable
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QDockWidget, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDockWidget, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from explorer.views.neighbours import subwords_of
-from explorer.views.plain import plain_label
+from explorer.views.plain import heading, heading_label, plain_label
 from models.vectors.similarity import MODULE_WORDS
 
 
@@ -110,7 +110,7 @@ class TourNote(QWidget):
 
     def __init__(self):
         super().__init__()
-        self.heading = QLabel(textFormat=Qt.RichText)          # the slides' own titles
+        self.heading = heading_label("")
         self.text = plain_label(wordWrap=True)
         self.extra = plain_label(wordWrap=True)
         self.extra.setStyleSheet("color: #8a6d00;")
@@ -132,7 +132,7 @@ class TourNote(QWidget):
         lay.addWidget(self.extra)
 
     def show_slide(self, index: int, count: int, slide: Slide) -> None:
-        self.heading.setText(f"<b>Slide {index + 1} of {count}: {slide.title}</b>")
+        self.heading.setText(heading(f"Slide {index + 1} of {count}: {slide.title}"))
         self.text.setText(slide.look)
         self.extra.clear()
         self.extra.hide()          # an empty line would take the tabs' height for nothing
